@@ -1,0 +1,70 @@
+"""From a text or scan to a Status: classify, look up or read the MRZ, then decide.
+
+This is the one path every front end takes (CLI, daemon, Python API), so every front end
+fails closed the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from drivers.scan import Scan
+from verify.errors import ParseError
+from verify.model import Document, Status
+
+
+def check_text(text: str, *, as_kind: str | None = None, show_name: bool = False) -> Status:
+    """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup")."""
+    from verify.parse import classify
+
+    parsed = classify(text, as_kind=as_kind, show_name=show_name)
+    return parsed.status()
+
+
+def with_decision(
+    status: Status,
+    *,
+    region: str | None,
+    category: str | None = None,
+    age: int | None = None,
+    birth_date: str | None = None,
+    registered: bool = False,
+    today: date | None = None,
+) -> Status:
+    """Add the region's decision when a region is known; otherwise the status is unchanged."""
+    if region is None:
+        return status
+    from verify.rules import decide_for_status  # issue 6
+
+    return decide_for_status(
+        status, region=region, category=category, age=age, birth_date=birth_date,
+        registered=registered, today=today,
+    )
+
+
+def check(
+    text_or_scan: str | Scan,
+    *,
+    region: str | None = None,
+    age: int | None = None,
+    registered: bool = False,
+) -> Status:
+    """The stable Python API: `verify.check("https://…")` → Status (see `Status.to_json()`)."""
+    text = text_or_scan.payload if isinstance(text_or_scan, Scan) else text_or_scan
+    try:
+        status = check_text(text)
+    except ParseError as exc:
+        status = not_a_card(exc)
+    return with_decision(status, region=region, age=age, registered=registered)
+
+
+def not_a_card(exc: ParseError) -> Status:
+    """A scan that is nothing usable still gets a status (daemon): unknown, saying why."""
+    from verify.model import Validity
+    from verify.timeutil import now
+
+    return Status(
+        document=Document(kind="unknown"),
+        validity=Validity(state="unknown", basis="not_a_card", checked_at=now(),
+                          detail=f"not a card: {exc.message}"),
+    )

@@ -1,0 +1,156 @@
+"""The values that flow through the toolkit: documents, validity, decisions, status.
+
+All immutable. `Status.to_json()` is the interface contract (docs/status-schema.json); keys
+may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+DocumentKind = Literal["lma", "ut", "unknown"]
+ValidityState = Literal["valid", "not_valid", "unknown"]
+Category = Literal["asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident"]
+Entitlement = Literal[
+    "same_as_resident", "care_that_cannot_wait", "self_pay", "resident_rules", "manual_check"
+]
+
+EXIT_VALID = 0
+EXIT_NOT_VALID = 1
+EXIT_USAGE = 2
+EXIT_UNKNOWN = 3
+
+
+@dataclass(frozen=True)
+class LmaNumber:
+    """An LMA case number, normalised to `XX-XXXXXX`, with the card serial when printed."""
+
+    number: str
+    serial: int | None = None
+
+    def __str__(self) -> str:
+        return self.number if self.serial is None else f"{self.number}/{self.serial}"
+
+
+@dataclass(frozen=True)
+class LookupReference:
+    """A lookup the agency can answer: the exact https URL to fetch and the token inside it."""
+
+    url: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: DocumentKind
+    lma_number: str | None = None
+    card_serial: int | None = None
+    lookup_token: str | None = None
+    lookup_url: str | None = None
+    # JSON-ready facts from the machine-readable zone (see verify.mrz); no name unless asked.
+    mrz: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "lma_number": self.lma_number,
+            "card_serial": self.card_serial,
+            "lookup_token": self.lookup_token,
+            "lookup_url": self.lookup_url,
+            "mrz": dict(self.mrz) if self.mrz is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Validity:
+    state: ValidityState
+    basis: str
+    checked_at: datetime
+    detail: str
+    right_to_work: bool | None = None
+    manual_check_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "right_to_work": self.right_to_work,
+            "basis": self.basis,
+            "checked_at": self.checked_at.isoformat(timespec="seconds"),
+            "manual_check_url": self.manual_check_url,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the desk or prescriber must do, with the seed passage it rests on."""
+
+    text: str
+    source: str
+    kind: str = "step"  # step | fee | contact | record | judgement | note
+    text_en: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "text_en": self.text_en, "source": self.source}
+
+
+@dataclass(frozen=True)
+class MissingFact:
+    """A fact the decision needs but does not have, and what each answer would mean."""
+
+    fact: str
+    question: str
+    answers: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fact": self.fact, "question": self.question, "answers": dict(self.answers)}
+
+
+@dataclass(frozen=True)
+class Decision:
+    region: str
+    category: Category
+    entitlement: Entitlement
+    steps: tuple[Step, ...] = ()
+    responsible: str | None = None
+    missing: tuple[MissingFact, ...] = ()
+    summary: str = ""
+    summary_en: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "category": self.category,
+            "entitlement": self.entitlement,
+            "responsible": self.responsible,
+            "summary": self.summary,
+            "summary_en": self.summary_en,
+            "steps": [s.to_json() for s in self.steps],
+            "missing": [m.to_json() for m in self.missing],
+        }
+
+
+@dataclass(frozen=True)
+class Status:
+    document: Document
+    validity: Validity
+    decision: Decision | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return {"valid": EXIT_VALID, "not_valid": EXIT_NOT_VALID}.get(
+            self.validity.state, EXIT_UNKNOWN
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "document": self.document.to_json(),
+            "validity": self.validity.to_json(),
+            "decision": self.decision.to_json() if self.decision is not None else None,
+        }
