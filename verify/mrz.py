@@ -233,7 +233,7 @@ class Mrz:
 
 _SEPARATORS = re.compile(r"[\s|]+")
 _OCR_FILLERS = str.maketrans({"«": "<", "‹": "<", "≤": "<", "〈": "<", "(": "<", "{": "<",
-                              "[": "<", "«": "<"})
+                              "[": "<"})
 
 
 def _tokens(text: str) -> list[str]:
@@ -428,7 +428,9 @@ def _digit_ok(data: str, digit: str) -> bool:
     return digit.isdigit() and check_digit(data) == digit
 
 
-def parse_fields(fmt: Format, lines: Sequence[str]) -> tuple[dict[str, str], list[tuple[str, bool]]]:
+def parse_fields(
+    fmt: Format, lines: Sequence[str]
+) -> tuple[dict[str, str], list[tuple[str, bool]]]:
     """Raw field strings and check-digit verdicts, 9303 rules (incl. long document numbers)."""
     lay = LAYOUTS[fmt]
     number = _get(lines, lay.number)
@@ -537,11 +539,14 @@ def parse_mrz(text: str, *, ocr_tolerant: bool = False, today: date | None = Non
     fmt, lines = _split_lines(text, ocr_tolerant)
     code = lines[0][0]
     if code == "V":
-        raise ParseError("mrz_visa", "this is a visa's machine-readable zone, not a card or passport")
+        raise ParseError("mrz_visa",
+                         "this is a visa's machine-readable zone, not a card or passport")
     if code not in "ACIP":
-        raise ParseError("mrz_code", "a machine-readable zone starts with P, I, A or C (document code)")
+        raise ParseError("mrz_code",
+                         "a machine-readable zone starts with P, I, A or C (document code)")
     if fmt == "TD3" and code != "P" or fmt == "TD1" and code == "P":
-        raise ParseError("mrz_code", f"a {fmt} zone with this document code is not a card or passport")
+        raise ParseError("mrz_code",
+                         f"a {fmt} zone with this document code is not a card or passport")
     repaired: tuple[str, ...] = ()
     if ocr_tolerant:
         fixed = _type_fix(fmt, lines)
@@ -602,7 +607,9 @@ def mrz_status(
     doc = Document(kind=_doc_kind(kind), mrz=mrz.to_json(show_name=show_name, today=today))
     expiry = mrz.expiry_date
 
-    def validity(state: Literal["valid", "not_valid", "unknown"], basis: str, detail: str) -> Status:
+    def validity(
+        state: Literal["valid", "not_valid", "unknown"], basis: str, detail: str
+    ) -> Status:
         return Status(document=doc, validity=Validity(
             state=state, basis=basis, checked_at=now, detail=detail))
 
@@ -636,3 +643,55 @@ def mrz_facts(mrz: Mrz, today: date) -> Mapping[str, Any]:
     """What the decision layer needs: age and birth date (no name)."""
     return {"age": mrz.age(today),
             "birth_date": mrz.birth_date.isoformat() if mrz.birth_date else None}
+
+
+# --------------------------------------------------------------------------------------------
+# Composing zones (fixtures, demo, tests): the inverse of parse_mrz.
+
+def _pad(value: str, width: int) -> str:
+    value = re.sub(r"[^A-Z0-9<]", "<", value.upper().replace(" ", "<"))
+    if len(value) > width:
+        raise ValueError(f"{value!r} does not fit in {width} characters")
+    return value + "<" * (width - len(value))
+
+
+def _name_field(surname: str, given_names: str, width: int) -> str:
+    name = _pad(surname, 99).rstrip("<") + "<<" + _pad(given_names, 99).rstrip("<")
+    return _pad(name[:width], width)
+
+
+def compose_td1(
+    *, document_number: str, birth: str, expiry: str, surname: str, given_names: str,
+    sex: str = "<", nationality: str = "UKR", issuing_state: str = UT_ISSUER,
+    document_code: str = "IR", optional1: str = "", optional2: str = "",
+) -> str:
+    """Three lines of a TD1 zone (dates as YYMMDD), check digits computed, long numbers
+    overflowing into the optional data as 9303 part 5 says."""
+    number = document_number.upper()
+    if len(number) > 9:
+        line1_number = number[:9] + "<"
+        opt1 = _pad(number[9:] + check_digit(number) + "<" + optional1, 15)
+    else:
+        line1_number = _pad(number, 9) + check_digit(_pad(number, 9))
+        opt1 = _pad(optional1, 15)
+    line1 = _pad(document_code, 2) + _pad(issuing_state, 3) + line1_number + opt1
+    line2 = (birth + check_digit(birth) + sex + expiry + check_digit(expiry)
+             + _pad(nationality, 3) + _pad(optional2, 11))
+    line2 += check_digit(line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29])
+    return "\n".join((line1, line2, _name_field(surname, given_names, 30)))
+
+
+def compose_td3(
+    *, document_number: str, birth: str, expiry: str, surname: str, given_names: str,
+    sex: str = "<", nationality: str = "UKR", issuing_state: str = "UKR",
+    document_code: str = "P", personal_number: str = "",
+) -> str:
+    """Two lines of a passport zone (TD3), check digits computed."""
+    number = _pad(document_number, 9)
+    personal = _pad(personal_number, 14)
+    pcheck = "<" if set(personal) == {"<"} else check_digit(personal)
+    line2 = (number + check_digit(number) + _pad(nationality, 3) + birth + check_digit(birth)
+             + sex + expiry + check_digit(expiry) + personal + pcheck)
+    line2 += check_digit(line2[0:10] + line2[13:20] + line2[21:43])
+    line1 = _pad(document_code, 2) + _pad(issuing_state, 3) + _name_field(surname, given_names, 39)
+    return "\n".join((line1, line2))
