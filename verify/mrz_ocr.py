@@ -1,44 +1,56 @@
-"""Find a machine-readable zone in a photo and read it with Tesseract; check digits decide.
+"""Find a machine-readable zone in a photo and read it; the check digits decide.
 
-Pipeline (OpenCV): grey → blackhat (dark print on a light card) → horizontal gradient →
-closing with a wide kernel (characters → lines) and a square one (lines → block) → the
-widest block low on the card. The block's minimum-area rectangle gives the skew; the image
-is turned upright and the band cut out, enlarged and read by Tesseract restricted to
-A-Z 0-9 `<`. The text is then parsed OCR-tolerantly (verify.mrz): only a read whose every
-check digit passes is returned, and only when a second, independently prepared read of the
-same band agrees, so a misread that happens to pass the check digits is not accepted alone.
+Finding (OpenCV): grey → blackhat (dark print on a light card) → horizontal gradient →
+closing with a wide kernel, so each printed line becomes one long blob. Zone lines are the
+long, thin blobs; their minimum-area rectangles give the skew, the image is turned upright,
+and the lowest run of 3 (TD1) or 2 (TD3/TD2) such blobs of equal width and left edge is the
+zone. (A zone is printed at a fixed pitch across the whole width, fillers included.)
+
+Reading, two independent readers:
+- *OCR-B cells*: the zone's typeface is fixed (OCR-B, 9303 part 3) and so is the pitch, so
+  each line is cut into its 30/44/36 character cells and each cell is matched against the
+  OCR-B glyphs (Debian `fonts-ocr-b`) by normalised cross-correlation.
+- *Tesseract* (Debian `tesseract-ocr`, `eng` data; no OCR-B data is packaged in Debian or on
+  PyPI) restricted to A-Z 0-9 `<`.
+Either text is parsed OCR-tolerantly (verify.mrz). A read is accepted only when every check
+digit passes, and — because 9303 check digits cannot see every misread (`<`/`K`, `6`/`G`,
+two errors that cancel) — only when the glyph matcher was sure of every character, or
+when both readers agree.
 
 Nothing read here is logged: callers get the zone text or None.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from verify.errors import ParseError
-from verify.mrz import Mrz, parse_mrz
+from verify.mrz import LINE_SHAPES, Mrz, parse_mrz
 
-WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
-
-
-def tesseract_available() -> bool:
-    return shutil.which("tesseract") is not None
+OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
+              "/usr/share/fonts/truetype/ocr-b/OCRB.ttf")
+CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
+SURE = 0.55  # lowest glyph correlation, and…
+MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
 
 
 @dataclass(frozen=True)
 class Band:
-    """A candidate zone, cut out upright, and how sure we are it is one."""
+    """A candidate zone, cut out upright (grey), with its line boxes inside the cut."""
 
-    image: np.ndarray  # grey, upright
-    score: float
+    image: np.ndarray
+    lines: tuple[tuple[int, int, int, int], ...]  # x, y, w, h per printed line
 
 
 def _to_grey(image: np.ndarray) -> np.ndarray:
@@ -47,56 +59,47 @@ def _to_grey(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _text_mask(grey: np.ndarray) -> np.ndarray:
-    """Blobs where lines of small dark print sit: blackhat, gradient, closing."""
-    h, w = grey.shape
+def _line_mask(grey: np.ndarray) -> np.ndarray:
+    """Long blobs where lines of small dark print sit."""
+    w = grey.shape[1]
     unit = max(1, w // 100)
-    rect = cv2.getStructuringElement(cv2.MORPH_RECT, (unit * 3, unit))
-    sq = cv2.getStructuringElement(cv2.MORPH_RECT, (unit * 2, unit * 2))
     g = cv2.GaussianBlur(grey, (3, 3), 0)
     black = cv2.morphologyEx(g, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(
         cv2.MORPH_RECT, (unit * 3, unit * 3)))
-    grad = cv2.Sobel(black, cv2.CV_32F, 1, 0, ksize=-1)
-    grad = np.absolute(grad)
+    grad = np.absolute(cv2.Sobel(black, cv2.CV_32F, 1, 0, ksize=-1))
     lo, hi = float(grad.min()), float(grad.max())
-    grad = ((grad - lo) / (hi - lo + 1e-6) * 255).astype(np.uint8)
-    grad = cv2.morphologyEx(grad, cv2.MORPH_CLOSE, rect)
-    _, th = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    th = cv2.morphologyEx(th, cv2.MORPH_CLOSE, sq)
-    th = cv2.erode(th, None, iterations=2)
-    return th
+    grad8 = ((grad - lo) / (hi - lo + 1e-6) * 255).astype(np.uint8)
+    closed = cv2.morphologyEx(grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit * 3, 1)))
+    _, th = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    th = cv2.morphologyEx(th, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit * 2, max(1, unit // 3))))
+    return cv2.morphologyEx(th, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit, max(1, unit // 3))))
 
 
-def _candidates(grey: np.ndarray) -> list[tuple[float, tuple[tuple[float, float],
-                                                             tuple[float, float], float]]]:
-    mask = _text_mask(grey)
+def _long_blobs(mask: np.ndarray) -> list[tuple[cv2.typing.RotatedRect, tuple[int, int, int, int]]]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    h, w = grey.shape
+    w = mask.shape[1]
     out = []
     for c in contours:
         rect = cv2.minAreaRect(c)
-        (cx, cy), (rw, rh), angle = rect
-        if rw < rh:
-            rw, rh = rh, rw
-            angle += 90
-        if rw < 0.25 * w or rh < 4:
-            continue
-        aspect = rw / rh
-        if aspect < 2.5:
-            continue
-        # Prefer wide blocks, low in the frame, with an MRZ-like aspect (2-3 lines).
-        score = rw / w + 0.3 * (cy / h) - 0.05 * abs(np.log(aspect / 7))
-        out.append((score, ((cx, cy), (rw, rh), angle)))
-    out.sort(key=lambda t: -t[0])
+        (_, _), (rw, rh), _ = rect
+        long_, short = max(rw, rh), min(rw, rh)
+        if long_ >= 0.3 * w and short >= 4 and long_ / short >= 7:
+            out.append((rect, cv2.boundingRect(c)))
     return out
 
 
-def _normalise_angle(angle: float) -> float:
-    while angle > 45:
-        angle -= 90
-    while angle < -45:
-        angle += 90
-    return angle
+def _angle(rect: cv2.typing.RotatedRect) -> float:
+    (_, _), (rw, rh), a = rect
+    if rw < rh:
+        a += 90
+    while a > 45:
+        a -= 90
+    while a < -45:
+        a += 90
+    return float(a)
 
 
 def _upright(grey: np.ndarray, angle: float) -> np.ndarray:
@@ -110,58 +113,331 @@ def _upright(grey: np.ndarray, angle: float) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
-    """Candidate zones, best first: deskew on the best block, then cut the block out."""
-    grey = _to_grey(image)
-    f = WORK_WIDTH / grey.shape[1]
-    grey = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1
-                      else cv2.INTER_CUBIC)
-    first = _candidates(grey)
-    angles = [0.0]
-    if first:
-        a = _normalise_angle(first[0][1][2])
-        if abs(a) > 0.3:
-            angles.insert(0, a)
-    seen = 0
-    for angle in angles:
-        upright = _upright(grey, angle) if angle else grey
-        for score, ((cx, cy), (rw, rh), _a) in _candidates(upright)[:limit]:
-            pad_x, pad_y = rw * 0.04 + 6, rh * 0.25 + 6
-            x0, x1 = int(max(0, cx - rw / 2 - pad_x)), int(min(upright.shape[1], cx + rw / 2 + pad_x))
-            y0, y1 = int(max(0, cy - rh / 2 - pad_y)), int(min(upright.shape[0], cy + rh / 2 + pad_y))
-            crop = upright[y0:y1, x0:x1]
-            if crop.size == 0:
+def _merge_rows(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Pieces of one printed line (split by glare or a gap) become one box."""
+    boxes = sorted(boxes, key=lambda b: b[1] + b[3] / 2)
+    merged: list[list[int]] = []
+    for x, y, w, h in boxes:
+        cy = y + h / 2
+        if merged and abs(cy - (merged[-1][1] + merged[-1][3] / 2)) < 0.5 * max(h, merged[-1][3]):
+            mx, my, mw, mh = merged[-1]
+            x0, y0 = min(mx, x), min(my, y)
+            x1, y1 = max(mx + mw, x + w), max(my + mh, y + h)
+            merged[-1] = [x0, y0, x1 - x0, y1 - y0]
+        else:
+            merged.append([x, y, w, h])
+    return [(b[0], b[1], b[2], b[3]) for b in merged]
+
+
+def _zone_runs(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Runs of 3 (then 2) consecutive lines of equal width and left edge, lowest first."""
+    runs = []
+    for size in (3, 2):
+        for i in range(len(boxes) - size, -1, -1):
+            run = boxes[i:i + size]
+            widths = [b[2] for b in run]
+            lefts = [b[0] for b in run]
+            heights = [b[3] for b in run]
+            gaps = [run[k + 1][1] - run[k][1] for k in range(size - 1)]
+            if max(widths) > 1.2 * min(widths) or max(lefts) - min(lefts) > 0.06 * max(widths):
                 continue
-            yield Band(crop, score)
-            seen += 1
-            if seen >= limit:
-                return
+            if max(gaps) > 1.6 * min(gaps) or min(gaps) < max(heights) or max(gaps) > 4 * max(heights):
+                continue
+            runs.append(run)
+    return runs
 
 
-def _prepare(band: np.ndarray, how: str) -> np.ndarray:
-    """Two independent preparations: Otsu binarisation, and a sharpened grey image."""
-    h = band.shape[0]
-    # About 40 px per text line for 2-3 lines suits Tesseract's LSTM best.
-    scale = max(1.0, min(4.0, 170 / max(h, 1)))
-    img = cv2.resize(band, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX)
-    if how == "otsu":
-        img = cv2.GaussianBlur(img, (3, 3), 0)
-        _, img = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    elif how == "sharp":
-        blur = cv2.GaussianBlur(img, (0, 0), 2)
-        img = cv2.addWeighted(img, 1.6, blur, -0.6, 0)
-    elif how == "adaptive":
-        img = cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
-                                    cv2.THRESH_BINARY, 31, 12)
-    return cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
+    """Candidate zones, best first, each cut out upright with its line boxes."""
+    grey = _to_grey(image)
+    f = WORK_WIDTH / max(grey.shape[1], 1)
+    grey = cv2.resize(grey, None, fx=f, fy=f,
+                      interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    blobs = _long_blobs(_line_mask(grey))
+    angles = sorted(_angle(r) for r, _ in blobs)
+    angle = angles[len(angles) // 2] if angles else 0.0
+    upright = _upright(grey, angle) if abs(angle) > 0.2 else grey
+    boxes = _merge_rows([b for _, b in _long_blobs(_line_mask(upright))])
+    n = 0
+    for run in _zone_runs(boxes):
+        x0 = min(b[0] for b in run)
+        x1 = max(b[0] + b[2] for b in run)
+        y0 = min(b[1] for b in run)
+        y1 = max(b[1] + b[3] for b in run)
+        lh = max(b[3] for b in run)
+        px, py = int(lh * 0.8), int(lh * 0.6)
+        X0, Y0 = max(0, x0 - px), max(0, y0 - py)
+        X1, Y1 = min(upright.shape[1], x1 + px), min(upright.shape[0], y1 + py)
+        crop = upright[Y0:Y1, X0:X1]
+        if crop.size == 0:
+            continue
+        yield Band(crop, tuple((b[0] - X0, b[1] - Y0, b[2], b[3]) for b in run))
+        n += 1
+        if n >= limit:
+            return
 
 
-def _tesseract(img: np.ndarray) -> str:
+# ---------------------------------------------------------------------------------------------
+# Reader 1: OCR-B cells
+
+def _ocrb_font_path() -> str | None:
+    for p in OCRB_PATHS:
+        if Path(p).exists():
+            return p
+    return None
+
+
+BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
+
+
+@lru_cache(maxsize=len(BLURS))
+def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
+    """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
+    plus a fifth above and below, zero-mean unit-norm."""
+    path = _ocrb_font_path()
+    if path is None:
+        return None
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = 96
+    font = ImageFont.truetype(path, size)
+    advance = font.getlength("H")
+    top, bottom = font.getbbox("H")[1], font.getbbox("H")[3]
+    cap = bottom - top
+    out = []
+    for ch in ALPHABET:
+        canvas = Image.new("L", (int(advance * 3), int(size * 2)), 255)
+        ImageDraw.Draw(canvas).text((advance, size * 0.5), ch, font=font, fill=0)
+        arr = np.array(canvas, np.float32)
+        if blur:
+            arr = cv2.GaussianBlur(arr, (0, 0), blur)
+        y0, y1 = int(size * 0.5 + top - cap * 0.2), int(size * 0.5 + bottom + cap * 0.2)
+        x0, x1 = int(advance), int(advance * 2)
+        cell = cv2.resize(arr[y0:y1, x0:x1], (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
+        out.append(_norm(cell))
+    return tuple(out)
+
+
+def _norm(a: np.ndarray) -> np.ndarray:
+    a = a.astype(np.float32) - float(a.mean())
+    return a / (float(np.linalg.norm(a)) + 1e-6)
+
+
+def _ink(img: np.ndarray) -> np.ndarray:
+    """Ink mask of a band: local thresholding copes with glare and dim light."""
+    blur = cv2.GaussianBlur(img, (3, 3), 0)
+    k = max(15, (img.shape[0] // 4) | 1)
+    return cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                 k, 10)
+
+
+def _glyph_boxes(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+    x, y, w, h = box
+    pad = h // 2
+    y0 = max(0, y - pad)
+    strip = ink[y0:y + h + pad, max(0, x - pad):x + w + pad]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+    comps = []
+    for i in range(1, n):
+        cx, cy, cw, ch, area = stats[i]
+        if ch < 0.35 * h or area < 0.02 * h * h or ch > 2.5 * h:
+            continue
+        comps.append((cx + max(0, x - pad), cy + y0, cw, ch))
+    return comps
+
+
+def _fit_line(comps: list[tuple[int, int, int, int]], width: int) -> tuple[float, float] | None:
+    """Left cell centre and pitch of a line of `width` cells from its glyph boxes."""
+    if len(comps) < width * 0.5:
+        return None
+    comps = sorted(comps, key=lambda c: c[0])
+    centres = np.array([c[0] + c[2] / 2 for c in comps], np.float64)
+    left, right = centres[0], centres[-1]
+    pitch = (right - left) / (width - 1)
+    if pitch <= 0:
+        return None
+    for _ in range(3):  # refine by least squares on the assigned cell indices
+        idx = np.round((centres - left) / pitch)
+        keep = (idx >= 0) & (idx < width)
+        if keep.sum() < 3:
+            return None
+        a = np.vstack([np.ones(int(keep.sum())), idx[keep]]).T
+        sol, *_ = np.linalg.lstsq(a, centres[keep], rcond=None)
+        left, pitch = float(sol[0]), float(sol[1])
+    return left, pitch
+
+
+# Which characters may stand where (verify.mrz type templates): n digit, a letter or filler,
+# s sex, c check digit or filler, x anything.
+_ALLOWED = {
+    "n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ<", "s": "MFX<",
+    "c": "0123456789<", "x": ALPHABET,
+}
+_ALLOWED_IDX = {k: np.array([ALPHABET.index(c) for c in v]) for k, v in _ALLOWED.items()}
+MAX_COMBOS = 4096
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """The glyph matcher's verdict on one band: per cell, the characters still in the race."""
+
+    fmt: str
+    options: tuple[tuple[str, ...], ...]  # per line, per cell: best first (one when sure)
+
+    @property
+    def text(self) -> str:
+        return "\n".join("".join(o[0] for o in line) for line in self.options)
+
+    @property
+    def doubtful(self) -> list[tuple[int, int]]:
+        return [(li, i) for li, line in enumerate(self.options)
+                for i, o in enumerate(line) if len(o) > 1]
+
+
+def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
+    """Per cell, the characters its position allows that score close to the best."""
+    from verify.mrz import TEMPLATES
+
+    tpls = TEMPLATES[fmt]  # type: ignore[index]
+    lines = []
+    for row, tpl in zip(scores, tpls, strict=True):
+        out = []
+        for cell, kind in zip(row, tpl, strict=True):
+            idx = _ALLOWED_IDX[kind]
+            sub = cell[idx]
+            order = np.argsort(-sub)
+            best = float(sub[order[0]])
+            close = [ALPHABET[idx[k]] for k in order[:4]
+                     if best - float(sub[k]) < MARGIN or best < SURE and best - float(sub[k]) < 2 * MARGIN]
+            out.append(tuple(close) or (ALPHABET[idx[order[0]]],))
+        lines.append(tuple(out))
+    return CellRead(fmt, tuple(lines))
+
+
+def read_cells(band: Band) -> CellRead | None:
+    """Cut each line into its character cells and match every cell against OCR-B (at the
+    template blur that fits the photo best)."""
+    if _templates() is None:
+        return None
+    rows = len(band.lines)
+    img = cv2.normalize(band.image, None, 0, 255, cv2.NORM_MINMAX)
+    ink = _ink(img)
+    for fmt, (r, width) in LINE_SHAPES.items():
+        if r != rows:
+            continue
+        geometry = []
+        for box in band.lines:
+            comps = _glyph_boxes(ink, box)
+            fit = _fit_line(comps, width)
+            if fit is None:
+                break
+            tall = [c for c in comps if c[3] >= 0.8 * max(cc[3] for cc in comps)]
+            top = float(np.median([c[1] for c in tall]))
+            cap = float(np.median([c[1] + c[3] for c in tall])) - top
+            if cap < 4:
+                break
+            geometry.append((fit[0], fit[1], top, cap))
+        if len(geometry) != rows:
+            continue
+        best: tuple[float, list[np.ndarray]] | None = None
+        for blur in BLURS:
+            tmpl = np.stack(_templates(blur) or ())
+            scores = [np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
+                                for i in range(width)]) for left, pitch, top, cap in geometry]
+            mean_best = float(np.mean([s.max(axis=1).mean() for s in scores]))
+            if best is None or mean_best > best[0]:
+                best = (mean_best, scores)
+        assert best is not None
+        read = _options(best[1], fmt)
+        if _resolve(read, None) is not None or fmt == "TD2":
+            return read
+        if fmt == "TD3" and rows == 2:
+            continue  # TD2 has the same number of lines: try it too
+        return read
+    return None
+
+
+def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float,
+                tmpl: np.ndarray) -> np.ndarray:
+    """Correlation of one cell with every glyph, allowing a small shift."""
+    sx, sy = CELL_W / pitch, CELL_H / (cap * 1.4)
+    shift = 0.18
+    x0 = cx - pitch * (0.5 + shift)
+    y0 = top - cap * (0.2 + shift)
+    w = pitch * (1 + 2 * shift)
+    h = cap * (1.4 + 2 * shift)
+    m = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy]], np.float32)
+    out_w, out_h = int(round(w * sx)), int(round(h * sy))
+    patch = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    scores = np.empty(len(ALPHABET), np.float32)
+    for k in range(len(ALPHABET)):
+        scores[k] = cv2.matchTemplate(patch, tmpl[k], cv2.TM_CCOEFF_NORMED).max()
+    return scores
+
+
+def _resolve(read: CellRead, other: str | None) -> str | None:
+    """The one reading the evidence singles out, or None.
+
+    Every combination of the close candidates is tried; the ones passing every check digit
+    survive. One survivor: accepted. Several (their differences are in places no check digit
+    covers, or the check digits cannot tell apart): accepted only when the other reader's text
+    picks out exactly one of them at the doubtful places.
+    """
+    cells = read.doubtful
+    n = 1
+    for li, i in cells:
+        n *= len(read.options[li][i])
+    if n > MAX_COMBOS:
+        return None
+    base = [list("".join(o[0] for o in line)) for line in read.options]
+    survivors: list[str] = []
+    for combo in itertools.product(*(read.options[li][i] for li, i in cells)):
+        for (li, i), ch in zip(cells, combo, strict=True):
+            base[li][i] = ch
+        text = "\n".join("".join(line) for line in base)
+        try:
+            m = parse_mrz(text)
+        except ParseError:
+            continue
+        if m.ok:
+            survivors.append(text)
+    if len(survivors) == 1:
+        return survivors[0]
+    if not survivors or other is None:
+        return None
+    other_lines = other.split("\n")
+    if [len(x) for x in other_lines] != [len(x) for x in survivors[0].split("\n")]:
+        return None
+    picked = [s for s in survivors
+              if all(s.split("\n")[li][i] == other_lines[li][i] for li, i in cells)]
+    return picked[0] if len(picked) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader 2: Tesseract
+
+def tesseract_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def _tesseract(band: Band) -> str | None:
+    if not tesseract_available():
+        return None
     import pytesseract
 
-    config = f"--oem 1 --psm 6 -c tessedit_char_whitelist={WHITELIST} -c load_system_dawg=0 -c load_freq_dawg=0"
-    return str(pytesseract.image_to_string(img, lang="eng", config=config))
+    h = band.image.shape[0]
+    scale = max(1.0, min(4.0, 60 * len(band.lines) / max(h, 1)))
+    img = cv2.resize(band.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX)
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    _, img = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    config = (f"--oem 1 --psm 6 -c tessedit_char_whitelist={ALPHABET} "
+              "-c load_system_dawg=0 -c load_freq_dawg=0")
+    try:
+        return str(pytesseract.image_to_string(img, lang="eng", config=config, timeout=10))
+    except (RuntimeError, OSError):
+        return None
 
 
 def zone_lines(text: str) -> str | None:
@@ -176,36 +452,52 @@ def zone_lines(text: str) -> str | None:
     return None
 
 
-def _read(band: Band, how: str) -> Mrz | None:
-    text = zone_lines(_tesseract(_prepare(band.image, how)))
+def _tesseract_zone(band: Band) -> str | None:
+    """Tesseract's text, typed and refitted by the tolerant parser (whether or not it checks)."""
+    raw = _tesseract(band)
+    text = zone_lines(raw) if raw else None
     if text is None:
         return None
     try:
-        m = parse_mrz(text, ocr_tolerant=True)
+        return "\n".join(parse_mrz(text, ocr_tolerant=True).lines)
+    except ParseError:
+        return None
+
+
+def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | None:
+    """The zone in a photo as lines joined by newlines, or None when the evidence does not
+    single out one reading whose every check digit passes (see the module text)."""
+    fallback: list[Band] = []
+    for band in find_bands(image):
+        cells = read_cells(band)
+        if cells is not None:
+            alone = _resolve(cells, None)
+            if alone is not None:
+                return alone
+        fallback.append(band)
+    if not use_tesseract or not tesseract_available():
+        return None
+    for band in fallback:
+        cells = read_cells(band)
+        other = _tesseract_zone(band)
+        if cells is not None and other is not None:
+            both = _resolve(cells, other)
+            if both is not None:
+                return both
+        if cells is None and other is not None:
+            # No OCR-B font: Tesseract alone, accepted only when it checks with no repair.
+            m = _checked(other)
+            if m is not None and not m.repaired:
+                return other
+    return None
+
+
+def _checked(text: str) -> Mrz | None:
+    try:
+        m = parse_mrz(text)
     except ParseError:
         return None
     return m if m.ok else None
-
-
-PREPARATIONS = ("otsu", "sharp", "adaptive")
-
-
-def read_mrz_image(image: np.ndarray) -> str | None:
-    """The zone in a photo as three (or two) lines, or None when no read passes every check
-    digit and is confirmed by a second read of the same band."""
-    if not tesseract_available():
-        return None
-    for band in find_bands(image):
-        reads: list[Mrz] = []
-        for how in PREPARATIONS:
-            m = _read(band, how)
-            if m is None:
-                continue
-            for earlier in reads:
-                if earlier.lines == m.lines:
-                    return "\n".join(m.lines)
-            reads.append(m)
-    return None
 
 
 def read_mrz_file(path: str | Path) -> str | None:

@@ -1,0 +1,154 @@
+"""Benchmark: read the UT-card renders with verify and with PassportEye, same run, same images.
+
+    PYTHONPATH=. .venv/bin/python bench/mrz_bench.py                    # committed fixtures
+    PYTHONPATH=. .venv/bin/python bench/mrz_bench.py --generate 30      # + 30 fresh mock people
+    PYTHONPATH=. .venv/bin/python bench/mrz_bench.py --no-passporteye   # verify only
+
+A read is *fully correct* when every check digit passes and every field equals the truth
+stored beside the image (document code, state, number, dates, sex, nationality, names).
+A *wrong accept* is a read that passes every check digit (so it would be trusted) while some
+field differs from the truth: the number that must stay at zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from verify.mrz import parse_mrz, resolve_birth, resolve_expiry  # noqa: E402
+from verify.mrz_ocr import read_mrz_file  # noqa: E402
+
+TODAY = date(2026, 11, 22)
+
+
+@dataclass
+class Tally:
+    name: str
+    correct: int = 0
+    wrong_accepted: int = 0
+    rejected: int = 0
+    times: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def expected(truth: dict) -> dict:
+    return {
+        "document_number": truth["document_number"], "issuing_state": truth["issuing_state"],
+        "nationality": truth["nationality"], "sex": truth["sex"],
+        "birth_date": resolve_birth(truth["birth"], TODAY),
+        "expiry_date": resolve_expiry(truth["expiry"], TODAY),
+        "surname": truth["surname"], "given_names": truth["given_names"],
+    }
+
+
+def verify_reader(path: Path) -> tuple[bool, dict] | None:
+    text = read_mrz_file(path)
+    if text is None:
+        return None
+    m = parse_mrz(text, today=TODAY)
+    return m.ok, {"document_number": m.document_number, "issuing_state": m.issuing_state,
+                  "nationality": m.nationality, "sex": m.sex, "birth_date": m.birth_date,
+                  "expiry_date": m.expiry_date, "surname": m.surname,
+                  "given_names": m.given_names}
+
+
+def passporteye_reader(path: Path) -> tuple[bool, dict] | None:
+    from passporteye import read_mrz
+
+    m = read_mrz(str(path))
+    if m is None:
+        return None
+    d = m.to_dict()
+
+    def clean(s: str) -> str:
+        return " ".join(s.replace("<", " ").split())
+
+    return bool(m.valid), {
+        "document_number": d.get("number", "").replace("<", ""),
+        "issuing_state": d.get("country", "").replace("<", ""),
+        "nationality": d.get("nationality", "").replace("<", ""),
+        "sex": {"<": "X"}.get(d.get("sex", ""), d.get("sex", "")),
+        "birth_date": resolve_birth(d.get("date_of_birth", ""), TODAY),
+        "expiry_date": resolve_expiry(d.get("expiration_date", ""), TODAY),
+        "surname": clean(d.get("surname", "")), "given_names": clean(d.get("names", "")),
+    }
+
+
+def run(images: list[Path], readers: dict[str, Callable[[Path], tuple[bool, dict] | None]]
+        ) -> list[Tally]:
+    tallies = [Tally(n) for n in readers]
+    for img in images:
+        want = expected(json.loads(img.with_suffix(".json").read_text()))
+        for tally, reader in zip(tallies, readers.values(), strict=True):
+            t0 = time.perf_counter()
+            try:
+                got = reader(img)
+            except Exception as exc:  # noqa: BLE001 - a reader crashing is a rejected read
+                got = None
+                tally.failures.append(f"{img.name}: crashed ({type(exc).__name__})")
+            tally.times.append(time.perf_counter() - t0)
+            if got is None or not got[0]:
+                tally.rejected += 1
+                tally.failures.append(f"{img.name}: no checked read")
+                continue
+            wrong = [k for k in want if got[1].get(k) != want[k]]
+            if wrong:
+                tally.wrong_accepted += 1
+                tally.failures.append(f"{img.name}: WRONG but checked ({', '.join(wrong)})")
+            else:
+                tally.correct += 1
+    return tallies
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", type=Path, default=ROOT / "fixtures/mrz/cards")
+    ap.add_argument("--generate", type=int, default=0,
+                    help="also render this many fresh mock people (8 images each)")
+    ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--no-passporteye", action="store_true")
+    ap.add_argument("--verbose", "-v", action="store_true")
+    args = ap.parse_args(argv)
+    images = sorted(args.dir.glob("*.jpg"))
+    tmp = None
+    if args.generate:
+        sys.path.insert(0, str(ROOT / "fixtures/mrz"))
+        from make_fixtures import main as make
+
+        tmp = tempfile.TemporaryDirectory()
+        make(["--out", tmp.name, "--people", str(args.generate), "--seed", str(args.seed)])
+        images += sorted(Path(tmp.name).glob("*.jpg"))
+    readers: dict[str, Callable[[Path], tuple[bool, dict] | None]] = {"verify": verify_reader}
+    if not args.no_passporteye:
+        readers["passporteye"] = passporteye_reader
+    tallies = run(images, readers)
+    n = len(images)
+    print(f"{n} images ({args.dir.relative_to(ROOT) if args.dir.is_relative_to(ROOT) else args.dir}"
+          + (f" + {args.generate} generated people" if args.generate else "") + ")")
+    print(f"{'reader':<12} {'fully correct':>15} {'wrong accepted':>15} {'no read':>8} "
+          f"{'median s/img':>13}")
+    for t in tallies:
+        print(f"{t.name:<12} {t.correct:>6}/{n} {100 * t.correct / n:5.1f}% "
+              f"{t.wrong_accepted:>15} {t.rejected:>8} {statistics.median(t.times):>13.3f}")
+    if args.verbose:
+        for t in tallies:
+            for f in t.failures:
+                print(f"  {t.name}: {f}")
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
