@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from verify.errors import ParseError
-from verify.mrz import LINE_SHAPES, Mrz, parse_mrz
+from verify.mrz import LINE_SHAPES, STATES, Mrz, parse_mrz
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
@@ -271,10 +271,10 @@ def _fit_line(comps: list[tuple[int, int, int, int]], width: int) -> tuple[float
 # s sex, c check digit or filler, x anything.
 _ALLOWED = {
     "n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ<", "s": "MFX<",
-    "c": "0123456789<", "x": ALPHABET,
+    "c": "0123456789<", "x": ALPHABET, "d": "ACIP",  # d: first character of the code
 }
 _ALLOWED_IDX = {k: np.array([ALPHABET.index(c) for c in v]) for k, v in _ALLOWED.items()}
-MAX_COMBOS = 4096
+MAX_COMBOS = 20000
 
 
 @dataclass(frozen=True)
@@ -300,10 +300,10 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
 
     tpls = TEMPLATES[fmt]  # type: ignore[index]
     lines = []
-    for row, tpl in zip(scores, tpls, strict=True):
+    for li, (row, tpl) in enumerate(zip(scores, tpls, strict=True)):
         out = []
-        for cell, kind in zip(row, tpl, strict=True):
-            idx = _ALLOWED_IDX[kind]
+        for pos, (cell, kind) in enumerate(zip(row, tpl, strict=True)):
+            idx = _ALLOWED_IDX["d" if (li, pos) == (0, 0) else kind]
             sub = cell[idx]
             order = np.argsort(-sub)
             best = float(sub[order[0]])
@@ -339,16 +339,21 @@ def read_cells(band: Band) -> CellRead | None:
             geometry.append((fit[0], fit[1], top, cap))
         if len(geometry) != rows:
             continue
-        best: tuple[float, list[np.ndarray]] | None = None
+        # The template blur that fits the first line best serves for the whole zone.
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        left, pitch, top, cap = geometry[0]
         for blur in BLURS:
             tmpl = np.stack(_templates(blur) or ())
-            scores = [np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
-                                for i in range(width)]) for left, pitch, top, cap in geometry]
-            mean_best = float(np.mean([s.max(axis=1).mean() for s in scores]))
-            if best is None or mean_best > best[0]:
-                best = (mean_best, scores)
+            first = np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
+                              for i in range(width)])
+            fit = float(first.max(axis=1).mean())
+            if best is None or fit > best[0]:
+                best = (fit, tmpl, first)
         assert best is not None
-        read = _options(best[1], fmt)
+        _, tmpl, first = best
+        scores = [first] + [np.stack([_match_cell(img, lft + i * p, p, t, c, tmpl)
+                                      for i in range(width)]) for lft, p, t, c in geometry[1:]]
+        read = _options(scores, fmt)
         if _resolve(read, None) is not None or fmt == "TD2":
             return read
         if fmt == "TD3" and rows == 2:
@@ -376,13 +381,19 @@ def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float
     return scores
 
 
-def _resolve(read: CellRead, other: str | None) -> str | None:
+def plausible(m: Mrz) -> bool:
+    """Beyond the check digits: the document code 9303 allows, states that exist."""
+    return (m.ok and m.document_code[:1] in "ACIP" and m.issuing_state in STATES
+            and m.nationality in STATES)
+
+
+def _resolve(read: CellRead, other: list[str] | None) -> str | None:
     """The one reading the evidence singles out, or None.
 
-    Every combination of the close candidates is tried; the ones passing every check digit
-    survive. One survivor: accepted. Several (their differences are in places no check digit
-    covers, or the check digits cannot tell apart): accepted only when the other reader's text
-    picks out exactly one of them at the doubtful places.
+    Every combination of the close candidates is tried; those passing every check digit with
+    a real document code and real states survive. One survivor: accepted. Several (they
+    differ where no check digit looks, or where the check digits cannot tell): accepted only
+    when the other reader's lines, where they line up, pick out exactly one of them.
     """
     cells = read.doubtful
     n = 1
@@ -400,18 +411,47 @@ def _resolve(read: CellRead, other: str | None) -> str | None:
             m = parse_mrz(text)
         except ParseError:
             continue
-        if m.ok:
+        if plausible(m):
             survivors.append(text)
-    if len(survivors) == 1:
-        return survivors[0]
+    top = "\n".join("".join(o[0] for o in line) for line in read.options)
+    if survivors == [top]:
+        return top  # the matcher's first choice everywhere, and nothing else passes
     if not survivors or other is None:
         return None
-    other_lines = other.split("\n")
-    if [len(x) for x in other_lines] != [len(x) for x in survivors[0].split("\n")]:
-        return None
-    picked = [s for s in survivors
-              if all(s.split("\n")[li][i] == other_lines[li][i] for li, i in cells)]
+    # Anything else needs the other reader: at every place where the survivors differ from
+    # each other or from the first choice, its character must line up and agree.
+    split = [x.split("\n") for x in survivors]
+    ref = top.split("\n")
+    places = [(li, i) for li, i in cells
+              if len({x[li][i] for x in split} | {ref[li][i]}) > 1]
+    votes = {}
+    for li, i in places:
+        ch = _aligned_char(other, ref, li, i)
+        if ch is None:
+            return None
+        votes[(li, i)] = ch
+    picked = [x for x, lines in zip(survivors, split, strict=True)
+              if all(lines[li][i] == ch for (li, i), ch in votes.items())]
     return picked[0] if len(picked) == 1 else None
+
+
+def _aligned_char(other: list[str], ref: list[str], li: int, i: int) -> str | None:
+    """The other reader's character at (li, i), if its line lines up there with ours (it
+    may have dropped or added fillers elsewhere): aligned from the left or from the right,
+    most neighbours within six places must agree."""
+    if li >= len(other) or len(other) != len(ref):
+        return None
+    theirs, ours = other[li], ref[li]
+    for offset in (0, len(theirs) - len(ours)):  # left-aligned, right-aligned
+        j = i + offset
+        if not 0 <= j < len(theirs):
+            continue
+        near = [k for k in range(i - 6, i + 7) if k != i and 0 <= k < len(ours)
+                and 0 <= k + offset < len(theirs)]
+        agree = sum(ours[k] == theirs[k + offset] for k in near)
+        if len(near) >= 4 and agree >= 0.75 * len(near):
+            return theirs[j]
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,16 +492,15 @@ def zone_lines(text: str) -> str | None:
     return None
 
 
-def _tesseract_zone(band: Band) -> str | None:
-    """Tesseract's text, typed and refitted by the tolerant parser (whether or not it checks)."""
+def _tesseract_lines(band: Band) -> list[str] | None:
+    """Tesseract's last 2-3 long lines, spaces removed (their fillers may be off)."""
     raw = _tesseract(band)
-    text = zone_lines(raw) if raw else None
-    if text is None:
+    if raw is None:
         return None
-    try:
-        return "\n".join(parse_mrz(text, ocr_tolerant=True).lines)
-    except ParseError:
-        return None
+    lines = [re.sub(r"\s+", "", ln).upper() for ln in raw.splitlines()]
+    lines = [ln for ln in lines if len(ln) >= 20]
+    rows = len(band.lines)
+    return lines[-rows:] if len(lines) >= rows else None
 
 
 def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | None:
@@ -479,22 +518,22 @@ def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | No
         return None
     for band in fallback:
         cells = read_cells(band)
-        other = _tesseract_zone(band)
+        other = _tesseract_lines(band)
         if cells is not None and other is not None:
             both = _resolve(cells, other)
             if both is not None:
                 return both
         if cells is None and other is not None:
             # No OCR-B font: Tesseract alone, accepted only when it checks with no repair.
-            m = _checked(other)
-            if m is not None and not m.repaired:
-                return other
+            m = _checked("\n".join(other))
+            if m is not None and not m.repaired and plausible(m):
+                return "\n".join(m.lines)
     return None
 
 
 def _checked(text: str) -> Mrz | None:
     try:
-        m = parse_mrz(text)
+        m = parse_mrz(text, ocr_tolerant=True)
     except ParseError:
         return None
     return m if m.ok else None
