@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from verify.errors import ParseError
-from verify.mrz import LINE_SHAPES, STATES, Mrz, parse_mrz
+from verify.mrz import AMBIGUOUS, LINE_SHAPES, STATES, Mrz, parse_mrz
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
@@ -308,8 +308,13 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
             order = np.argsort(-sub)
             best = float(sub[order[0]])
             close = [ALPHABET[idx[k]] for k in order[:4]
-                     if best - float(sub[k]) < MARGIN or best < SURE and best - float(sub[k]) < 2 * MARGIN]
-            out.append(tuple(close) or (ALPHABET[idx[order[0]]],))
+                     if best - float(sub[k]) < MARGIN
+                     or best < SURE and best - float(sub[k]) < 2 * MARGIN]
+            if kind == "x":  # the check digits can tell these pairs apart: keep both in play
+                for alt in AMBIGUOUS.get(close[0], ""):
+                    if alt not in close and best - float(cell[ALPHABET.index(alt)]) < 2 * MARGIN:
+                        close.append(alt)
+            out.append(tuple(close))
         lines.append(tuple(out))
     return CellRead(fmt, tuple(lines))
 
@@ -426,7 +431,7 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
               if len({x[li][i] for x in split} | {ref[li][i]}) > 1]
     votes = {}
     for li, i in places:
-        ch = _aligned_char(other, ref, li, i)
+        ch = _aligned_char(other, read, li, i)
         if ch is None:
             return None
         votes[(li, i)] = ch
@@ -435,22 +440,21 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
     return picked[0] if len(picked) == 1 else None
 
 
-def _aligned_char(other: list[str], ref: list[str], li: int, i: int) -> str | None:
+def _aligned_char(other: list[str], read: CellRead, li: int, i: int) -> str | None:
     """The other reader's character at (li, i), if its line lines up there with ours (it
     may have dropped or added fillers elsewhere): aligned from the left or from the right,
-    most neighbours within six places must agree."""
-    if li >= len(other) or len(other) != len(ref):
+    at the four places on one side of it it must read one of our candidates."""
+    if li >= len(other) or len(other) != len(read.options):
         return None
-    theirs, ours = other[li], ref[li]
+    theirs, ours = other[li], read.options[li]
     for offset in (0, len(theirs) - len(ours)):  # left-aligned, right-aligned
         j = i + offset
         if not 0 <= j < len(theirs):
             continue
-        near = [k for k in range(i - 6, i + 7) if k != i and 0 <= k < len(ours)
-                and 0 <= k + offset < len(theirs)]
-        agree = sum(ours[k] == theirs[k + offset] for k in near)
-        if len(near) >= 4 and agree >= 0.75 * len(near):
-            return theirs[j]
+        for side in (range(i - 4, i), range(i + 1, i + 5)):
+            near = [k for k in side if 0 <= k < len(ours) and 0 <= k + offset < len(theirs)]
+            if len(near) >= 3 and all(theirs[k + offset] in ours[k] for k in near):
+                return theirs[j]
     return None
 
 
