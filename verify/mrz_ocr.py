@@ -34,7 +34,16 @@ import cv2
 import numpy as np
 
 from verify.errors import ParseError
-from verify.mrz import AMBIGUOUS, LINE_SHAPES, STATES, Mrz, parse_mrz
+from verify.mrz import (
+    AMBIGUOUS,
+    LINE_SHAPES,
+    STATES,
+    TEMPLATES,
+    TO_DIGIT,
+    TO_LETTER,
+    Mrz,
+    parse_mrz,
+)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
@@ -139,9 +148,12 @@ def _zone_runs(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, i
             lefts = [b[0] for b in run]
             heights = [b[3] for b in run]
             gaps = [run[k + 1][1] - run[k][1] for k in range(size - 1)]
-            if max(widths) > 1.2 * min(widths) or max(lefts) - min(lefts) > 0.06 * max(widths):
+            # Equal width and left edge; glare may wash out the end of a line, so a shorter
+            # line is allowed when the left edges agree.
+            if max(lefts) - min(lefts) > 0.04 * max(widths) or max(widths) > 2 * min(widths):
                 continue
-            if max(gaps) > 1.6 * min(gaps) or min(gaps) < max(heights) or max(gaps) > 4 * max(heights):
+            if (max(gaps) > 1.6 * min(gaps) or min(gaps) < max(heights)
+                    or max(gaps) > 4 * max(heights)):
                 continue
             runs.append(run)
     return runs
@@ -159,7 +171,12 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
     upright = _upright(grey, angle) if abs(angle) > 0.2 else grey
     boxes = _merge_rows([b for _, b in _long_blobs(_line_mask(upright))])
     n = 0
+    taken: list[tuple[int, int]] = []
     for run in _zone_runs(boxes):
+        span = (run[0][1], run[-1][1] + run[-1][3])
+        if any(span[0] < t[1] and t[0] < span[1] for t in taken):
+            continue  # two lines of a zone already offered whole
+        taken.append(span)
         x0 = min(b[0] for b in run)
         x1 = max(b[0] + b[2] for b in run)
         y0 = min(b[1] for b in run)
@@ -231,7 +248,10 @@ def _ink(img: np.ndarray) -> np.ndarray:
                                  k, 10)
 
 
-def _glyph_boxes(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+Box = tuple[int, int, int, int]
+
+
+def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
     x, y, w, h = box
     pad = h // 2
     y0 = max(0, y - pad)
@@ -246,14 +266,17 @@ def _glyph_boxes(ink: np.ndarray, box: tuple[int, int, int, int]) -> list[tuple[
     return comps
 
 
-def _fit_line(comps: list[tuple[int, int, int, int]], width: int) -> tuple[float, float] | None:
-    """Left cell centre and pitch of a line of `width` cells from its glyph boxes."""
-    if len(comps) < width * 0.5:
+def _fit_line(comps: list[tuple[int, int, int, int]], width: int,
+              pitch: float | None = None) -> tuple[float, float] | None:
+    """Left cell centre and pitch of a line of `width` cells from its glyph boxes. With a
+    `pitch` (from a longer line of the same zone) only a small correction is allowed."""
+    if len(comps) < width * 0.4:
         return None
     comps = sorted(comps, key=lambda c: c[0])
     centres = np.array([c[0] + c[2] / 2 for c in comps], np.float64)
-    left, right = centres[0], centres[-1]
-    pitch = (right - left) / (width - 1)
+    left = float(centres[0])
+    if pitch is None:
+        pitch = float(centres[-1] - left) / (width - 1)
     if pitch <= 0:
         return None
     for _ in range(3):  # refine by least squares on the assigned cell indices
@@ -261,6 +284,9 @@ def _fit_line(comps: list[tuple[int, int, int, int]], width: int) -> tuple[float
         keep = (idx >= 0) & (idx < width)
         if keep.sum() < 3:
             return None
+        if idx[keep].max() - idx[keep].min() < width * 0.8:
+            left = float(np.median(centres[keep] - pitch * idx[keep]))  # short: offset only
+            continue
         a = np.vstack([np.ones(int(keep.sum())), idx[keep]]).T
         sol, *_ = np.linalg.lstsq(a, centres[keep], rcond=None)
         left, pitch = float(sol[0]), float(sol[1])
@@ -296,8 +322,6 @@ class CellRead:
 
 def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
     """Per cell, the characters its position allows that score close to the best."""
-    from verify.mrz import TEMPLATES
-
     tpls = TEMPLATES[fmt]  # type: ignore[index]
     lines = []
     for li, (row, tpl) in enumerate(zip(scores, tpls, strict=True)):
@@ -331,9 +355,13 @@ def read_cells(band: Band) -> CellRead | None:
         if r != rows:
             continue
         geometry = []
-        for box in band.lines:
-            comps = _glyph_boxes(ink, box)
-            fit = _fit_line(comps, width)
+        all_comps = [_glyph_boxes(ink, box) for box in band.lines]
+        extents = [max((c[0] + c[2] for c in cs), default=0) - min((c[0] for c in cs), default=0)
+                   for cs in all_comps]
+        longest = _fit_line(all_comps[int(np.argmax(extents))], width) if all_comps else None
+        for comps, extent in zip(all_comps, extents, strict=True):
+            short = longest is not None and extent < 0.9 * max(extents)
+            fit = _fit_line(comps, width, longest[1] if short and longest else None)
             if fit is None:
                 break
             tall = [c for c in comps if c[3] >= 0.8 * max(cc[3] for cc in comps)]
@@ -395,20 +423,29 @@ def plausible(m: Mrz) -> bool:
 def _resolve(read: CellRead, other: list[str] | None) -> str | None:
     """The one reading the evidence singles out, or None.
 
-    Every combination of the close candidates is tried; those passing every check digit with
-    a real document code and real states survive. One survivor: accepted. Several (they
-    differ where no check digit looks, or where the check digits cannot tell): accepted only
-    when the other reader's lines, where they line up, pick out exactly one of them.
+    Where the other reader (Tesseract) lines up with ours and reads one of the close
+    candidates, that candidate is taken. Every combination of the remaining candidates is
+    then tried; those passing every check digit, with a real document code and real states,
+    survive. Accepted only when exactly one survives and it is the first choice (after the
+    other reader's votes): a departure from what the readers saw is never made on the check
+    digits alone, because a check digit can be satisfied by chance.
     """
-    cells = read.doubtful
+    options = [list(line) for line in read.options]
+    if other is not None:
+        for li, i in read.doubtful:
+            ch = _aligned_char(other, read, li, i)
+            if ch is not None and ch in options[li][i]:
+                options[li][i] = (ch,)
+    cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
     n = 1
     for li, i in cells:
-        n *= len(read.options[li][i])
+        n *= len(options[li][i])
     if n > MAX_COMBOS:
         return None
-    base = [list("".join(o[0] for o in line)) for line in read.options]
+    first = "\n".join("".join(o[0] for o in line) for line in options)
+    base = [list(line) for line in first.split("\n")]
     survivors: list[str] = []
-    for combo in itertools.product(*(read.options[li][i] for li, i in cells)):
+    for combo in itertools.product(*(options[li][i] for li, i in cells)):
         for (li, i), ch in zip(cells, combo, strict=True):
             base[li][i] = ch
         text = "\n".join("".join(line) for line in base)
@@ -418,26 +455,18 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
             continue
         if plausible(m):
             survivors.append(text)
-    top = "\n".join("".join(o[0] for o in line) for line in read.options)
-    if survivors == [top]:
-        return top  # the matcher's first choice everywhere, and nothing else passes
-    if not survivors or other is None:
-        return None
-    # Anything else needs the other reader: at every place where the survivors differ from
-    # each other or from the first choice, its character must line up and agree.
-    split = [x.split("\n") for x in survivors]
-    ref = top.split("\n")
-    places = [(li, i) for li, i in cells
-              if len({x[li][i] for x in split} | {ref[li][i]}) > 1]
-    votes = {}
-    for li, i in places:
-        ch = _aligned_char(other, read, li, i)
-        if ch is None:
-            return None
-        votes[(li, i)] = ch
-    picked = [x for x, lines in zip(survivors, split, strict=True)
-              if all(lines[li][i] == ch for (li, i), ch in votes.items())]
-    return picked[0] if len(picked) == 1 else None
+            if len(survivors) > 1:
+                return None
+    return first if survivors == [first] else None
+
+
+def _typed(ch: str, kind: str) -> str:
+    """What a character must have been, given the kind of place it stands in."""
+    if kind in "nc" and not ch.isdigit():
+        return TO_DIGIT.get(ch, ch)
+    if kind == "a" and ch.isdigit():
+        return TO_LETTER.get(ch, ch)
+    return ch
 
 
 def _aligned_char(other: list[str], read: CellRead, li: int, i: int) -> str | None:
@@ -454,7 +483,7 @@ def _aligned_char(other: list[str], read: CellRead, li: int, i: int) -> str | No
         for side in (range(i - 4, i), range(i + 1, i + 5)):
             near = [k for k in side if 0 <= k < len(ours) and 0 <= k + offset < len(theirs)]
             if len(near) >= 3 and all(theirs[k + offset] in ours[k] for k in near):
-                return theirs[j]
+                return _typed(theirs[j], TEMPLATES[read.fmt][li][i])  # type: ignore[index]
     return None
 
 
