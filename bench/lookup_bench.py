@@ -30,14 +30,18 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
     with Emulator() as emu:
-        settings = Settings(profile=load_profile(), base=emu.base_url,
-                            allowed_hosts=frozenset({emu.host}), allow_loopback_http=True)
+        settings = Settings(
+            profile=load_profile(),
+            base=emu.base_url,
+            allowed_hosts=frozenset({emu.host}),
+            allow_loopback_http=True,
+        )
         url = emu.url("VALID0001")
         bare = requests.Session()
         with LookupClient(settings) as client:
             # Warm both: first connection, imports, caches.
             for _ in range(50):
-                bare.get(url).text
+                _ = bare.get(url).text
                 classify(url, settings=settings).status(client)
             connections_before = emu.connections
             ours, theirs = [], []
@@ -45,7 +49,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 status = classify(url, settings=settings).status(client)
                 t1 = time.perf_counter()
-                bare.get(url).text
+                _ = bare.get(url).text
                 t2 = time.perf_counter()
                 assert status.validity.state == "valid"
                 ours.append(t1 - t0)
@@ -57,10 +61,14 @@ def main() -> int:
     print(f"lookups: {args.n} each, interleaved, loopback emulator")
     print(f"verify (parse + lookup + page reading) median: {ours_ms:.3f} ms")
     print(f"bare requests.get (same page)          median: {theirs_ms:.3f} ms")
-    print(f"overhead, median of paired differences:      {statistics.median(pairs):.3f} ms "
-          f"(goal < 2 ms)")
-    print(f"new connections during the timed verify lookups + bare gets: {new_connections} "
-          f"(0 = both reused their one connection)")
+    print(
+        f"overhead, median of paired differences:      {statistics.median(pairs):.3f} ms "
+        f"(goal < 2 ms)"
+    )
+    print(
+        f"new connections during the timed verify lookups + bare gets: {new_connections} "
+        f"(0 = both reused their one connection)"
+    )
     return 0 if statistics.median(pairs) < 2.0 and new_connections == 0 else 1
 
 
