@@ -124,6 +124,8 @@ def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-unty
 def wait_open(source: Source, reconnections: int = 0) -> None:
     """pyserial flushes the input buffer on open: send only once the port is open."""
     wait_until(
-        lambda: getattr(source, "port", None) is not None
-        and getattr(source, "reconnections", 0) >= reconnections
+        lambda: (
+            getattr(source, "port", None) is not None
+            and getattr(source, "reconnections", 0) >= reconnections
+        )
     )

@@ -38,7 +38,10 @@ def test_aim_identifier_is_stripped_and_kept_as_symbology(tmp_path):
         scanner.send(b"]Q1" + URL + b"\r]d2DM-CONTENT\r]C012345\r")
         got = scans.take(3)
         assert [(s.payload, s.symbology) for s in got] == [
-            (URL.decode(), "QR"), ("DM-CONTENT", "DataMatrix"), ("12345", "Code128")]
+            (URL.decode(), "QR"),
+            ("DM-CONTENT", "DataMatrix"),
+            ("12345", "Code128"),
+        ]
         assert got[0].source.startswith("serial:")
 
 
@@ -104,17 +107,24 @@ def test_invalid_utf8_rejected_when_asked(tmp_path):
 
 
 def test_mrz_mode_groups_reader_lines_into_one_scan(tmp_path):
-    td1 = [b"IDSWE1234567897<<<<<<<<<<<<<<<", b"8001014M2703045UKR<<<<<<<<<<<6",
-           b"SHEVCHENKO<<TARAS<<<<<<<<<<<<"]
-    td3 = [b"P<UKRSHEVCHENKO<<TARAS<<<<<<<<<<<<<<<<<<<<<<",
-           b"AB12345674UKR8001014M3001013<<<<<<<<<<<<<<04"]
+    td1 = [
+        b"IDSWE1234567897<<<<<<<<<<<<<<<",
+        b"8001014M2703045UKR<<<<<<<<<<<6",
+        b"SHEVCHENKO<<TARAS<<<<<<<<<<<<",
+    ]
+    td3 = [
+        b"P<UKRSHEVCHENKO<<TARAS<<<<<<<<<<<<<<<<<<<<<<",
+        b"AB12345674UKR8001014M3001013<<<<<<<<<<<<<<04",
+    ]
     with pty_session(tmp_path, "mode=mrz") as (scanner, scans):
         wait_open(scans.source)
         scanner.send(b"\r".join(td1) + b"\r")
         scanner.send(b"\r\n".join(td3) + b"\r\n")
         got = scans.take(2)
         assert [(s.payload, s.symbology) for s in got] == [
-            (b"\n".join(td1).decode(), "MRZ"), (b"\n".join(td3).decode(), "MRZ")]
+            (b"\n".join(td1).decode(), "MRZ"),
+            (b"\n".join(td3).decode(), "MRZ"),
+        ]
 
 
 def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_path):
