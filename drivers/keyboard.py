@@ -154,7 +154,10 @@ class EvdevSource(KeyboardSource):
         return self.decode_events(events)
 
     def decode_events(self, events: Iterable[KeyEvent]) -> bytes:
-        """Key events -> the bytes the framer sees (text in the scanner's layout, UTF-8)."""
+        """Key events -> the bytes the framer sees (text in the scanner's layout, UTF-8).
+
+        Replay of key recordings uses the same decoder, so recorded sessions frame as live ones.
+        """
         return "".join(self.decoder.feed(t, c, v) for t, c, v in events).encode("utf-8")
 
     def close_device(self) -> None:
