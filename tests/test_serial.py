@@ -221,3 +221,30 @@ def test_pyserial_url_forms_socket_rebuilds_pyserial_url():
     source = open_source("socket://127.0.0.1:4001?suffix=lf&logging=debug")
     assert source.port_url == "socket://127.0.0.1:4001?logging=debug"
     assert source.framing.suffix == "lf"
+
+
+def test_pyserial_socket_url_over_loopback_survives_the_server_restarting():
+    """A serial-over-network scanner (socket://): real TCP on 127.0.0.1, connection dropped."""
+    import socket
+
+    from tests.support_scanner import Collector
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    source = open_source(f"socket://127.0.0.1:{port}?suffix=cr")
+    scans = Collector(source)
+    try:
+        conn, _ = server.accept()
+        wait_open(source)  # pyserial discards what is waiting when it opens
+        conn.sendall(b"]Q1first\rsecond-half-")
+        assert payloads(scans.take(1)) == ["first"]
+        conn.close()  # the network scanner goes away mid-scan
+        conn, _ = server.accept()  # the driver reconnects by itself
+        wait_open(source, reconnections=1)
+        conn.sendall(b"third\r")
+        assert payloads(scans.take(1)) == ["third"]
+        assert [n.kind for n in source.notices] == ["partial_dropped"]
+        conn.close()
+    finally:
+        scans.stop()
+        server.close()
