@@ -135,6 +135,7 @@ class Decision:
     age: int | None = None
     registered: bool = False
     rules: tuple[str, ...] = ()  # ids of the rules that fired, for audit of the rule data
+    sources: tuple[str, ...] = ()  # the passages the entitlement rests on
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -153,6 +154,7 @@ class Decision:
             "age": self.age,
             "registered": self.registered,
             "rules": list(self.rules),
+            "sources": list(self.sources),
         }
 
 

@@ -69,6 +69,7 @@ class Rule:
     source: str = ""
     valid_from: date | None = None
     valid_to: date | None = None
+    first: bool = False  # its steps go before every other step (e.g. "check the card first")
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -248,6 +249,13 @@ def _date(t: Mapping[str, Any], key: str, at: _At) -> date | None:
     raise at.sub(key).fail("must be a date, e.g. 2025-11-05")
 
 
+def _bool(t: Mapping[str, Any], key: str, at: _At) -> bool:
+    value = t.get(key, False)
+    if not isinstance(value, bool):
+        raise at.sub(key).fail("must be true or false")
+    return value
+
+
 def _choices(value: Any, allowed: tuple[str, ...], at: _At) -> frozenset[str]:
     if isinstance(value, str):
         value = [value]
@@ -345,6 +353,7 @@ def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
         source=_source(t, at, required=entitlement is not None or "responsible" in t),
         valid_from=_date(t, "valid_from", at),
         valid_to=_date(t, "valid_to", at),
+        first=_bool(t, "first", at),
     )
     if rule.valid_from and rule.valid_to and rule.valid_from > rule.valid_to:
         raise at.fail("valid_from is after valid_to")

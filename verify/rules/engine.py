@@ -38,6 +38,12 @@ VALIDITY_LABELS = {
     "valid": ("kortet är giltigt", "the card is valid"),
     "not_valid": ("kortet är inte giltigt", "the card is not valid"),
 }
+FACT_LABELS = {
+    "age": ("ålder", "age"),
+    "validity": ("kortets giltighet", "the card's validity"),
+    "why_card_not_valid": ("varför kortet inte är giltigt", "why the card is not valid"),
+    "category": ("patientens grupp", "the patient's group"),
+}
 MANUAL_CHECK_SOURCE = (
     "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
     "göra samma sökning via en webbadress som står på baksidan av det nya kortet."
@@ -68,6 +74,7 @@ class Outcome:
     summary_en: str
     steps: tuple[Step, ...]
     rules: tuple[str, ...]
+    source: str = ""
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -193,7 +200,7 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
     steps: list[Step] = []
     if not region.in_force(day):
         steps.append(region_not_in_force_step(region, day))
-    for r in contributing:
+    for r in sorted(contributing, key=lambda r: not r.first):
         steps.extend(_step(s) for s in r.steps)
     with_party = next((r for r in ([decisive] if decisive else []) + contributing
                        if r.responsible), None)
@@ -218,7 +225,7 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
         entitlement=cast(str, decisive.entitlement), responsible=party,
         responsible_text=text, responsible_text_en=text_en,
         summary=decisive.summary, summary_en=decisive.summary_en,
-        steps=tuple(steps), rules=tuple(r.id for r in contributing),
+        steps=tuple(steps), rules=tuple(r.id for r in contributing), source=decisive.source,
     )
 
 
@@ -446,8 +453,9 @@ def decide(
     missing = missing_facts(book, reg, pairs, derives, day) if len(scs) > 1 else ()
     steps = list(common_steps(outcomes))
     rules = tuple(dict.fromkeys(r for o in outcomes for r in o.rules))
+    sources = tuple(dict.fromkeys(o.source for o in outcomes if o.source))
     base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
-                registered=registered, rules=rules)
+                registered=registered, rules=rules, sources=sources)
     if len({o.key for o in outcomes}) == 1:
         first = outcomes[0]
         same_summary = len({o.summary for o in outcomes}) == 1
@@ -462,13 +470,14 @@ def decide(
     if validity == "unknown":
         steps.insert(0, manual_check_step(document, manual_check_url))
     parties = {o.responsible for o in outcomes}
-    what = ", ".join(m.fact for m in missing) or "?"
+    what = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[0] for m in missing) or "?"
+    what_en = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[1] for m in missing) or "?"
     return Decision(
         category=cast(Any, decided_cat), entitlement="manual_check",
         responsible=next(iter(parties)) if len(parties) == 1 else None,
         summary=f"Kan inte avgöras ännu – det saknas uppgifter ({what}). Se vad varje svar "
                 "innebär nedan.",
-        summary_en=f"Cannot be decided yet – facts are missing ({what}). See below what each "
+        summary_en=f"Cannot be decided yet – facts are missing ({what_en}). See below what each "
                    "answer would mean.",
         steps=tuple(steps), missing=missing, **base,  # type: ignore[arg-type]
     )
