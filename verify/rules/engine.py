@@ -74,7 +74,7 @@ class Outcome:
     summary_en: str
     steps: tuple[Step, ...]
     rules: tuple[str, ...]
-    source: str = ""
+    sources: tuple[str, ...] = ()  # the entitlement's passage, then the responsible party's
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -205,6 +205,7 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
     with_party = next((r for r in ([decisive] if decisive else []) + contributing
                        if r.responsible), None)
     if decisive is None:
+        steps.extend(expired_rule_steps(book, region, facts, day))
         return Outcome(
             entitlement="manual_check", responsible=None, responsible_text="",
             responsible_text_en="",
@@ -225,8 +226,30 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
         entitlement=cast(str, decisive.entitlement), responsible=party,
         responsible_text=text, responsible_text_en=text_en,
         summary=decisive.summary, summary_en=decisive.summary_en,
-        steps=tuple(steps), rules=tuple(r.id for r in contributing), source=decisive.source,
+        steps=tuple(steps), rules=tuple(r.id for r in contributing),
+        sources=tuple(dict.fromkeys(
+            x for x in (decisive.source, with_party.source if with_party else "") if x)),
     )
+
+
+def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
+                       day: date) -> list[Step]:
+    """When nothing decides, say which rule would have, and the dates it applied."""
+    out: list[Step] = []
+    for r in [*region.rules, *book.national.rules]:
+        if r.entitlement is None or r.in_force(day) or not matches(r, facts):
+            continue
+        span = f"{r.valid_from.isoformat() if r.valid_from else '…'} – " \
+               f"{r.valid_to.isoformat() if r.valid_to else '…'}"
+        step = Step(
+            kind="note",
+            text=f"Regeln gällde {span}, inte den {day.isoformat()}: {r.summary}",
+            text_en=f"The rule applied {span}, not on {day.isoformat()}: {r.summary_en}",
+            source=r.source,
+        )
+        if step not in out:
+            out.append(step)
+    return out
 
 
 def region_not_in_force_step(region: RegionRules, day: date) -> Step:
@@ -453,7 +476,8 @@ def decide(
     missing = missing_facts(book, reg, pairs, derives, day) if len(scs) > 1 else ()
     steps = list(common_steps(outcomes))
     rules = tuple(dict.fromkeys(r for o in outcomes for r in o.rules))
-    sources = tuple(dict.fromkeys(o.source for o in outcomes if o.source))
+    sources = tuple(dict.fromkeys(
+        [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
     base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
                 registered=registered, rules=rules, sources=sources)
     if len({o.key for o in outcomes}) == 1:
