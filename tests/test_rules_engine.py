@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +17,7 @@ from verify.render_decision import render_decision
 from verify.rules import decide, decide_for_status
 
 TODAY = date(2026, 11, 22)
-AT = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 URL = "https://www.migrationsverket.se/lmakort/ABCD1234"
 
 

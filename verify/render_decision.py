@@ -15,7 +15,8 @@ ENTITLEMENT = {
     "care_that_cannot_wait": ("VÅRD SOM INTE KAN ANSTÅ", "CARE THAT CANNOT WAIT"),
     "self_pay": ("PATIENTEN BETALAR SJÄLV", "THE PATIENT PAYS"),
     "resident_rules": ("VANLIGA REGLER (FOLKBOKFÖRD)", "ORDINARY RESIDENT RULES"),
-    "manual_check": ("KAN INTE AVGÖRAS – KONTROLLERA MANUELLT", "CANNOT BE DECIDED – CHECK BY HAND"),
+    "manual_check": ("KAN INTE AVGÖRAS – KONTROLLERA MANUELLT",
+                     "CANNOT BE DECIDED – CHECK BY HAND"),
 }
 RESPONSIBLE = {
     "region": ("regionen", "the region"),

@@ -32,7 +32,8 @@ ENTITLEMENT_LABELS = {
     "care_that_cannot_wait": ("Vård som inte kan anstå", "Care that cannot wait"),
     "self_pay": ("Patienten betalar själv", "The patient pays"),
     "resident_rules": ("Vanliga regler för folkbokförda", "Ordinary resident rules"),
-    "manual_check": ("Kan inte avgöras – kontrollera manuellt", "Cannot be decided – check by hand"),
+    "manual_check": ("Kan inte avgöras – kontrollera manuellt",
+                     "Cannot be decided – check by hand"),
 }
 VALIDITY_LABELS = {
     "valid": ("kortet är giltigt", "the card is valid"),
