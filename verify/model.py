@@ -98,8 +98,13 @@ class Step:
     show: str = "desk"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "text_en": self.text_en,
-                "source": self.source, "show": self.show}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "text_en": self.text_en,
+            "source": self.source,
+            "show": self.show,
+        }
 
 
 @dataclass(frozen=True)
