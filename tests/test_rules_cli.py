@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_verify
+import jsonschema
+import pytest
+from conftest import REPO, run_verify
 
 NAMES = ["norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"]
 
@@ -133,3 +135,51 @@ def test_a_broken_rule_file_exit_2_with_clear_message(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "broken.toml" in r.stderr and "not valid TOML" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# --- `verify card … --region`: the card's status with the decision (real loopback lookup) ---
+
+
+@pytest.fixture
+def emu():
+    from verify.emulator import Emulator
+
+    with Emulator() as emulator:
+        yield emulator
+
+
+def test_card_with_region_adds_the_decision(emu) -> None:
+    r = run_verify("card", "--token", "VALID0001", "--region", "norrbotten", "--age", "40",
+                   "--json", env=emu.env())
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    d = doc["decision"]
+    assert (d["category"], d["entitlement"]) == ("asylum_seeker", "care_that_cannot_wait")
+    assert any("6624" in s["text"] for s in d["steps"])
+    schema = json.loads((REPO / "docs" / "status-schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+
+
+def test_card_no_longer_valid_asks_why_in_swedish(emu) -> None:
+    r = run_verify("card", "--token", "NOINFO001", "--region", "vastra-gotaland", "--age", "30",
+                   env={**emu.env(), "VERIFY_REGION": "skane"})
+    assert r.returncode == 1, r.stderr  # the card's own exit code: not valid
+    assert "KAN INTE AVGÖRAS" in r.stdout and "asyl@vgregion.se" in r.stdout
+    assert "papperslös" in r.stdout
+
+
+def test_card_lookup_outage_gives_the_manual_check(emu) -> None:
+    emu.outage = True
+    r = run_verify("card", "--token", "VALID0001", "--region", "skane", "--age", "30",
+                   "--json", env=emu.env())
+    assert r.returncode == 3, r.stderr
+    d = json.loads(r.stdout)["decision"]
+    assert d["entitlement"] == "manual_check"
+    assert [m["fact"] for m in d["missing"]] == ["validity"]
+    assert "VALID0001" in d["steps"][0]["text"] or "för hand" in d["steps"][0]["text"]
+
+
+def test_card_with_unknown_region_exit_2(emu) -> None:
+    r = run_verify("card", "--token", "VALID0001", "--region", "lappland", env=emu.env())
+    assert r.returncode == 2
+    assert "vastra-gotaland" in r.stderr and "Traceback" not in r.stderr
