@@ -35,6 +35,9 @@ def test_decide_json_keys_english() -> None:
     d = doc["decision"]
     assert (d["region"], d["category"], d["entitlement"], d["responsible"]) == (
         "ostergotland", "temporary_protection", "self_pay", "patient")
+    assert doc["validity"]["basis"] == "no_card" and doc["document"]["kind"] == "unknown"
+    schema = json.loads((REPO / "docs" / "status-schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
     assert all(s["source"].startswith(("000_", "001_", "002_", "003_", "004_", "domain.md"))
                for s in d["steps"])
 
@@ -183,3 +186,20 @@ def test_card_with_unknown_region_exit_2(emu) -> None:
     r = run_verify("card", "--token", "VALID0001", "--region", "lappland", env=emu.env())
     assert r.returncode == 2
     assert "vastra-gotaland" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_decide_region_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('region = "norrbotten"\n', encoding="utf-8")
+    r = run_verify("decide", "--category", "asylum_seeker", "--age", "30", "--json",
+                   env={"VERIFY_CONFIG": str(config)})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["decision"]["region"] == "norrbotten"
+
+
+def test_decide_without_any_region_exit_2_lists_names(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("lookup_timeout = 3\n", encoding="utf-8")  # a config without a region
+    r = run_verify("decide", "--category", "visitor", env={"VERIFY_CONFIG": str(config)})
+    assert r.returncode == 2
+    assert "--region" in r.stderr and "skane" in r.stderr

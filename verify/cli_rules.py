@@ -3,6 +3,8 @@
 Registered on `verify.cli.app` (imported at the bottom of verify/cli.py). Exit codes of
 `decide`: 0 an entitlement was decided (including self_pay and resident_rules), 3 manual_check
 (facts are missing or the rules cannot decide), 2 bad input (unknown region, category, date).
+`decide --json` prints a status of the usual shape with document kind "unknown" and validity
+basis "no_card" (no card was checked).
 """
 
 from __future__ import annotations
@@ -13,13 +15,30 @@ from typing import Annotated
 import typer
 
 from verify.cli import Json, Lang, app, check_lang
-from verify.model import EXIT_UNKNOWN, EXIT_VALID, SCHEMA_VERSION
+from verify.errors import ParseError
+from verify.model import EXIT_UNKNOWN, EXIT_VALID, Document, Status, Validity
+from verify.timeutil import now
+
+
+def configured_region() -> str:
+    """The config file's `region` (VERIFY_REGION is read by the option itself)."""
+    from verify.config import Settings
+    from verify.rules import regions
+
+    region = Settings.from_env().region
+    if not region:
+        names = ", ".join(r.name for r in regions())
+        raise ParseError("no_region", f"give --region (or VERIFY_REGION, or region in the "
+                                      f"config file); valid regions: {names}")
+    return region
 
 
 @app.command()
 def decide(
-    region: Annotated[str, typer.Option("--region", envvar="VERIFY_REGION",
-                                        help="region whose routine applies (see verify regions)")],
+    region: Annotated[str | None, typer.Option(
+        "--region", envvar="VERIFY_REGION",
+        help="region whose routine applies (see verify regions); else the config file's region"
+    )] = None,
     category: Annotated[str | None, typer.Option(
         "--category", help="asylum_seeker, temporary_protection, undocumented, visitor, resident"
     )] = None,
@@ -40,13 +59,19 @@ def decide(
     from verify.rules.engine import parse_birth_date
 
     lang = check_lang(lang)
+    region = region or configured_region()
     day = parse_birth_date(on) if on is not None else None
     decision = decide_rules(region=region, category=category, age=age, birth_date=birth_date,
                             registered=registered, today=day)
     if as_json:
-        typer.echo(json.dumps({"schema_version": SCHEMA_VERSION, "document": None,
-                               "validity": None, "decision": decision.to_json()},
-                              ensure_ascii=False, indent=2))
+        # Same shape as every status (docs/status-schema.json): no card was checked.
+        status = Status(
+            document=Document(kind="unknown"),
+            validity=Validity(state="unknown", basis="no_card", checked_at=now(),
+                              detail="no card was scanned: decision from the facts given"),
+            decision=decision,
+        )
+        typer.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
     else:
         typer.echo(render_decision(decision, lang=lang, verbose=verbose))
     raise typer.Exit(EXIT_UNKNOWN if decision.entitlement == "manual_check" else EXIT_VALID)
