@@ -164,7 +164,7 @@ SCENARIOS = [
        LMA_NO, CHILD, missing=("why_card_not_valid",), step="asyl@vgregion.se"),
     sc("vgr-undocumented-adult", "vastra-gotaland", "care_that_cannot_wait",
        f"{VG}: Patienter utan LMA-kort ges ett reservnummer av den regionala vården.",
-       UN, ADULT, step="reservnummer"),
+       UN, ADULT, step="reservnummer", no_step="sök sedan upp patienten med LMA-numret"),
     sc("vgr-undocumented-child", "vastra-gotaland", "same_as_resident",
        f"{VG}: Enligt lag gällande från 1 juli 2013, SFS 2013:407",
        UN, CHILD, step="reservnummer"),
