@@ -313,3 +313,48 @@ def test_scenario(s: Sc) -> None:
     assert any(norm(s.source) in c or c in norm(s.source) for c in cited) or any(
         norm(passage) in c.partition(": ")[2] for c in cited
     ), f"decision does not cite {s.source!r}; cites {cited}"
+
+
+# --- the whole matrix: region × category × child/adult × card state -------------------------
+
+MATRIX_REGIONS = ["ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm"]
+MATRIX_CATEGORIES = ["asylum_seeker", "temporary_protection", "undocumented", "visitor"]
+MATRIX_CARDS = [LMA_OK, LMA_NO, LMA_UNKNOWN, UT_OK, UT_NO, UT_UNKNOWN, {}]
+MATRIX = [(r, c, a, card) for r in MATRIX_REGIONS for c in MATRIX_CATEGORIES
+          for a in (5, 40) for card in MATRIX_CARDS]
+
+
+@pytest.mark.parametrize(("region", "category", "age", "card"), MATRIX)
+def test_matrix_invariants(region: str, category: str, age: int, card: dict[str, str]) -> None:
+    d = decide(region=region, category=category, age=age, today=TODAY, **card)
+    ent = d.entitlement
+    # A decided entitlement always rests on a real passage of a seed or domain.md.
+    if ent != "manual_check":
+        assert d.sources
+        for src in d.sources:
+            name, _, passage = src.partition(": ")
+            assert norm(passage) in TEXTS[name]
+    # Doubt never becomes care: an unknown validity is a manual check unless every answer
+    # agrees (visitors pay whatever the card; Östergötland refugees pay without a valid card).
+    if card.get("validity") == "unknown" and category != "undocumented" \
+            and ent != "manual_check":
+        assert ent == "self_pay"
+        assert d.steps and all(s.source for s in d.steps) or d.sources
+    # A card that is positively not valid never gives the asylum-seeker cover by itself.
+    if card.get("validity") == "not_valid" and category in ("asylum_seeker",
+                                                             "temporary_protection"):
+        assert ent in ("manual_check", "self_pay")
+    # Östergötland: temporary protection without a VALID UT card pays.
+    if region == "ostergotland" and category == "temporary_protection" and card != UT_OK:
+        assert ent in ("self_pay", "manual_check")
+        if card.get("validity") != "unknown":
+            assert ent == "self_pay"
+    # Visitors pay everywhere; registered residents are out of scope everywhere.
+    if category == "visitor":
+        assert ent == "self_pay"
+    assert decide(region=region, category=category, age=age, today=TODAY, registered=True,
+                  **card).entitlement == "resident_rules"
+    # Where cover depends on age, children never get less than adults.
+    if ent == "care_that_cannot_wait":
+        child = decide(region=region, category=category, age=5, today=TODAY, **card)
+        assert child.entitlement in ("same_as_resident", "care_that_cannot_wait")
