@@ -70,7 +70,7 @@ def main() -> None:
             writer.start()
             for i in range(args.scans):
                 scan = scans.get(timeout=30)
-                assert scan.payload.endswith("%06d" % i), (i, scan.payload)
+                assert scan.payload.endswith(f"{i:06d}"), (i, scan.payload)
             elapsed = time.monotonic() - start
             writer.join()
             print(
