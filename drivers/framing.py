@@ -291,14 +291,17 @@ class Framer:
         s.dropped = 0
 
     def _end(self, reason: str, out: list[Event]) -> None:
+        self._end_frame(reason, out)
+        if self._s.mrz_lines and reason in ("etx", "idle", "eof"):
+            self._emit_mrz(reason, out)  # an MRZ group also ends where a frame would
+
+    def _end_frame(self, reason: str, out: list[Event]) -> None:
         s = self._s
         raw = b"" if s.overflowing else bytes(s.buf)
         s.overflowing = False
         s.dropped = 0
         s.buf.clear()
         if not raw.strip(_WS.encode()):  # empty line, blank or discarded frame
-            if s.mrz_lines and reason in ("etx", "idle", "eof"):
-                self._emit_mrz(reason, out)
             return
         flags: tuple[str, ...] = ()
         try:
@@ -342,9 +345,6 @@ class Framer:
             expected = 3 if len(s.mrz_lines[0]) <= 32 else 2
             if len(s.mrz_lines) >= expected:
                 self._emit_mrz(reason, out)
-                return
-        if reason in ("etx", "idle", "eof") and s.mrz_lines:
-            self._emit_mrz(reason, out)
 
     def _emit_mrz(self, reason: str, out: list[Event]) -> None:
         s = self._s
