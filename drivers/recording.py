@@ -209,33 +209,44 @@ class ReplaySource(ByteStreamSource):
 class Redactor:
     """Replace payload characters, keep framing: letters -> x/X, digits -> 0, non-ASCII -> '?'.
 
-    Control bytes (terminators, STX/ETX, NUL), punctuation (URL and MRZ structure) and the two
-    characters after `]` (AIM identifier) stay, so a redacted recording frames exactly like the
-    original and is safe to attach to a bug report.
+    Control bytes (terminators, STX/ETX, NUL), punctuation (URL and MRZ structure) and an AIM
+    identifier at the start of a frame (`]` + letter + letter/digit) stay, so a redacted recording
+    frames exactly like the original and is safe to attach to a bug report.
     """
 
+    FRAMING = frozenset({0x02, 0x03, 0x09, 0x0A, 0x0D})
+
     def __init__(self) -> None:
-        self._keep = 0
+        self._start = True  # next byte begins a frame
+        self._aim = 0  # AIM bytes still to keep: 2 after "]", 1 after its letter
+
+    def new_frame(self) -> None:
+        """The recorder saw an idle gap: what follows starts a frame (may carry an AIM id)."""
+        self._start, self._aim = True, 0
 
     def bytes(self, data: bytes) -> bytes:
         out = bytearray()
         for b in data:
-            if self._keep:
-                self._keep -= 1
+            if b in self.FRAMING:
+                self._start, self._aim = True, 0
                 out.append(b)
-            elif b == 0x5D:  # "]"
-                self._keep = 2
+                continue
+            if b == 0x00:
                 out.append(b)
-            elif 0x41 <= b <= 0x5A:
-                out.append(0x58)
-            elif 0x61 <= b <= 0x7A:
-                out.append(0x78)
-            elif 0x30 <= b <= 0x39:
-                out.append(0x30)
-            elif b >= 0x80:
-                out.append(0x3F)
-            else:
+                continue
+            if self._aim == 2 and (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A):
+                self._aim = 1
                 out.append(b)
+                continue
+            if self._aim == 1 and chr(b).isascii() and chr(b).isalnum():
+                self._aim = 0
+                out.append(b)
+                continue
+            self._aim = 0
+            if b == 0x5D and self._start:  # "]" opening a frame: an AIM identifier may follow
+                self._aim = 2
+            self._start = False
+            out.append(_redact_byte(b))
         return bytes(out)
 
     @staticmethod
@@ -252,6 +263,18 @@ class Redactor:
         return out
 
 
+def _redact_byte(b: int) -> int:
+    if 0x41 <= b <= 0x5A:
+        return 0x58  # X
+    if 0x61 <= b <= 0x7A:
+        return 0x78  # x
+    if 0x30 <= b <= 0x39:
+        return 0x30  # 0
+    if b >= 0x80:
+        return 0x3F  # ?
+    return b
+
+
 class Recorder:
     """Writes a recording while the source runs: attach, iterate the source, close."""
 
@@ -260,6 +283,7 @@ class Recorder:
         self.out = out
         self.redactor = Redactor() if redact else None
         self.t0: float | None = None
+        self._last: float | None = None
         kind = "keys" if hasattr(source, "key_tap") else "bytes"
         settings: dict[str, Any] = dict(source.framing.to_params())
         if hasattr(source, "layout"):
@@ -290,6 +314,10 @@ class Recorder:
 
     def _on_bytes(self, now: float, data: bytes) -> None:
         if self.redactor is not None:
+            idle = self.source.framing.idle
+            if self._last is not None and idle > 0 and now - self._last >= idle:
+                self.redactor.new_frame()
+            self._last = now
             data = self.redactor.bytes(data)
         self._write({"t": self._t(now), "data": data.decode("latin-1")})
 

@@ -156,3 +156,32 @@ def test_card_keyboard_with_nothing_typed_is_a_clear_error():
     result = run_verify("card", "--keyboard", input="")
     assert result.returncode == 2
     assert "no code was read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stdin_source_on_a_silent_pipe_ends_promptly_when_closed(monkeypatch):
+    import os
+    import threading
+    import time
+
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as pipe:
+        monkeypatch.setattr("sys.stdin", pipe)  # a real pipe standing in for the terminal
+        source = open_source("stdin:")
+        got: list[str] = []
+        ended = threading.Event()
+
+        def run():
+            for scan in source:
+                got.append(scan.payload)
+            ended.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        os.write(write_end, b"VALID0001\n")
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        start = time.monotonic()
+        source.close()
+        assert ended.wait(2) and time.monotonic() - start < 0.5
+        assert got == ["VALID0001"]
+    os.close(write_end)

@@ -248,3 +248,14 @@ def test_pyserial_socket_url_over_loopback_survives_the_server_restarting():
     finally:
         scans.stop()
         server.close()
+
+
+def test_a_second_reader_of_the_same_port_is_refused(tmp_path):
+    """Two programs reading one scanner would each get half the bytes: the port is locked."""
+    with pty_session(tmp_path) as (scanner, scans):
+        wait_open(scans.source)
+        with pytest.raises(SourceError, match=str(scanner.link)):
+            with open_source(f"serial:{scanner.link}") as second:
+                next(iter(second))
+        scanner.send(b"still-mine\r")
+        assert payloads(scans.take(1)) == ["still-mine"]
