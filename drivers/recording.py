@@ -211,7 +211,8 @@ class Redactor:
 
     Control bytes (terminators, STX/ETX, NUL), punctuation (URL and MRZ structure) and an AIM
     identifier at the start of a frame (`]` + letter + letter/digit) stay, so a redacted recording
-    frames exactly like the original and is safe to attach to a bug report.
+    frames exactly like the original and is safe to attach to a bug report. (Redaction works
+    byte by byte without look-ahead, so a frame that is only "]" and one letter keeps the letter.)
     """
 
     FRAMING = frozenset({0x02, 0x03, 0x09, 0x0A, 0x0D})
@@ -284,6 +285,7 @@ class Recorder:
         self.redactor = Redactor() if redact else None
         self.t0: float | None = None
         self._last: float | None = None
+        self.records = 0
         kind = "keys" if hasattr(source, "key_tap") else "bytes"
         settings: dict[str, Any] = dict(source.framing.to_params())
         if hasattr(source, "layout"):
@@ -330,8 +332,13 @@ class Recorder:
         self._write({"t": self._t(now), "event": "disconnect"})
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj) + "\n")
-        self.out.flush()  # Ctrl-C leaves a complete, replayable file
+        try:
+            self.out.write(json.dumps(obj) + "\n")
+            self.out.flush()  # Ctrl-C leaves a complete, replayable file
+        except OSError as exc:
+            raise SourceError(f"cannot write the recording: {exc.strerror or exc}") from None
+        if "t" in obj:
+            self.records += 1
 
 
 def open_private(path: Path, *, force: bool = False) -> IO[str]:

@@ -223,7 +223,7 @@ def record_command(
             raise fail(MESSAGES["not_recordable"][lang].format(url=escape_for_terminal(source)))
         _notices_to_stderr(src, lang)
         with open_private(out, force=force) as handle:
-            Recorder(src, handle, redact=redact)
+            recorder = Recorder(src, handle, redact=redact)
             say(
                 "recording",
                 lang,
@@ -238,6 +238,10 @@ def record_command(
                     say("recorded", lang, n=n, symbology=scan.symbology, length=len(scan.payload))
             except KeyboardInterrupt:
                 pass
+            except SourceError:
+                if recorder.records == 0:
+                    out.unlink(missing_ok=True)  # nothing recorded: leave no empty file behind
+                raise
     raise typer.Exit(0)
 
 
