@@ -185,3 +185,17 @@ def test_stdin_source_on_a_silent_pipe_ends_promptly_when_closed(monkeypatch):
         assert ended.wait(2) and time.monotonic() - start < 0.5
         assert got == ["VALID0001"]
     os.close(write_end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    events=st.lists(
+        st.tuples(st.sampled_from([0, 1, 4]), st.integers(0, 300), st.integers(-1, 3)), max_size=80
+    ),
+    layout=st.sampled_from(["us", "se"]),
+)
+def test_any_key_event_sequence_decodes_without_error(events, layout):
+    decoder = KeyDecoder(LAYOUTS[layout])
+    text = "".join(decoder.feed(*e) for e in events)
+    assert isinstance(text, str)
+    assert decoder.shift >= 0 and decoder.ctrl >= 0
