@@ -36,6 +36,10 @@ ZBAR_MAX_SIDE = 1280
 UPSCALE_MAX_SIDE = 1300
 # OpenCV's detectors are the slowest; they see at most this size.
 OPENCV_MAX_SIDE = 1280
+# Until a step has run once in a stream, assume it costs this much per megapixel of frame
+# (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
+# the credit can pay for it and a first run cannot stall a frame.
+UNKNOWN_COST_MS_PER_MP = 30.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,12 @@ def sharpen(gray: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(gray, 2.0, blurred, -1.0, 0)
 
 
+def sharpen_hard(gray: np.ndarray) -> np.ndarray:
+    """A stronger, wider unsharp mask for codes a few pixels per module under defocus."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 3.0)
+    return cv2.addWeighted(gray, 2.5, blurred, -1.5, 0)
+
+
 def denoise(gray: np.ndarray) -> np.ndarray:
     """A light blur: sensor noise, JPEG blocks, halftone and moiré stop splitting modules."""
     return cv2.GaussianBlur(gray, (5, 5), 0)
@@ -249,10 +259,11 @@ STEPS: tuple[Step, ...] = (
     Step("zxing-half", lambda g: _scaled(g, 0.5), _zxing, _big),
     Step("zxing-otsu", _via(otsu), _zxing),
     Step("zbar-flatten", _via(flatten, ZBAR_MAX_SIDE), _zbar),
-    Step("zbar-x2", lambda g: _scaled(g, 2.0), _zbar, _small),
+    Step("zbar-x2", lambda g: _scaled(g, 2.0), _zbar, lambda g: max(g.shape[:2]) <= 700),
     Step("zxing-x3-denoise", lambda g: (denoise(_scaled(g, 3.0)[0]), 3.0), _zxing,
          lambda g: max(g.shape[:2]) <= 700),
     Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
+    Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
     Step("zbar-inverted", _via(lambda g: 255 - g, ZBAR_MAX_SIDE), _zbar),
     Step("opencv-aruco", lambda g: _fit(g, OPENCV_MAX_SIDE), lambda g: _opencv(g, "aruco")),
 )
@@ -293,15 +304,16 @@ class Cascade:
         self._cursor = 1  # next expensive step in a stream (step 0 runs on every frame)
         self._credit = 0.0
         self._credit_cap = 6 * budget_ms
-        self._cost: dict[str, float] = {}  # running mean ms per step, for budgeting
+        self._cost: dict[str, float] = {}  # running mean ms per megapixel per step
         self.last_step: str | None = None
 
     def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
         t0 = time.perf_counter()
         found = step.run(gray)
         ms = (time.perf_counter() - t0) * 1000.0
+        per_mp = ms / max(gray.size / 1e6, 0.01)
         old = self._cost.get(step.name)
-        self._cost[step.name] = ms if old is None else 0.7 * old + 0.3 * ms
+        self._cost[step.name] = per_mp if old is None else 0.7 * old + 0.3 * per_mp
         if found:
             self.last_step = step.name
         return found, ms
@@ -334,7 +346,8 @@ class Cascade:
         tried = 0
         while tried < len(self.steps) - 1:
             step = self.steps[self._cursor]
-            guess = self._cost.get(step.name, self.budget_ms / 2)
+            mp = max(gray.size / 1e6, 0.01)
+            guess = self._cost.get(step.name, UNKNOWN_COST_MS_PER_MP) * mp
             if guess > self._credit:
                 if guess <= self._credit_cap:
                     break  # wait for credit
