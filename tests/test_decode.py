@@ -90,7 +90,7 @@ def test_expensive_steps_are_spread_over_frames_within_budget():
     steps = (Step("nothing", lambda g: (g, 1.0), lambda g: []),
              Step("slow", lambda g: (g, 1.0), slow))
     cascade = Cascade(steps, budget_ms=10)
-    frame = np.zeros((480, 640), np.uint8)
+    frame = np.zeros((720, 1280), np.uint8)  # an untried step is assumed to cost ~28 ms here
     results = [cascade.decode_frame(frame) for _ in range(8)]
     assert results[0] == [], "the slow step must not run before there is credit for it"
     hit = next(i for i, r in enumerate(results) if r)
