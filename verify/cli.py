@@ -187,3 +187,4 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Command groups that live in their own modules register themselves here.
+from verify import cli_rules  # noqa: E402,F401  (issue 6: decide, regions)
