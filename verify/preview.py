@@ -43,7 +43,7 @@ TEXTS = {
         "valid": "GILTIGT",
         "valid_work": "GILTIGT – rätt att arbeta",
         "valid_nowork": "GILTIGT – ingen rätt att arbeta",
-        "not_valid": "EJ GILTIGT",
+        "not_valid": "INTE GILTIGT",
         "unknown": "KAN INTE AVGÖRAS – kontrollera manuellt",
         "not_card": "Inte ett LMA-kort – visa kortets QR-kod",
     },
