@@ -89,7 +89,8 @@ def score(items: list[tuple[Path, bytes]], fps_images: list[Path]) -> dict[str, 
                 by_step[cascade.last_step] = by_step.get(cascade.last_step, 0) + 1
         fps = [str(p.name) for p, img in fp_imgs if img is not None and cascade.decode(img)]
         out[name] = {
-            "decoded": ok, "scored": len(images), "percent": round(100 * ok / max(1, len(images)), 1),
+            "decoded": ok, "scored": len(images),
+            "percent": round(100 * ok / max(1, len(images)), 1),
             "median_ms": round(statistics.median(times), 2) if times else None,
             "mean_ms": round(statistics.mean(times), 2) if times else None,
             "false_positives": len(fps), "false_positive_files": fps,
@@ -150,7 +151,7 @@ def video_bench(seconds: float, workdir: Path) -> dict:
 
 def print_table(title: str, results: dict[str, dict]) -> None:
     print(f"\n{title}")
-    print(f"| decoder | decoded | % | median ms | mean ms | false positives |")
+    print("| decoder | decoded | % | median ms | mean ms | false positives |")
     print("|---|---|---|---|---|---|")
     for name, r in results.items():
         fp = f"{r['false_positives']} / {r['fp_images']}" if r["fp_images"] else "–"

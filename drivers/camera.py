@@ -22,7 +22,8 @@ from typing import Any
 # before the first imread.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64_000_000))
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg quiet: our own messages say what failed
+# FFmpeg quiet: our own messages say what failed
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -111,7 +112,7 @@ class FrameSource(Source):
             yield from frame.scans
 
     def _is_new(self, payload: str, stamp: float) -> bool:
-        """Same payload within `dedupe` seconds of its last sighting: the same card still held up."""
+        """Same payload within `dedupe` s of its last sighting: the same card, still held up."""
         last = self._last_seen.get(payload)
         self._last_seen[payload] = stamp
         return last is None or stamp - last > self.dedupe_s

@@ -145,6 +145,14 @@ def _scaled(gray: np.ndarray, f: float) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, None, fx=f, fy=f, interpolation=interp), f
 
 
+def stretch(img: np.ndarray) -> np.ndarray:
+    """Linear stretch to the full 0..255 range (uint8 out)."""
+    lo, hi = float(img.min()), float(img.max())
+    if hi <= lo:
+        return np.zeros(img.shape, np.uint8)
+    return ((img.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
 def clahe(gray: np.ndarray) -> np.ndarray:
     """Local contrast for dim rooms and low-contrast prints."""
     return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
@@ -154,16 +162,14 @@ def flatten(gray: np.ndarray) -> np.ndarray:
     """Divide out the illumination (laminate glare, a lamp on one side): flat-field correction."""
     k = max(15, (min(gray.shape[:2]) // 8) | 1)
     background = cv2.GaussianBlur(gray, (k, k), 0).astype(np.float32) + 1.0
-    return cv2.normalize(gray.astype(np.float32) / background, None, 0, 255,
-                         cv2.NORM_MINMAX).astype(np.uint8)
+    return stretch(gray.astype(np.float32) / background)
 
 
 def deglare(gray: np.ndarray) -> np.ndarray:
     """Clip blown-out highlights to the paper level, then stretch: glare stops looking like white
     modules next to dark ones, and the binariser's threshold is no longer dragged up."""
     hi = np.percentile(gray, 80)
-    clipped = np.minimum(gray, hi).astype(np.float32)
-    return cv2.normalize(clipped, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return stretch(np.minimum(gray, hi))
 
 
 def sharpen(gray: np.ndarray) -> np.ndarray:
@@ -279,7 +285,7 @@ BASELINES: dict[str, tuple[Step, ...]] = {
 def to_gray(image: np.ndarray) -> np.ndarray:
     """BGR, BGRA or gray uint8 (any bit depth converted) to a contiguous gray uint8 image."""
     if image.dtype != np.uint8:
-        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        image = stretch(image)
     if image.ndim == 3:
         if image.shape[2] == 4:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)

@@ -191,7 +191,8 @@ MAGIC = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF\x00\x00\x00\x00WEBPV
          b"BM", b"II*\x00"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(magic=st.sampled_from(MAGIC), body=st.binary(max_size=600))
 def test_arbitrary_bytes_as_an_image_never_crash(tmp_path, magic, body):
     p = tmp_path / "hostile.img"

@@ -37,8 +37,8 @@ def test_no_decode_in_the_false_positive_folders():
     assert hits == {}
 
 
-@pytest.mark.parametrize("name", ["qrcode-1/1.webp", "qrcode-2/qr-inv-1.webp", "qrcode-2/12.webp", "qrcode-4/08.webp",
-                                  "qrcode-4/09.webp", "qrcode-5/02.webp"])
+@pytest.mark.parametrize("name", ["qrcode-1/1.webp", "qrcode-2/qr-inv-1.webp", "qrcode-2/12.webp",
+                                  "qrcode-4/08.webp", "qrcode-4/09.webp", "qrcode-5/02.webp"])
 def test_public_samples_decode_to_their_text(name):
     img = cv2.imread(str(CORPUS / name))
     expected = (CORPUS / name).with_suffix(".txt").read_bytes().strip()

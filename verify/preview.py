@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -84,7 +85,7 @@ def banner_for(status: Status, lang: str = "sv") -> Banner:
 
 
 def display_available() -> bool:
-    """A window can be shown: an X display is set (Wayland sessions provide one through XWayland)."""
+    """A window can be shown: an X display is set (Wayland sessions have one via XWayland)."""
     return bool(os.environ.get("DISPLAY"))
 
 
@@ -124,7 +125,7 @@ class Preview:
         self.cancelled = False
         self.root.bind("<Escape>", self._cancel)
         self.root.protocol("WM_DELETE_WINDOW", self._cancel)
-        self._photo = None
+        self._photo: Any = None
         self._tk = tk
         self.set_banner(Banner("idle", text(lang, "idle")))
 
