@@ -104,7 +104,8 @@ def card(
         from verify.capture import read_card
 
         status = read_card(
-            captures[option] or "", timeout=timeout, preview=preview, show_name=show_name
+            captures[option] or "", timeout=timeout, preview=preview, show_name=show_name,
+            lang=lang,
         )
     status = with_decision(
         status, region=region, category=category, age=age, birth_date=birth_date,
@@ -186,3 +187,5 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Command groups that live in their own modules register themselves here.
+from verify import cli_rules  # noqa: E402,F401  (issue 6: decide, regions)
+from verify import cli_scanner as _cli_scanner  # noqa: E402,F401  (verify scan/record/replay)
