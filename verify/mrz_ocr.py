@@ -54,12 +54,21 @@ SURE = 0.55  # lowest glyph correlation, and…
 MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
 
 
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
 @dataclass(frozen=True)
 class Band:
     """A candidate zone, cut out upright (grey), with its line boxes inside the cut."""
 
     image: np.ndarray
     lines: tuple[tuple[int, int, int, int], ...]  # x, y, w, h per printed line
+
+
+def _stretch(img: np.ndarray) -> np.ndarray:
+    """Full 0-255 contrast (dim photos)."""
+    lo, hi = float(img.min()), float(img.max())
+    return ((img.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0))).astype(np.uint8)
 
 
 def _to_grey(image: np.ndarray) -> np.ndarray:
@@ -87,7 +96,7 @@ def _line_mask(grey: np.ndarray) -> np.ndarray:
         cv2.MORPH_RECT, (unit, max(1, unit // 3))))
 
 
-def _long_blobs(mask: np.ndarray) -> list[tuple[cv2.typing.RotatedRect, tuple[int, int, int, int]]]:
+def _long_blobs(mask: np.ndarray) -> list[tuple[cv2.typing.RotatedRect, Box]]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     w = mask.shape[1]
     out = []
@@ -96,7 +105,8 @@ def _long_blobs(mask: np.ndarray) -> list[tuple[cv2.typing.RotatedRect, tuple[in
         (_, _), (rw, rh), _ = rect
         long_, short = max(rw, rh), min(rw, rh)
         if long_ >= 0.3 * w and short >= 4 and long_ / short >= 7:
-            out.append((rect, cv2.boundingRect(c)))
+            x, y, w_, h_ = cv2.boundingRect(c)
+            out.append((rect, (x, y, w_, h_)))
     return out
 
 
@@ -225,9 +235,9 @@ def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
     for ch in ALPHABET:
         canvas = Image.new("L", (int(advance * 3), int(size * 2)), 255)
         ImageDraw.Draw(canvas).text((advance, size * 0.5), ch, font=font, fill=0)
-        arr = np.array(canvas, np.float32)
+        arr: np.ndarray = np.array(canvas, np.float32)
         if blur:
-            arr = cv2.GaussianBlur(arr, (0, 0), blur)
+            arr = np.asarray(cv2.GaussianBlur(arr, (0, 0), blur), np.float32)
         y0, y1 = int(size * 0.5 + top - cap * 0.2), int(size * 0.5 + bottom + cap * 0.2)
         x0, x1 = int(advance), int(advance * 2)
         cell = cv2.resize(arr[y0:y1, x0:x1], (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
@@ -246,9 +256,6 @@ def _ink(img: np.ndarray) -> np.ndarray:
     k = max(15, (img.shape[0] // 4) | 1)
     return cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                  k, 10)
-
-
-Box = tuple[int, int, int, int]
 
 
 def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
@@ -308,7 +315,7 @@ class CellRead:
     """The glyph matcher's verdict on one band: per cell, the characters still in the race."""
 
     fmt: str
-    options: tuple[tuple[str, ...], ...]  # per line, per cell: best first (one when sure)
+    options: tuple[tuple[tuple[str, ...], ...], ...]  # per line, per cell: best first
 
     @property
     def text(self) -> str:
@@ -349,7 +356,7 @@ def read_cells(band: Band) -> CellRead | None:
     if _templates() is None:
         return None
     rows = len(band.lines)
-    img = cv2.normalize(band.image, None, 0, 255, cv2.NORM_MINMAX)
+    img = _stretch(band.image)
     ink = _ink(img)
     for fmt, (r, width) in LINE_SHAPES.items():
         if r != rows:
@@ -379,9 +386,9 @@ def read_cells(band: Band) -> CellRead | None:
             tmpl = np.stack(_templates(blur) or ())
             first = np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
                               for i in range(width)])
-            fit = float(first.max(axis=1).mean())
-            if best is None or fit > best[0]:
-                best = (fit, tmpl, first)
+            fitness = float(first.max(axis=1).mean())
+            if best is None or fitness > best[0]:
+                best = (fitness, tmpl, first)
         assert best is not None
         _, tmpl, first = best
         scores = [first] + [np.stack([_match_cell(img, lft + i * p, p, t, c, tmpl)
@@ -502,7 +509,7 @@ def _tesseract(band: Band) -> str | None:
     h = band.image.shape[0]
     scale = max(1.0, min(4.0, 60 * len(band.lines) / max(h, 1)))
     img = cv2.resize(band.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX)
+    img = _stretch(img)
     img = cv2.GaussianBlur(img, (3, 3), 0)
     _, img = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     config = (f"--oem 1 --psm 6 -c tessedit_char_whitelist={ALPHABET} "
