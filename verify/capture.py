@@ -157,3 +157,13 @@ def _hold(window: Any, seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end and window.pump():
         time.sleep(0.03)
+
+
+def _mrz_ocr(frame: Any) -> str | None:
+    """UT cards (issue 5): no QR code in the frame, so look for a machine-readable zone."""
+    from verify.mrz_ocr import frame_hook
+
+    return frame_hook(frame)
+
+
+NO_CODE_HOOKS.append(_mrz_ocr)

@@ -585,3 +585,29 @@ def read_mrz_file(path: str | Path) -> str | None:
     if image is None:
         return None
     return read_mrz_image(image)
+
+
+class FrameHook:
+    """`verify.capture.NO_CODE_HOOKS` entry: frames with no QR code are read for a zone.
+
+    A still image is read once; a stream at most every `every` seconds (a read costs tenths
+    of a second, a camera gives a frame every 33 ms)."""
+
+    def __init__(self, every: float = 0.7) -> None:
+        self.every = every
+        self._last = -1e9
+
+    def __call__(self, frame: object) -> str | None:
+        import time
+
+        image = getattr(frame, "image", None)
+        if not isinstance(image, np.ndarray):
+            return None
+        now = time.monotonic()
+        if getattr(frame, "index", 0) and now - self._last < self.every:
+            return None
+        self._last = now
+        return read_mrz_image(image)
+
+
+frame_hook = FrameHook()
