@@ -36,11 +36,13 @@ import numpy as np
 from verify.errors import ParseError
 from verify.mrz import (
     AMBIGUOUS,
+    LAYOUTS,
     LINE_SHAPES,
     STATES,
     TEMPLATES,
     TO_DIGIT,
     TO_LETTER,
+    Format,
     Mrz,
     parse_mrz,
 )
@@ -52,6 +54,7 @@ OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
 CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
 SURE = 0.55  # lowest glyph correlation, and…
 MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
+FLOOR = 0.35  # below this no glyph is there at all (smudge, glare hole): nothing is accepted
 
 
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -316,6 +319,7 @@ class CellRead:
 
     fmt: str
     options: tuple[tuple[tuple[str, ...], ...], ...]  # per line, per cell: best first
+    illegible: tuple[tuple[int, int], ...] = ()  # cells no glyph matches at all
 
     @property
     def text(self) -> str:
@@ -331,6 +335,7 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
     """Per cell, the characters its position allows that score close to the best."""
     tpls = TEMPLATES[fmt]  # type: ignore[index]
     lines = []
+    illegible: list[tuple[int, int]] = []
     for li, (row, tpl) in enumerate(zip(scores, tpls, strict=True)):
         out = []
         for pos, (cell, kind) in enumerate(zip(row, tpl, strict=True)):
@@ -338,6 +343,8 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
             sub = cell[idx]
             order = np.argsort(-sub)
             best = float(sub[order[0]])
+            if best < FLOOR:
+                illegible.append((li, pos))
             close = [ALPHABET[idx[k]] for k in order[:4]
                      if best - float(sub[k]) < MARGIN
                      or best < SURE and best - float(sub[k]) < 2 * MARGIN]
@@ -347,7 +354,7 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
                         close.append(alt)
             out.append(tuple(close))
         lines.append(tuple(out))
-    return CellRead(fmt, tuple(lines))
+    return CellRead(fmt, tuple(lines), tuple(illegible))
 
 
 def read_cells(band: Band) -> CellRead | None:
@@ -421,6 +428,29 @@ def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float
     return scores
 
 
+def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
+    """Places some check digit covers (the digits themselves included)."""
+    lay = LAYOUTS[fmt]
+    cells: set[tuple[int, int]] = set()
+    spans = [*lay.composite_parts, lay.number, lay.birth, lay.expiry]
+    if lay.optional2_check is not None:
+        spans.append(lay.optional1)
+    for li, a, b in spans:
+        cells.update((li, i) for i in range(a, b))
+    for pos in (lay.number_check, lay.birth_check, lay.expiry_check, lay.composite,
+                lay.optional2_check):
+        if pos is not None:
+            cells.add(pos)
+    # The nationality and sex sit between checked fields in TD1/TD3 line 2: not checked.
+    li, a, b = lay.nationality
+    for pos in [lay.sex, *((li, i) for i in range(a, b))]:
+        cells.discard(pos)
+    return frozenset(cells)
+
+
+CHECKED = {fmt: _checked_cells(fmt) for fmt in LAYOUTS}
+
+
 def plausible(m: Mrz) -> bool:
     """Beyond the check digits: the document code 9303 allows, states that exist."""
     return (m.ok and m.document_code[:1] in "ACIP" and m.issuing_state in STATES
@@ -437,6 +467,8 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
     other reader's votes): a departure from what the readers saw is never made on the check
     digits alone, because a check digit can be satisfied by chance.
     """
+    if read.illegible:
+        return None
     options = [list(line) for line in read.options]
     if other is not None:
         for li, i in read.doubtful:
@@ -444,6 +476,8 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
             if ch is not None and ch in options[li][i]:
                 options[li][i] = (ch,)
     cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
+    if any(cell not in CHECKED[read.fmt] for cell in cells):  # type: ignore[index]
+        return None  # a doubt where no check digit looks, and no second reader settled it
     n = 1
     for li, i in cells:
         n *= len(options[li][i])
