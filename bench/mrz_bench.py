@@ -18,12 +18,14 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+warnings.filterwarnings("ignore", category=FutureWarning)  # PassportEye on newer scikit-image
 sys.path.insert(0, str(ROOT))
 
 from verify.mrz import parse_mrz, resolve_birth, resolve_expiry  # noqa: E402

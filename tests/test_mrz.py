@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -31,7 +31,7 @@ SPECIMEN_TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<\n"
 SPECIMEN_TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
                 "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
 TODAY = date(2026, 11, 22)
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def ut_card(expiry: str = "270304", **kw: str) -> str:
@@ -145,7 +145,9 @@ def test_impossible_date_with_a_passing_check_digit_is_unknown():
 def test_a_residence_permit_from_another_state_is_reported_as_such():
     m = parse_mrz(ut_card(issuing_state="DEU", document_code="AR"), today=TODAY)
     st_ = mrz_status(m, today=TODAY, now=NOW)
-    assert m.kind == "residence_permit" and st_.document.kind == "residence_permit"
+    assert m.kind == "residence_permit" and st_.document.kind == "unknown"
+    assert st_.document.mrz is not None
+    assert st_.document.mrz["document_kind"] == "residence_permit"
     assert st_.validity.state == "unknown" and "DEU" in st_.validity.detail
     assert "not a Swedish UT card" in st_.validity.detail
 

@@ -42,6 +42,23 @@ def test_card_mrz_valid_ut_card_exit_0_and_json_facts_without_name():
     assert "names" not in mrz and "SHEVCHENKO" not in r.stdout
 
 
+SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("text", [VALID, EXPIRED, VALID.replace("8503150", "8503151"),
+                                  compose_td1(document_number="X1", birth="010101",
+                                              expiry="300101", surname="A", given_names="B",
+                                              issuing_state="DEU", document_code="AR"),
+                                  compose_td3(document_number="FE1", birth="900101",
+                                              expiry="400101", surname="A", given_names="B")])
+def test_mrz_statuses_follow_the_status_schema(text):
+    import jsonschema
+
+    r = run_verify("card", "--mrz", text, "--json", "--show-name")
+    assert r.returncode in (0, 1, 3), r.stderr
+    jsonschema.validate(json.loads(r.stdout), SCHEMA)
+
+
 def test_card_mrz_show_name_adds_the_name():
     r = run_verify("card", "--mrz", VALID, "--json", "--show-name")
     assert r.returncode == 0, r.stderr

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-DocumentKind = Literal["lma", "ut", "passport", "residence_permit", "id_card", "unknown"]
+DocumentKind = Literal["lma", "ut", "passport", "unknown"]  # as docs/status-schema.json
 ValidityState = Literal["valid", "not_valid", "unknown"]
 Category = Literal["asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident"]
 Entitlement = Literal[

@@ -232,6 +232,7 @@ class Mrz:
         """JSON facts for `Document.mrz`; the name only when asked for."""
         out: dict[str, Any] = {
             "format": self.format,
+            "document_kind": self.kind,
             "document_code": self.document_code.rstrip("<") or "<",
             "issuing_state": self.issuing_state,
             "document_number": self.document_number,
@@ -656,8 +657,9 @@ def mrz_status(
 
 
 def _doc_kind(kind: str) -> Any:
-    """Map the zone's kind onto the contract's document kinds."""
-    return kind if kind in ("ut", "passport", "residence_permit", "id_card") else "unknown"
+    """The contract's document kinds (docs/status-schema.json): ut, passport, unknown. Other
+    residence permits and identity cards are `unknown` there; `mrz.document_kind` says which."""
+    return kind if kind in ("ut", "passport") else "unknown"
 
 
 def mrz_facts(mrz: Mrz, today: date) -> Mapping[str, Any]:
