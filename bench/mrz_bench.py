@@ -76,7 +76,11 @@ def passporteye_reader(path: Path) -> tuple[bool, dict] | None:
     def clean(s: str) -> str:
         return " ".join(s.replace("<", " ").split())
 
-    return bool(m.valid), {
+    # Its own `valid` also demands exact line lengths (it keeps stray fillers); judge it, as
+    # verify is judged, by its check digits.
+    checked = all(d.get(k) for k in ("valid_number", "valid_date_of_birth",
+                                     "valid_expiration_date", "valid_composite"))
+    return checked, {
         "document_number": d.get("number", "").replace("<", ""),
         "issuing_state": d.get("country", "").replace("<", ""),
         "nationality": d.get("nationality", "").replace("<", ""),
