@@ -460,21 +460,32 @@ def plausible(m: Mrz) -> bool:
 def _resolve(read: CellRead, other: list[str] | None) -> str | None:
     """The one reading the evidence singles out, or None.
 
-    Where the other reader (Tesseract) lines up with ours and reads one of the close
-    candidates, that candidate is taken. Every combination of the remaining candidates is
-    then tried; those passing every check digit, with a real document code and real states,
-    survive. Accepted only when exactly one survives and it is the first choice (after the
-    other reader's votes): a departure from what the readers saw is never made on the check
-    digits alone, because a check digit can be satisfied by chance.
+    Where the glyph matcher is in doubt, its close candidates stay open — unless Tesseract's
+    line lines up there and reads one of them: then only the matcher's first choice and
+    Tesseract's character remain. Every combination is parsed; the survivors pass every check
+    digit with a real document code and real states. Accepted only when exactly one survives,
+    no doubt is left where no check digit looks, and wherever the survivor departs from the
+    matcher's first choice Tesseract read it so: every accepted character was seen by a
+    reader, and the check digits only chose between readers that disagreed (at most three
+    places). A place where both readers are wrong leaves no survivor, or one that met the
+    check digits by chance; few disagreements keep that chance small.
     """
     if read.illegible:
         return None
+    first = [[o[0] for o in line] for line in read.options]
     options = [list(line) for line in read.options]
+    votes: dict[tuple[int, int], str] = {}
     if other is not None:
+        disagree = 0
         for li, i in read.doubtful:
             ch = _aligned_char(other, read, li, i)
-            if ch is not None and ch in options[li][i]:
-                options[li][i] = (ch,)
+            if ch is None or ch not in read.options[li][i]:
+                continue  # no usable vote: the matcher's candidates stay open
+            votes[(li, i)] = ch
+            options[li][i] = (first[li][i],) if ch == first[li][i] else (first[li][i], ch)
+            disagree += ch != first[li][i]
+        if disagree > 3:
+            return None
     cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
     if any(cell not in CHECKED[read.fmt] for cell in cells):  # type: ignore[index]
         return None  # a doubt where no check digit looks, and no second reader settled it
@@ -483,8 +494,7 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
         n *= len(options[li][i])
     if n > MAX_COMBOS:
         return None
-    first = "\n".join("".join(o[0] for o in line) for line in options)
-    base = [list(line) for line in first.split("\n")]
+    base = [list(line) for line in first]
     survivors: list[str] = []
     for combo in itertools.product(*(options[li][i] for li, i in cells)):
         for (li, i), ch in zip(cells, combo, strict=True):
@@ -498,7 +508,14 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
             survivors.append(text)
             if len(survivors) > 1:
                 return None
-    return first if survivors == [first] else None
+    if len(survivors) != 1:
+        return None
+    # Where the survivor departs from the matcher's first choice, Tesseract must have said so.
+    lines = survivors[0].split("\n")
+    for li, i in cells:
+        if lines[li][i] != first[li][i] and votes.get((li, i)) != lines[li][i]:
+            return None
+    return survivors[0]
 
 
 def _typed(ch: str, kind: str) -> str:
