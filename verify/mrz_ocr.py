@@ -12,10 +12,10 @@ Reading, two independent readers:
   OCR-B glyphs (Debian `fonts-ocr-b`) by normalised cross-correlation.
 - *Tesseract* (Debian `tesseract-ocr`, `eng` data; no OCR-B data is packaged in Debian or on
   PyPI) restricted to A-Z 0-9 `<`.
-Either text is parsed OCR-tolerantly (verify.mrz). A read is accepted only when every check
-digit passes, and — because 9303 check digits cannot see every misread (`<`/`K`, `6`/`G`,
-two errors that cancel) — only when the glyph matcher was sure of every character, or
-when both readers agree.
+A read is accepted only when every check digit passes with a real document code and real
+states, and every character was seen by one of the readers: the check digits may choose
+between the readers where they disagree, never invent a character (`_resolve`; 9303 check
+digits cannot see every misread: `<`/`K`, `6`/`G`, two errors that cancel). docs/mrz.md.
 
 Nothing read here is logged: callers get the zone text or None.
 """
@@ -569,18 +569,6 @@ def _tesseract(band: Band) -> str | None:
         return str(pytesseract.image_to_string(img, lang="eng", config=config, timeout=10))
     except (RuntimeError, OSError):
         return None
-
-
-def zone_lines(text: str) -> str | None:
-    """The zone's lines from OCR text: the last 3 (TD1) or 2 (TD3/TD2) long lines."""
-    lines = [re.sub(r"\s+", "", ln).upper() for ln in text.splitlines()]
-    lines = [ln for ln in lines if len(ln) >= 20]
-    for rows, width in ((3, 30), (2, 44), (2, 36)):
-        if len(lines) >= rows:
-            tail = lines[-rows:]
-            if all(abs(len(ln) - width) <= 4 for ln in tail):
-                return "\n".join(tail)
-    return None
 
 
 def _tesseract_lines(band: Band) -> list[str] | None:
