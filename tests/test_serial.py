@@ -259,3 +259,21 @@ def test_a_second_reader_of_the_same_port_is_refused(tmp_path):
                 next(iter(second))
         scanner.send(b"still-mine\r")
         assert payloads(scans.take(1)) == ["still-mine"]
+
+
+def test_repeated_replugs_keep_every_scan_exactly_once(tmp_path):
+    with pty_session(tmp_path) as (scanner, scans):
+        source = scans.source
+        sent: list[str] = []
+        for cycle in range(4):
+            wait_open(source, reconnections=cycle)
+            batch = [f"cycle{cycle}-scan{i}" for i in range(5)]
+            scanner.send(b"".join(p.encode() + b"\r\n" for p in batch))
+            sent += batch
+            assert payloads(scans.take(5)) == batch
+            scanner.unplug()
+            time.sleep(0.1)
+            scanner.plug()
+        wait_open(source, reconnections=4)
+        assert scans.nothing_more()
+        assert source.reconnections == 4 and len(sent) == 20
