@@ -59,6 +59,9 @@ class ByteStreamSource(Source):
         self.on_notice: Callable[[Notice], None] = self._log_notice
         self.notices: deque[Notice] = deque(maxlen=100)
         self.reconnections = 0
+        # "opening", "open", "waiting" (device gone, retrying), "closed"; on_state hears changes
+        self.state = "opening"
+        self.on_state: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._in_read = False
@@ -117,6 +120,7 @@ class ByteStreamSource(Source):
                     log.warning(
                         "%s: device went away (%s); waiting for it to return", self.url.url, exc
                     )
+                    self._set_state("waiting")
                     if not self._connect(first=False):
                         return
                     self.reconnections += 1
@@ -136,6 +140,7 @@ class ByteStreamSource(Source):
                     yield from self._scans(events)
         finally:
             self._close_device_quietly()
+            self._set_state("closed")
 
     def close(self) -> None:
         """Safe from any thread: iteration ends within one poll interval."""
@@ -168,6 +173,7 @@ class ByteStreamSource(Source):
                         return False
                     self.open_device()
                     self._device_open = True
+                self._set_state("open")
                 return True
             except Disconnected as exc:
                 if first and not self.wait:
@@ -175,6 +181,13 @@ class ByteStreamSource(Source):
             self._wake.wait(delay)
             delay = min(delay * 2, self.max_backoff)
         return False
+
+    def _set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(state)
 
     def _close_device_quietly(self) -> None:
         with self._lock:

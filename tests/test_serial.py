@@ -130,6 +130,8 @@ def test_mrz_mode_groups_reader_lines_into_one_scan(tmp_path):
 def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_path):
     with pty_session(tmp_path) as (scanner, scans):
         source = scans.source
+        states: list[str] = []
+        source.on_state = states.append
         wait_open(source)
         scanner.send(b"scan-1\r")
         scanner.send(b"scan-2\r")
@@ -147,6 +149,7 @@ def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_pat
         assert payloads(scans.take(3)) == ["scan-3", "scan-4", "scan-5"]
         assert scans.nothing_more()
         assert [n.kind for n in source.notices] == ["partial_dropped"]
+        assert states[-2:] == ["waiting", "open"] and source.state == "open"
 
 
 def test_close_from_another_thread_ends_iteration_promptly(tmp_path):
