@@ -81,6 +81,8 @@ class SerialSource(ByteStreamSource):
         if port is None:
             raise Disconnected("port is not open")
         try:
+            if abs((port.timeout or 0) - timeout) > 0.005:
+                port.timeout = timeout  # a partial scan is waiting for its idle deadline
             data = bytes(port.read(1))
             if data:
                 waiting = port.in_waiting
