@@ -107,31 +107,59 @@ def parse_record(line: str, lineno: int) -> Record:
     raise SourceError(f"{where}: want data, b64, keys or event")
 
 
-def read_recording(path: Path) -> tuple[Header, Iterator[Record]]:
+class Records:
+    """The records of an open recording, read lazily; `close()` releases the file."""
+
+    def __init__(self, handle: IO[str], path: Path) -> None:
+        self._handle = handle
+        self._path = path
+        self._iter = self._read()
+
+    def _read(self) -> Iterator[Record]:
+        try:
+            yield from self._records()
+        except UnicodeDecodeError:
+            raise SourceError(f"{self._path}: not a scan recording (not UTF-8 text)") from None
+
+    def _records(self) -> Iterator[Record]:
+        last = 0.0
+        for lineno, line in enumerate(self._handle, start=2):
+            if len(line) >= MAX_LINE:
+                raise SourceError(f"{self._path}: line {lineno} is too long for a recording")
+            if not line.strip():
+                continue
+            record = parse_record(line, lineno)
+            if record.t < last:
+                raise SourceError(f"{self._path}: line {lineno}: time goes backwards")
+            last = record.t
+            yield record
+        self.close()
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._iter
+
+    def __next__(self) -> Record:
+        return next(self._iter)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def read_recording(path: Path) -> tuple[Header, Records]:
     """Header now (bad files fail at open), records lazily (recordings can be long)."""
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("r", encoding="utf-8", errors="strict")
     except OSError as exc:
         raise SourceError(f"cannot read recording {path}: {exc.strerror or exc}") from None
     try:
         header = parse_header(handle.readline(MAX_LINE))
-    except (SourceError, UnicodeDecodeError) as exc:
+    except SourceError as exc:
         handle.close()
         raise SourceError(f"{path}: {exc}") from None
-
-    def records() -> Iterator[Record]:
-        with handle:
-            last = 0.0
-            for lineno, line in enumerate(handle, start=2):
-                if not line.strip():
-                    continue
-                record = parse_record(line, lineno)
-                if record.t < last:
-                    raise SourceError(f"{path}: line {lineno}: time goes backwards")
-                last = record.t
-                yield record
-
-    return header, records()
+    except UnicodeDecodeError:
+        handle.close()
+        raise SourceError(f"{path}: not a scan recording (not UTF-8 text)") from None
+    return header, Records(handle, path)
 
 
 class ReplaySource(ByteStreamSource):
@@ -201,6 +229,10 @@ class ReplaySource(ByteStreamSource):
 
     def close_device(self) -> None:
         pass
+
+    def close(self) -> None:
+        super().close()
+        self._records.close()
 
 
 # -- recording -------------------------------------------------------------------------------

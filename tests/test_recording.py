@@ -99,6 +99,14 @@ def test_bad_recordings_are_clear_errors(tmp_path, content, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_binary_garbage_after_a_good_header_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"format": "verify-scan-recording", "version": 1}\n\xff\xfe\x00garbage\n')
+    result = run_verify("replay", str(path), "--fast")
+    assert result.returncode == 2
+    assert "not UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_missing_recording_is_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="cannot read recording"):
         open_source(f"replay:{tmp_path}/none.jsonl")
