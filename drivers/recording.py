@@ -324,17 +324,17 @@ class Recorder:
             settings["layout"] = source.layout.name
         if hasattr(source, "settings"):
             settings.update({k: str(v) for k, v in source.settings.items()})
-        self._write(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "kind": kind,
-                "source": source.kind,
-                "settings": settings,
-                "redacted": redact,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-        )
+        header: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": kind,
+            "source": source.kind,
+            "settings": settings,
+            "redacted": redact,
+        }
+        if not redact:  # when a card was scanned could tie a shared recording to a visit
+            header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._write(header)
         if kind == "keys":
             source.key_tap = self._on_keys  # type: ignore[attr-defined]
         else:

@@ -155,7 +155,8 @@ def test_redacted_recording_keeps_framing_and_timing_but_not_the_payload(tmp_pat
     out, _ = record_from_pty(tmp_path, WIRE, "--redact")
     text = out.read_text()
     assert "VALID" not in text and "NOWORK" not in text and "migrationsverket" not in text
-    assert json.loads(text.splitlines()[0])["redacted"] is True
+    header = json.loads(text.splitlines()[0])
+    assert header["redacted"] is True and "created" not in header
     times = [json.loads(line)["t"] for line in text.splitlines()[1:]]
     assert times == sorted(times) and times[-1] > 0.05
     with open_source(f"replay:{out}?fast=1") as source:
