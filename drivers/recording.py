@@ -169,6 +169,8 @@ class ReplaySource(ByteStreamSource):
 
     def __init__(self, url: SourceURL) -> None:
         super().__init__(url)
+        if not url.target:
+            raise SourceError("replay: needs a recording file, e.g. replay:session.jsonl")
         self.path = Path(url.target)
         self.header, self._records = read_recording(self.path)
         settings = {**self.header.settings, **{k: v for k, v in url.params.items()}}

@@ -8,6 +8,7 @@ means a recording replays through exactly the code that framed it live.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -53,7 +54,9 @@ class ByteStreamSource(Source):
         try:
             self.max_backoff = float(url.param("backoff", "1.0") or "1.0")
         except ValueError:
-            raise SourceError(f"backoff must be a number of seconds: {url.url}") from None
+            self.max_backoff = math.nan
+        if not 0.05 <= self.max_backoff <= 60:
+            raise SourceError(f"backoff must be between 0.05 and 60 seconds: {url.url}")
         self.tap: Tap | None = None  # sees every chunk read, with its clock value (recording)
         self.on_disconnect: Callable[[float], None] | None = None
         self.on_notice: Callable[[Notice], None] = self._log_notice

@@ -6,9 +6,12 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers import open_source
 from drivers.scan import SourceError
+from tests.conftest import REPO
 from tests.support_scanner import PtyScanner, pty_session, wait_open
 
 URL = b"https://www.migrationsverket.se/lmakort/VALID0001"
@@ -280,3 +283,36 @@ def test_repeated_replugs_keep_every_scan_exactly_once(tmp_path):
         wait_open(source, reconnections=4)
         assert scans.nothing_more()
         assert source.reconnections == 4 and len(sent) == 20
+
+
+OPTION_KEYS = ["baud", "bytesize", "parity", "stopbits", "rtscts", "xonxoff", "suffix", "idle",
+               "max", "mode", "aim", "invalid", "wait", "backoff", "repair", "layout", "fast"]  # fmt: skip
+OPTION_VALUES = st.one_of(
+    st.sampled_from(["", "0", "1", "-1", "nan", "inf", "1e400", "9600", "N", "cr", "mrz", "0.2"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(
+        [
+            "serial:/dev/ttyACM0",
+            "stdin:",
+            "evdev:/dev/input/event0",
+            "socket://127.0.0.1:9",
+            "loop://",
+            f"replay:{REPO}/fixtures/scans/burst.jsonl",
+        ]
+    ),  # fmt: skip
+    options=st.dictionaries(st.sampled_from(OPTION_KEYS), OPTION_VALUES, max_size=5),
+)
+def test_any_option_values_give_a_source_or_a_clear_error(scheme, options):
+    from urllib.parse import urlencode
+
+    url = scheme + ("?" + urlencode(options) if options else "")
+    try:
+        source = open_source(url)
+    except SourceError:
+        return
+    source.close()
