@@ -246,7 +246,8 @@ class Redactor:
     Control bytes (terminators, STX/ETX, NUL), punctuation (URL and MRZ structure) and an AIM
     identifier at the start of a frame (`]` + letter + letter/digit) stay, so a redacted recording
     frames exactly like the original and is safe to attach to a bug report. (Redaction works
-    byte by byte without look-ahead, so a frame that is only "]" and one letter keeps the letter.)
+    byte by byte without look-ahead, so a frame that starts with "]" and a letter but turns out
+    to have no AIM id keeps that one letter.)
     """
 
     FRAMING = frozenset({0x02, 0x03, 0x09, 0x0A, 0x0D})

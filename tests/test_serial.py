@@ -286,7 +286,8 @@ def test_repeated_replugs_keep_every_scan_exactly_once(tmp_path):
 
 
 OPTION_KEYS = ["baud", "bytesize", "parity", "stopbits", "rtscts", "xonxoff", "suffix", "idle",
-               "max", "mode", "aim", "invalid", "wait", "backoff", "repair", "layout", "fast"]  # fmt: skip
+               "max", "mode", "aim", "invalid", "wait", "backoff", "repair", "layout",
+               "fast"]  # fmt: skip
 OPTION_VALUES = st.one_of(
     st.sampled_from(["", "0", "1", "-1", "nan", "inf", "1e400", "9600", "N", "cr", "mrz", "0.2"]),
     st.text(max_size=8),
