@@ -7,18 +7,32 @@ fails closed the same way.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from drivers.scan import Scan
 from verify.errors import ParseError
 from verify.model import Document, Status
 
+if TYPE_CHECKING:
+    from verify.lookup import LookupClient
 
-def check_text(text: str, *, as_kind: str | None = None, show_name: bool = False) -> Status:
-    """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup")."""
+
+def check_text(
+    text: str,
+    *,
+    as_kind: str | None = None,
+    show_name: bool = False,
+    client: LookupClient | None = None,
+) -> Status:
+    """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup").
+
+    Pass one `client` to reuse its connection across lookups (the daemon does).
+    """
     from verify.parse import classify
 
-    parsed = classify(text, as_kind=as_kind, show_name=show_name)
-    return parsed.status()
+    settings = client.settings if client is not None else None
+    parsed = classify(text, as_kind=as_kind, show_name=show_name, settings=settings)
+    return parsed.status(client)
 
 
 def with_decision(
@@ -48,11 +62,15 @@ def check(
     region: str | None = None,
     age: int | None = None,
     registered: bool = False,
+    client: LookupClient | None = None,
 ) -> Status:
-    """The stable Python API: `verify.check("https://…")` → Status (see `Status.to_json()`)."""
+    """The stable Python API: `verify.check("https://…")` → Status (see `Status.to_json()`).
+
+    Never raises for a bad payload: a text that is no card gives an `unknown` status saying so.
+    """
     text = text_or_scan.payload if isinstance(text_or_scan, Scan) else text_or_scan
     try:
-        status = check_text(text)
+        status = check_text(text, client=client)
     except ParseError as exc:
         status = not_a_card(exc)
     return with_decision(status, region=region, age=age, registered=registered)

@@ -1,0 +1,307 @@
+"""Ask the Migration Agency's lookup page whether a card is valid. Fails closed.
+
+Only a page the profile positively recognises gives `valid` or `not_valid`; everything else —
+timeouts, HTTP errors, refused redirects, odd pages, oversized answers — is `unknown` with the
+address to check by hand.
+
+One deadline covers the whole lookup (connect, redirects, headers, body). Per-socket timeouts
+alone do not hold against a server that trickles a byte at a time, so a watchdog shuts the
+socket down when the deadline passes, whichever phase the lookup is in.
+"""
+
+from __future__ import annotations
+
+import html
+import html.parser
+import http.cookiejar
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from verify.config import Settings
+from verify.errors import ParseError
+from verify.model import LookupReference, Validity
+from verify.reference import check_redirect
+from verify.timeutil import now
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 3
+USER_AGENT = "verify/0.1 (+https://github.com/verify-lma/verify)"
+
+
+class _Attempt:
+    """The connection one lookup is using, so the watchdog can cut it."""
+
+    def __init__(self) -> None:
+        self.conn: HTTPConnection | None = None
+        self.expired = False
+        self.lock = threading.Lock()
+
+    def kill(self) -> None:
+        with self.lock:
+            self.expired = True
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+_current = threading.local()
+
+
+class _TrackedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        attempt: _Attempt | None = getattr(_current, "attempt", None)
+        if attempt is not None:
+            with attempt.lock:
+                attempt.conn = self
+                expired = attempt.expired
+            if expired:
+                raise TimeoutError("lookup deadline passed")
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPSConnection(HTTPSConnection, _TrackedHTTPConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    content_type: str
+    text: str
+
+
+class _Unknown(Exception):
+    """Internal: the lookup could not answer; the message is the `detail`."""
+
+
+class LookupClient:
+    """A reusable client: one session, one connection pool, no cookies, no proxies' netrc."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.session = requests.Session()
+        self.session.trust_env = False  # no ~/.netrc credentials, no env CA overrides
+        self.session.cookies.set_policy(_NoCookies())
+        adapter = _Adapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.clear()
+        self.session.headers.update(
+            {"User-Agent": USER_AGENT, "Accept": "text/html", "Accept-Encoding": "gzip, deflate"}
+        )
+        # Proxies are still honoured, read once from the environment (hospital networks need them).
+        self.proxies = {
+            k: v for k, v in requests.utils.get_environ_proxies(settings.base).items() if v
+        }
+
+    @classmethod
+    def from_env(cls) -> LookupClient:
+        return cls(Settings.from_env())
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> LookupClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lookup(self, ref: LookupReference) -> Validity:
+        """The card's validity; never raises for anything the network or server does."""
+        started = time.monotonic()
+        deadline = started + self.settings.timeout
+        try:
+            page = self._fetch(ref.url, deadline)
+            validity = self._read(page, ref)
+        except _Unknown as exc:
+            validity = self._unknown(ref, str(exc))
+        log.debug("lookup finished in %.1f ms: %s", (time.monotonic() - started) * 1000,
+                  validity.state)
+        return validity
+
+    # -- network -----------------------------------------------------------------------------
+
+    def _fetch(self, url: str, deadline: float) -> Page:
+        attempt = _Attempt()
+        _current.attempt = attempt
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), attempt.kill)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                response = self._get(url, deadline)
+                with response:
+                    if response.is_redirect:
+                        location = response.headers.get("Location", "")
+                        try:
+                            url = check_redirect(location, url, self.settings)
+                        except ParseError as exc:
+                            raise _Unknown(f"the lookup redirected elsewhere, refused: {exc.message}") from None
+                        continue
+                    page = self._body(response, deadline, attempt)
+                    if attempt.expired:
+                        # The watchdog cut the socket; whatever arrived is incomplete.
+                        raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+                    return page
+            raise _Unknown("the lookup redirected too many times")
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if attempt.expired or time.monotonic() >= deadline:
+                raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s") from None
+            raise _Unknown(f"the lookup service could not be reached ({type(exc).__name__})") from None
+        finally:
+            watchdog.cancel()
+            _current.attempt = None
+
+    def _get(self, url: str, deadline: float) -> requests.Response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+        return self.session.get(
+            url, timeout=(remaining, remaining), allow_redirects=False, stream=True,
+            proxies=self.proxies,
+        )
+
+    def _body(self, response: requests.Response, deadline: float, attempt: _Attempt) -> Page:
+        cap = self.settings.max_body_bytes
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            raise _Unknown(f"the lookup's answer is too large ({declared} bytes)")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=16384):
+            size += len(chunk)
+            if size > cap:
+                raise _Unknown(f"the lookup's answer is larger than {cap} bytes")
+            chunks.append(chunk)
+            if time.monotonic() >= deadline or attempt.expired:
+                raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+        body = b"".join(chunks)
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        charset = response.encoding if response.encoding and "charset" in response.headers.get(
+            "Content-Type", "").lower() else "utf-8"
+        try:
+            text = body.decode(charset, "replace")
+        except LookupError:
+            text = body.decode("utf-8", "replace")
+        return Page(status=response.status_code, content_type=content_type, text=text)
+
+    # -- reading the page --------------------------------------------------------------------
+
+    def _read(self, page: Page, ref: LookupReference) -> Validity:
+        if page.status != 200:
+            raise _Unknown(f"the lookup service answered HTTP {page.status}")
+        if page.content_type not in ("text/html", "application/xhtml+xml"):
+            raise _Unknown(f"the lookup answered with {page.content_type or 'no content type'}, not a web page")
+        return read_page(page.text, self.settings, ref)
+
+    def _unknown(self, ref: LookupReference, detail: str) -> Validity:
+        return Validity(
+            state="unknown", basis="lookup", checked_at=now(), detail=detail,
+            manual_check_url=ref.url,
+        )
+
+
+def page_text(markup: str) -> str:
+    """The visible text of a page, case-folded, white space collapsed (scripts/styles dropped)."""
+    parser = _TextParser()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient
+        pass
+    return " ".join(html.unescape(" ".join(parser.parts)).split()).casefold()
+
+
+class _TextParser(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template", "noscript"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template", "noscript") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity:
+    """Pure: what a lookup page says, per the profile's markers. Unrecognised → unknown."""
+    markers = settings.profile.markers
+    text = page_text(markup)
+
+    def has(kind: str) -> bool:
+        return any(m in text for m in markers[kind])
+
+    def result(state: str, detail: str, right_to_work: bool | None = None) -> Validity:
+        return Validity(
+            state=state,  # type: ignore[arg-type]
+            basis="lookup", checked_at=now(), detail=detail, right_to_work=right_to_work,
+            manual_check_url=ref.url,
+        )
+
+    if not has("page"):
+        if has("maintenance"):
+            return result("unknown", "the lookup service shows a maintenance page")
+        if has("consent"):
+            return result("unknown", "the lookup service shows a consent page, not an answer")
+        return result("unknown", "the lookup answered with a page this profile does not recognise")
+    valid, no_info = has("valid"), has("no_information")
+    if valid and not no_info:
+        if has("no_right_to_work"):
+            rtw: bool | None = False
+        elif has("right_to_work"):
+            rtw = True
+        else:
+            rtw = None
+        return result("valid", "the agency's lookup says the card is valid", rtw)
+    if no_info and not valid:
+        return result(
+            "not_valid",
+            "the agency's lookup shows no information for this card: no longer valid",
+            None,
+        )
+    return result("unknown", "the lookup page says neither valid nor no information clearly")
