@@ -88,7 +88,10 @@ class Recorder:
 
 
 def status_for(payload: str) -> Status:
-    """A stand-in checker with the contract's shape: VALID… valid, NO… not valid, else not a card."""
+    """A stand-in checker with the contract's shape.
+
+    VALID… valid, DOWN… unknown, other tokens not valid, anything else not a card.
+    """
     at = datetime.now().astimezone()
     if payload.startswith("https://agency.test/lmakort/"):
         token = payload.rsplit("/", 1)[1]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from verify.audit import audit_entry, pseudonym
 from verify.events import Event
 from verify.model import Decision, Document, Status, Step, Validity
-from verify.redact import redact_status_json, scrub_text
+from verify.redact import scrub_text
 
 AT = datetime(2026, 11, 22, 10, 0).astimezone()
 BASE = "https://www.migrationsverket.se/lmakort/"

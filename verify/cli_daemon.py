@@ -41,13 +41,17 @@ def setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def default_checker() -> Any:
-    """Parse and look up with ONE LookupClient, so every lookup reuses the connection."""
+def default_checker(config_path: Path | None = None) -> Any:
+    """Parse and look up with ONE LookupClient, so every lookup reuses the connection.
+
+    The lookup's own settings (lookup_base, allowed_hosts, …) may sit in the same TOML file.
+    """
     from verify.check import check_text, not_a_card
+    from verify.config import Settings
     from verify.errors import ParseError
     from verify.lookup import LookupClient
 
-    client = LookupClient.from_env()
+    client = LookupClient(Settings.from_env(config_path=config_path))
 
     def checker(scan: Scan) -> Status:
         try:
@@ -78,11 +82,12 @@ def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
 @app.command()
 def daemon(
     source: Annotated[list[str] | None, typer.Option(
-        "--source", help="a source URL; repeat for several, e.g. serial:/dev/ttyACM0 camera:0")] = None,
+        "--source", help="a source URL; repeat for several, e.g. serial:/dev/ttyACM0",
+    )] = None,
     events: Annotated[str | None, typer.Option(
-        "--events", help="append redacted JSON Lines events to PATH, or - for standard output")] = None,
+        "--events", help="append redacted JSON Lines events to PATH, or - for stdout")] = None,
     http: Annotated[str | None, typer.Option(
-        "--http", help=f"desk screen address HOST:PORT (default {DEFAULT_HTTP}; off: none)")] = None,
+        "--http", help=f"desk screen HOST:PORT (default {DEFAULT_HTTP}; off: none)")] = None,
     token: Annotated[str | None, typer.Option(
         "--token", envvar="VERIFY_DESK_TOKEN",
         help="desk-screen token, required when --http is not loopback")] = None,
@@ -91,15 +96,16 @@ def daemon(
     clear_after: Annotated[float | None, typer.Option(
         "--clear-after", help="seconds a status stays on the desk screen (default 30)")] = None,
     dedupe: Annotated[float | None, typer.Option(
-        "--dedupe-seconds", help="the same card again within this many seconds is one event")] = None,
+        "--dedupe-seconds", help="the same card again within N seconds is one event")] = None,
     max_lookups: Annotated[int | None, typer.Option(
         "--max-lookups", help="concurrent lookups (default 4)")] = None,
     audit_log: Annotated[str | None, typer.Option(
         "--audit-log", help="opt-in pseudonymised audit log (needs VERIFY_AUDIT_KEY)")] = None,
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML settings file; re-read on SIGHUP")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="desk screen language: sv or en")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug log (no identifiers)")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="desk screen: sv or en")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="debug log (no identifiers)")] = False,
 ) -> None:
     """Reception-desk service: scan, check and show every card, until stopped (SIGTERM)."""
     from verify.daemon import Daemon
@@ -117,6 +123,7 @@ def daemon(
     settings = load()  # ConfigError → exit 2 with the message, before anything starts
     for url in settings.sources:
         _check_source_url(url)
+    checker = default_checker(config)  # lookup settings: ConfigError → exit 2 here too
     setup_logging(verbose)
 
     holder: dict[str, Daemon] = {}
@@ -133,7 +140,7 @@ def daemon(
             from verify.errors import ConfigError
 
             raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
-    d = Daemon(settings, checker=default_checker(), sinks=sinks, reload=load)
+    d = Daemon(settings, checker=checker, sinks=sinks, reload=load)
     holder["d"] = d
     if server is not None:
         server.start()

@@ -1,8 +1,7 @@
 """The reception-desk daemon: every source, every scan, one event each, all day.
 
-    sources (a thread each) ─► dedupe ─► bounded queue ─► N lookup workers ─► in-order emit ─► sinks
-                                                                                  (JSON Lines, audit,
-                                                                                   desk screen)
+    sources (a thread each) ─► dedupe ─► bounded queue ─► N lookup workers ─► in-order emit
+        ─► sinks (JSON Lines, audit log, desk screen)
 
 Why this shape:
 - A thread per source, because drivers are blocking iterators (pyserial, OpenCV).

@@ -88,12 +88,20 @@ def load_config(path: Path | None) -> dict[str, Any]:
     return dict(table)
 
 
+# Keys of the same file that the lookup reads (verify.config.Settings), not the daemon.
+LOOKUP_KEYS = frozenset({
+    "lookup_base", "allowed_hosts", "allow_loopback_http", "lookup_timeout", "profile",
+})
+
+
 def build_config(*layers: Mapping[str, Any]) -> DaemonConfig:
     """Later layers win; `None` in a layer means "not given there"."""
     known = {f.name for f in fields(DaemonConfig)}
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
+            if key in LOOKUP_KEYS:
+                continue
             if key not in known:
                 raise ConfigError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
             if value is not None:

@@ -24,7 +24,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "work_yes": "Rätt att arbeta: ja",
         "work_no": "Rätt att arbeta: nej",
         "manual": "Kontrollera för hand:",
-        "not_a_card_detail": "Koden som lästes är inte ett LMA-kort eller UT-kort. Skanna kortets QR-kod igen.",
+        "not_a_card_detail": (
+            "Koden som lästes är inte ett LMA-kort eller UT-kort. Skanna kortets QR-kod igen."
+        ),
         "valid_detail": "Kortet är giltigt enligt Migrationsverket.",
         "not_valid_detail": "Ingen information hos Migrationsverket: kortet gäller inte längre.",
         "unknown_detail": "Giltigheten kunde inte avgöras. Kontrollera kortet för hand.",
@@ -42,7 +44,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "work_yes": "Right to work: yes",
         "work_no": "Right to work: no",
         "manual": "Check by hand:",
-        "not_a_card_detail": "The code read is not an LMA card or UT card. Scan the card's QR code again.",
+        "not_a_card_detail": (
+            "The code read is not an LMA card or UT card. Scan the card's QR code again."
+        ),
         "valid_detail": "The card is valid according to the Migration Agency.",
         "not_valid_detail": "No information at the Migration Agency: the card is no longer valid.",
         "unknown_detail": "Validity could not be determined. Check the card by hand.",
@@ -74,7 +78,7 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
     summary = ""
     decision = status.decision
     if decision is not None:
-        summary = (decision.summary_en if lang == "en" and decision.summary_en else decision.summary)
+        summary = decision.summary_en if lang == "en" and decision.summary_en else decision.summary
         for step in decision.steps[:MAX_STEPS]:
             text = step.text_en if lang == "en" and step.text_en else step.text
             steps.append(text)

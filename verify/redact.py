@@ -23,8 +23,8 @@ MRZ_ALLOWED_KEYS = frozenset({
     "valid_format", "check_digits", "check_digits_ok", "checks", "checks_ok", "all_checks_ok",
     "composite_ok", "ocr_corrected", "state",
 })
-# Keys inside an allowed MRZ value that still identify someone (e.g. checks: {"document_number": true}
-# is fine; a nested raw value is not). Nested values are kept only when they are booleans.
+# Nested values of an allowed key are kept only when they are booleans: checks:
+# {"document_number": true} is fine, a nested raw value is not.
 
 # Digit runs that look like an LMA number (XX-XXXXXX, optional /serial) or any 8+ digit run
 # (personal numbers, LMA numbers without dash) are masked wherever they appear in free text.

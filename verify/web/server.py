@@ -84,8 +84,8 @@ class DeskServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host = self.server_address[0]
-        host = f"[{host}]" if ":" in str(host) else host
+        host = str(self.server_address[0])
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/"
 
     def start(self) -> threading.Thread:
@@ -127,7 +127,9 @@ class DeskHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
 
-    def _send(self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None
+    ) -> None:
         self._headers(code, ctype, extra, len(body))
         if self.command != "HEAD":
             self.wfile.write(body)
