@@ -29,13 +29,20 @@ def pseudonym(key: bytes, kind: str, value: str) -> str:
 
 
 def audit_key(configured: str | None) -> bytes:
-    """The key from config or `VERIFY_AUDIT_KEY`; refuse a missing or short one."""
+    """The key from config, `VERIFY_AUDIT_KEY` or the file `VERIFY_AUDIT_KEY_FILE` (systemd
+    credentials); refuse a missing or short one."""
     raw = configured or os.environ.get("VERIFY_AUDIT_KEY") or ""
+    key_file = os.environ.get("VERIFY_AUDIT_KEY_FILE")
+    if not raw and key_file:
+        try:
+            raw = Path(key_file).read_text("utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the audit key file: {exc.strerror}") from None
     key = raw.encode()
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(
             f"the audit log needs a key of at least {MIN_KEY_BYTES} characters "
-            "(audit_key in the config file or VERIFY_AUDIT_KEY)"
+            "(audit_key in the config file, VERIFY_AUDIT_KEY or VERIFY_AUDIT_KEY_FILE)"
         )
     return key
 

@@ -17,6 +17,7 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,16 +69,16 @@ class DeskServer(ThreadingHTTPServer):
         desk: DeskState,
         *,
         token: str | None = None,
-        health: Any = None,
+        health: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.desk = desk
         self.token = token
-        self.health = health or (lambda: {})
+        self.health: Callable[[], dict[str, Any]] = health or dict
         self.assets = {path: (_asset(name), ctype) for path, (name, ctype) in STATIC.items()}
         self.stopping = threading.Event()
         super().__init__(address, DeskHandler)
-        host, port = self.server_address[:2]
-        self.port = int(port)
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        self.port = port
         self.allowed_hosts = {
             f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"{host}:{port}",
         }
