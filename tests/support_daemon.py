@@ -7,11 +7,20 @@ real serial source on a pseudo-terminal instead.
 
 from __future__ import annotations
 
+import os
 import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+import tty
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import drivers
 from drivers.scan import Scan, SourceError
@@ -115,3 +124,136 @@ def status_for(payload: str) -> Status:
 
 def url(token: str) -> str:
     return f"https://agency.test/lmakort/{token}"
+
+
+# -- end-to-end helpers: a scanner on a real pseudo-terminal, the daemon as a real process ----
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class PtyScanner:
+    """A scanner's side of a pty pair under a stable symlink (as udev gives /dev/lma-scanner).
+
+    `unplug()` closes the master (the daemon's reads fail with EIO, as with a vanished USB device)
+    and removes the name; `plug()` makes a new pty under the same name.
+    """
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.master: int | None = None
+        self.slave: int | None = None
+        self.plug()
+
+    def plug(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self.master, self.slave = master, slave
+        tmp = self.link.with_suffix(".new")
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(os.ttyname(slave))
+        tmp.replace(self.link)
+
+    def unplug(self) -> None:
+        if self.link.is_symlink():
+            self.link.unlink()
+        for fd in (self.master, self.slave):
+            if fd is not None:
+                os.close(fd)
+        self.master = self.slave = None
+
+    def send(self, data: bytes) -> None:
+        assert self.master is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.master, view):]
+
+    def scan(self, payload: str) -> float:
+        """Send one code with the CR terminator; the monotonic time the terminator left."""
+        self.send(payload.encode() + b"\r")
+        return time.monotonic()
+
+
+def daemon_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_")}
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+class DaemonProcess:
+    """`verify daemon …` as a real process; its stderr (the journal) is collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verify", "daemon", *args], env=env, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.log: list[str] = []
+        self.out: list[str] = []
+        self._new_line = threading.Condition()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.log), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True).start()
+
+    def _pump(self, stream, into: list[str]) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            with self._new_line:
+                into.append(line.rstrip("\n"))
+                self._new_line.notify_all()
+
+    def wait_log(self, needle: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        with self._new_line:
+            while True:
+                for line in self.log:
+                    if needle in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no log line with {needle!r}:\n" + "\n".join(self.log))
+                self._new_line.wait(min(left, 0.2))
+
+    def desk_url(self) -> str:
+        return self.wait_log("desk screen at ").split("desk screen at ", 1)[1].strip()
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise AssertionError("the daemon did not stop on SIGTERM") from None
+
+
+CHROMIUM_FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1280,800",
+)
+
+
+@contextmanager
+def chromium():  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium through Selenium with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="verify-chromium-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
