@@ -18,7 +18,7 @@ from verify.errors import ParseError
 from verify.lookup import LookupClient
 from verify.parse import classify
 from verify.profile import load_profile
-from verify.render import render_status
+from verify.render import render_refusal, render_status
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def run_demo(lang: str = "sv") -> int:
                     text = render_status(status, lang=lang)
                 except ParseError as exc:
                     got = "refused"
-                    text = ("AVVISAT — " if lang == "sv" else "REFUSED — ") + exc.message
+                    text = render_refusal(exc.message, lang)
                 ok = got == case.expect
                 failures += not ok
                 for line in text.splitlines():

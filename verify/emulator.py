@@ -61,6 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         with emu.lock:
             emu.requests += 1
+            emu.last_headers = dict(self.headers.items())
         if emu.outage:
             return self._send(503, b"<html><body>Service Unavailable</body></html>")
         path = self.path.split("?", 1)[0]
@@ -107,6 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._huge(declared=False)
         if upper.startswith("HUGE"):
             return self._huge(declared=True)
+        if upper.startswith("COOKIE"):
+            self._extra_headers = [("Set-Cookie", "tracker=1; Path=/")]
+            return self._send(200, _page("valid.html"))
         if upper.startswith("JSON"):
             return self._send(200, b'{"valid": true}', content_type="application/json")
         return self._send(200, _page("noinfo.html"))
@@ -120,6 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-store")
             if location is not None:
                 self.send_header("Location", location)
+            for name, value in getattr(self, "_extra_headers", ()):
+                self.send_header(name, value)
+            self._extra_headers = []
             self.end_headers()
             self.wfile.write(body)
             self.wfile.flush()
@@ -167,6 +174,7 @@ class Emulator:
         self.requests = 0
         self.outage = False
         self.redirect_target: str | None = None
+        self.last_headers: dict[str, str] = {}
         self.stopping = threading.Event()
         self._server = _Server((host, port), _Handler)
         self._server.emulator = self

@@ -15,6 +15,7 @@ import html
 import html.parser
 import http.cookiejar
 import logging
+import re
 import socket
 import threading
 import time
@@ -34,6 +35,20 @@ from verify.reference import check_redirect
 from verify.timeutil import now
 
 log = logging.getLogger(__name__)
+
+
+class _RedactURLPaths(logging.Filter):
+    """urllib3 logs request lines, which carry the card's token: keep host, drop the path."""
+
+    _path = re.compile(r"(?<![\w.:])/[^\s\"']*|(https?://[^/\s\"']+)/[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._path.sub(lambda m: (m.group(1) or "") + "/…", record.getMessage())
+        record.args = None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactURLPaths())
 
 MAX_REDIRECTS = 3
 USER_AGENT = "verify/0.1 (+https://github.com/verify-lma/verify)"

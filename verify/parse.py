@@ -133,7 +133,7 @@ def classify(
     try:
         return ParsedReference(parse_reference(text, settings), settings)
     except ParseError as exc:
-        if exc.reason == "token_grammar":
+        if exc.reason in ("token_grammar", "non_ascii"):
             clean_text(text)
             raise ParseError(
                 "unrecognised",

@@ -26,26 +26,51 @@ TEXT = {
         "checked": "Checked",
     },
 }
-# Details the core writes in English; the desk reads Swedish.
-DETAIL_SV = {
-    "the agency's lookup says the card is valid": "Migrationsverkets uppslagstjänst visar att kortet är giltigt.",
-    "the agency's lookup shows no information for this card: no longer valid":
-        "Uppslagstjänsten visar ingen information om kortet: det gäller inte längre "
-        "(till exempel avslag, eller beviljat uppehållstillstånd).",
-    "an LMA number alone cannot be looked up: the lookup needs the code from the card's QR code "
-    "or the address on its back":
-        "Ett LMA-nummer räcker inte för uppslag: det behövs koden från kortets QR-kod eller "
-        "adressen på kortets baksida.",
-}
+# Details the core writes in English; the desk reads Swedish. Matched by prefix.
+DETAIL_SV: tuple[tuple[str, str], ...] = (
+    ("the agency's lookup says the card is valid",
+     "Migrationsverkets uppslagstjänst visar att kortet är giltigt."),
+    ("the agency's lookup shows no information",
+     "Uppslagstjänsten visar ingen information om kortet: det gäller inte längre "
+     "(till exempel avslag, eller beviljat uppehållstillstånd)."),
+    ("an LMA number alone cannot be looked up",
+     "Ett LMA-nummer räcker inte för uppslag: det behövs koden från kortets QR-kod eller "
+     "adressen på kortets baksida."),
+    ("the lookup did not answer within",
+     "Uppslagstjänsten svarade inte i tid."),
+    ("the lookup service could not be reached",
+     "Uppslagstjänsten gick inte att nå."),
+    ("the lookup service answered HTTP",
+     "Uppslagstjänsten svarade med ett fel."),
+    ("the lookup service shows a maintenance page",
+     "Uppslagstjänsten visar en sida om underhåll."),
+    ("the lookup service shows a consent page",
+     "Uppslagstjänsten visar en sida om cookies i stället för ett svar."),
+    ("the lookup redirected",
+     "Uppslagstjänsten skickade vidare till en adress som inte är tillåten."),
+    ("the lookup's answer is",
+     "Uppslagstjänstens svar var orimligt stort."),
+    ("the lookup answered with",
+     "Uppslagstjänsten svarade med en sida som inte känns igen."),
+    ("the lookup page says neither",
+     "Uppslagstjänstens sida säger varken giltigt eller ingen information."),
+    ("not a card", "Det skannade är inget kort."),
+)
 
 
 def render_detail(detail: str, lang: str) -> str:
     if lang == "sv":
-        if detail in DETAIL_SV:
-            return DETAIL_SV[detail]
-        if detail.startswith(("the lookup", "the agency")):
-            return f"Uppslaget kunde inte ge svar ({detail})."
+        for prefix, swedish in DETAIL_SV:
+            if detail.startswith(prefix):
+                return swedish
     return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
+
+
+def render_refusal(message: str, lang: str) -> str:
+    """A refused input, for the desk: the reason stays in English detail (it names characters)."""
+    if lang == "sv":
+        return f"AVVISAT — detta är inget kort som kan kontrolleras ({message})."
+    return f"REFUSED — {message}."
 
 
 def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) -> str:
