@@ -121,6 +121,10 @@ def daemon(
         return build_config(load_config(config), cli_layer)
 
     settings = load()  # ConfigError → exit 2 with the message, before anything starts
+    if settings.audit_log is not None:
+        from verify.audit import audit_key
+
+        audit_key(settings.audit_key)
     for url in settings.sources:
         _check_source_url(url)
     checker = default_checker(config)  # lookup settings: ConfigError → exit 2 here too
