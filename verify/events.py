@@ -32,8 +32,8 @@ class Event:
             "seq": self.seq,
             "source": self.source,
             "symbology": self.symbology,
-            "scanned_at": self.scanned_at.isoformat(timespec="milliseconds"),
-            "emitted_at": self.emitted_at.isoformat(timespec="milliseconds"),
+            "scanned_at": self.scanned_at.astimezone().isoformat(timespec="milliseconds"),
+            "emitted_at": self.emitted_at.astimezone().isoformat(timespec="milliseconds"),
             "latency_ms": round(self.latency_ms, 2),
         }
 

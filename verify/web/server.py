@@ -52,7 +52,7 @@ STATIC = {
     "/desk.css": ("desk.css", "text/css; charset=utf-8"),
     "/login": ("login.html", "text/html; charset=utf-8"),
 }
-PUBLIC = {"/healthz", "/login", "/desk.css"}
+PUBLIC = {"/healthz", "/login", "/desk.css", "/favicon.ico"}
 
 
 def _asset(name: str) -> bytes:
@@ -194,6 +194,8 @@ class DeskHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, {"event": self.server.desk.latest_record()})
         elif path == "/api/events":
             self._stream()
+        elif path == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif path in self.server.assets:
             body, ctype = self.server.assets[path]
             self._send(HTTPStatus.OK, body, ctype)
