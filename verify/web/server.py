@@ -228,6 +228,9 @@ class DeskHandler(BaseHTTPRequestHandler):
 
     def _stream(self) -> None:
         desk = self.server.desk
+        if self.command == "HEAD":
+            self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
+            return
         sub = desk.subscribe()
         try:
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8",
