@@ -144,20 +144,30 @@ def main() -> int:
             if i == 500:
                 time.sleep(0.5)
                 rss_warm = rss_kib(proc.pid)
+                next_at = time.monotonic()
             if i == unplug_at:
                 while len(arrived) < i:  # unplugged between two scans, not in the middle of one
                     time.sleep(0.01)
                 scanner.unplug()
                 time.sleep(1.0)
                 scanner.plug()
-                time.sleep(1.0)  # the driver finds the device again under the same name
+                deadline = time.monotonic() + 10  # the driver finds it again under the same name
+                while not any("device is back" in x for x in log):
+                    if time.monotonic() > deadline:
+                        print("the serial source did not come back", file=sys.stderr)
+                        return 2
+                    time.sleep(0.01)
                 next_at = time.monotonic()
             if i == outage_at:
+                while len(arrived) < i:  # the outage starts after the last answer before it
+                    time.sleep(0.01)
                 emu.outage = True
+                next_at = time.monotonic()
             if i == outage_end:
                 while len(arrived) < outage_end:  # let the outage scans be answered first
                     time.sleep(0.01)
                 emu.outage = False
+                next_at = time.monotonic()
             if byte_time:
                 next_at += len(data) * byte_time
                 delay = next_at - time.monotonic()
@@ -209,6 +219,16 @@ def main() -> int:
     print(f"resident memory: after warm-up {rss_warm / 1024:.1f} MiB, end {rss_end / 1024:.1f} "
           f"MiB, growth {(rss_end - rss_warm) / 1024:.2f} MiB")
     print(f"daemon exit code after SIGTERM: {code}")
+    if os.environ.get("SOAK_DEBUG"):
+        slow = sorted(range(len(e2e)), key=lambda i: -e2e[i])[: max(1, len(e2e) // 100)]
+        print("slowest scans (index: ms):", ", ".join(f"{i}: {e2e[i]:.0f}" for i in sorted(slow)))
+    bases: dict[str, int] = {}
+    for _, e in arrived:
+        bases[e["validity"]["basis"]] = bases.get(e["validity"]["basis"], 0) + 1
+    print(f"events by basis: {bases}")
+    if not exact:
+        first = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None)
+        print(f"first mismatch at event {first}")
     warnings = [x.strip() for x in log if "WARNING" in x]
     print(f"daemon warnings: {len(warnings)}" + "".join(f"\n  {w}" for w in warnings[:5]))
     ok = exact and not wrong and code == 0 and len(arrived) == args.scans
