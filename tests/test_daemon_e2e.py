@@ -62,7 +62,7 @@ def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_a
                 screen, seen = screen_when(browser, lambda s, h=headline, c=colour, ln=line: (
                     s["headline"] == h and s["colour"] == c and s["lines"] == ln))
                 assert seen - sent < 1.0, f"{token} took {seen - sent:.3f} s to show"
-                pass  # TMP assert screen["steps"], "the decision's first steps are on the screen"
+                assert screen["steps"], "the decision's first steps are on the screen"
 
             emu.outage = True
             sent = scanner.scan(emu.url("VALID0002"))
