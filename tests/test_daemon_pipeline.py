@@ -244,3 +244,24 @@ def test_settings_that_cannot_work_are_refused_with_a_reason(settings, message):
 
     with pytest.raises(ConfigError, match=message):
         build_config(settings)
+
+
+def test_several_sources_run_at_once_and_one_card_seen_by_two_is_one_event():
+    config = build_config({"sources": ["feed:desk-a", "feed:desk-b"], "http": None})
+    rec = Recorder()
+    d = Daemon(config, checker=lambda s: status_for(s.payload), sinks=[rec])
+    d.start()
+    try:
+        feed("desk-a").put(url("VALID0001"))
+        rec.wait_for(1)
+        feed("desk-b").put(url("VALID0001"))  # the webcam saw the same card
+        feed("desk-b").put(url("NOINFO0002"))
+        feed("desk-a").put(url("VALID0003"))
+        events = rec.wait_for(3)
+        time.sleep(0.1)
+    finally:
+        d.stop()
+    assert len(rec.events) == 3
+    by_source = {(e.source, e.status.document.lookup_token) for e in events}
+    assert by_source == {("feed:desk-a", "VALID0001"), ("feed:desk-b", "NOINFO0002"),
+                         ("feed:desk-a", "VALID0003")}
