@@ -83,6 +83,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -182,6 +187,7 @@ def main() -> int:
             time.sleep(0.05)
         time.sleep(0.5)
         rss_end = rss_kib(proc.pid)
+        cpu = cpu_seconds(proc.pid)
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(20)
         reader.join(5)
@@ -218,6 +224,7 @@ def main() -> int:
     print(f"daemon's own latency_ms: p50 {statistics.median(own):.2f}  p99 {pct(own, 99):.2f}")
     print(f"resident memory: after warm-up {rss_warm / 1024:.1f} MiB, end {rss_end / 1024:.1f} "
           f"MiB, growth {(rss_end - rss_warm) / 1024:.2f} MiB")
+    print(f"daemon CPU: {cpu:.1f} s in all, {cpu / max(1, len(arrived)) * 1000:.2f} ms per event")
     print(f"daemon exit code after SIGTERM: {code}")
     if os.environ.get("SOAK_DEBUG"):
         slow = sorted(range(len(e2e)), key=lambda i: -e2e[i])[: max(1, len(e2e) // 100)]

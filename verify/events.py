@@ -10,6 +10,7 @@ Two views exist and only two:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -37,11 +38,15 @@ class Event:
             "latency_ms": round(self.latency_ms, 2),
         }
 
-    def to_record(self) -> dict[str, Any]:
-        """The redacted event: safe for files, logs and the JSON API."""
+    @cached_property
+    def _record(self) -> dict[str, Any]:
         record = redact_status_json(self.status.to_json())
         record["event"] = self.meta()
         return record
+
+    def to_record(self) -> dict[str, Any]:
+        """The redacted event: safe for files, logs and the JSON API (redacted once per event)."""
+        return dict(self._record)
 
     def to_desk(self, *, lang: str = "sv", clear_after: float | None = None) -> dict[str, Any]:
         """What the desk screen shows: the redacted record plus words and the manual address."""
