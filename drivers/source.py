@@ -22,7 +22,9 @@ class SourceURL:
     @classmethod
     def parse(cls, url: str) -> SourceURL:
         if not isinstance(url, str) or ":" not in url:
-            raise SourceError(f"not a source URL (want SCHEME:TARGET, e.g. image:card.png): {url!r}")
+            raise SourceError(
+                f"not a source URL (want SCHEME:TARGET, e.g. image:card.png): {url!r}"
+            )
         scheme, _, rest = url.partition(":")
         scheme = scheme.strip().lower()
         if not scheme.isidentifier() and not scheme.replace("-", "").isalnum():

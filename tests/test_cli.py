@@ -39,7 +39,9 @@ def status_of(result) -> dict:
         (("lookup", "MAINT0001"), 3, "unknown"),
     ],
 )
-def test_every_json_output_validates_and_exit_codes_match(emu, verify_cli, args, code, state) -> None:
+def test_every_json_output_validates_and_exit_codes_match(
+    emu, verify_cli, args, code, state
+) -> None:
     result = verify_cli(*args, "--json", env=emu.env())
     assert result.returncode == code, result.stderr
     assert status_of(result)["validity"]["state"] == state
@@ -118,8 +120,11 @@ def test_parse_says_what_a_text_is(verify_cli, text, kind) -> None:
 
 def test_parse_reads_stdin_with_dash(verify_cli) -> None:
     result = verify_cli("parse", "-", "--json", input="12-345678/2\n")
-    assert json.loads(result.stdout) == {"kind": "lma_number", "lma_number": "12-345678",
-                                         "card_serial": 2}
+    assert json.loads(result.stdout) == {
+        "kind": "lma_number",
+        "lma_number": "12-345678",
+        "card_serial": 2,
+    }
 
 
 def test_emulator_prints_its_base_first(verify_cli) -> None:
@@ -128,15 +133,23 @@ def test_emulator_prints_its_base_first(verify_cli) -> None:
 
     from tests.conftest import verify_env
 
-    proc = subprocess.Popen([sys.executable, "-m", "verify", "agency-emulator", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=verify_env(), cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "verify", "agency-emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=verify_env(),
+        cwd=REPO,
+    )
     try:
         first = proc.stdout.readline().strip()
         assert first.startswith("http://127.0.0.1:") and first.endswith("/lmakort/")
         port = first.split(":")[2].split("/")[0]
-        env = {"VERIFY_LOOKUP_BASE": first, "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
-               "VERIFY_ALLOW_LOOPBACK_HTTP": "1"}
+        env = {
+            "VERIFY_LOOKUP_BASE": first,
+            "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
+            "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
+        }
         assert verify_cli("lookup", "VALID0001", env=env).returncode == 0
         assert port.isdigit()
     finally:

@@ -25,17 +25,24 @@ def emu():
 
 @pytest.fixture
 def client(emu):
-    settings = Settings(profile=load_profile(), base=emu.base_url,
-                        allowed_hosts=frozenset({emu.host}), allow_loopback_http=True,
-                        timeout=DEADLINE)
+    settings = Settings(
+        profile=load_profile(),
+        base=emu.base_url,
+        allowed_hosts=frozenset({emu.host}),
+        allow_loopback_http=True,
+        timeout=DEADLINE,
+    )
     with LookupClient(settings) as c:
         yield c
 
 
 @pytest.mark.parametrize(
     "token, state, right_to_work, code",
-    [("VALID0001", "valid", True, 0), ("NOWORK0001", "valid", False, 0),
-     ("NOINFO001", "not_valid", None, 1)],
+    [
+        ("VALID0001", "valid", True, 0),
+        ("NOWORK0001", "valid", False, 0),
+        ("NOINFO001", "not_valid", None, 1),
+    ],
 )
 def test_three_states_with_exit_codes(emu, verify_cli, token, state, right_to_work, code) -> None:
     result = verify_cli("lookup", emu.url(token), "--json", env=emu.env())
@@ -46,8 +53,19 @@ def test_three_states_with_exit_codes(emu, verify_cli, token, state, right_to_wo
     assert status["document"]["lookup_token"] == token
 
 
-FAULTS = ["SLOW01", "TRICKLE01", "TRICKLEHEAD01", "ERROR01", "MAINT01", "CONSENT01", "LAYOUT01",
-          "REDIRECT01", "HUGE01", "HUGESTREAM01", "JSON01"]
+FAULTS = [
+    "SLOW01",
+    "TRICKLE01",
+    "TRICKLEHEAD01",
+    "ERROR01",
+    "MAINT01",
+    "CONSENT01",
+    "LAYOUT01",
+    "REDIRECT01",
+    "HUGE01",
+    "HUGESTREAM01",
+    "JSON01",
+]
 
 
 @pytest.mark.parametrize("token", FAULTS)
@@ -61,7 +79,9 @@ def test_every_fault_is_unknown_within_the_deadline(client, token) -> None:
 
 
 @pytest.mark.parametrize("token", ["SLOW01", "TRICKLE01", "ERROR01", "REDIRECT01", "HUGESTREAM01"])
-def test_fault_through_the_cli_exits_3_and_prints_the_manual_address(emu, verify_cli, token) -> None:
+def test_fault_through_the_cli_exits_3_and_prints_the_manual_address(
+    emu, verify_cli, token
+) -> None:
     env = {**emu.env(), "VERIFY_LOOKUP_TIMEOUT": str(DEADLINE)}
     started = time.monotonic()
     result = verify_cli("card", "--token", token, "--lang", "en", env=env)
@@ -81,8 +101,11 @@ def test_outage_is_unknown(emu, client) -> None:
 
 
 def test_unreachable_service_is_unknown(verify_cli) -> None:
-    env = {"VERIFY_LOOKUP_BASE": "http://127.0.0.1:9/lmakort/", "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
-           "VERIFY_ALLOW_LOOPBACK_HTTP": "1"}
+    env = {
+        "VERIFY_LOOKUP_BASE": "http://127.0.0.1:9/lmakort/",
+        "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
+        "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
+    }
     result = verify_cli("card", "--token", "VALID0001", "--json", env=env)
     assert result.returncode == 3
     assert json.loads(result.stdout)["validity"]["manual_check_url"].endswith("/VALID0001")

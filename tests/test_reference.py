@@ -16,8 +16,9 @@ from verify.profile import load_profile
 from verify.reference import check_redirect, parse_reference
 
 BASE = "https://www.migrationsverket.se/lmakort/"
-SETTINGS = Settings(profile=load_profile(), base=BASE,
-                    allowed_hosts=frozenset({"www.migrationsverket.se"}))
+SETTINGS = Settings(
+    profile=load_profile(), base=BASE, allowed_hosts=frozenset({"www.migrationsverket.se"})
+)
 
 HOSTILE: list[tuple[str, str]] = [
     ("", "empty"),
@@ -63,7 +64,10 @@ HOSTILE: list[tuple[str, str]] = [
     ("https://www.migrationsverket.se/lmakort/VALID\x000001", "nul_byte"),
     ("https://www.migrationsverket.se/lmakort/\x1b[31mVALID0001", "terminal_escape"),
     ("\x1b]0;pwned\x07", "terminal_escape"),
-    ("https://www.migrationsverket.se/lmakort/VALID\u202e1000", "control_character"),  # RTL override
+    (
+        "https://www.migrationsverket.se/lmakort/VALID\u202e1000",
+        "control_character",
+    ),  # RTL override
     ("https://www.migrationsverket.se/lmakort/VALID\u200b0001", "control_character"),  # zero width
     ("https://www.migrationsverket.se/lmakort/" + "A" * 2100, "too_long"),
     ("A" * 3000, "too_long"),
@@ -109,19 +113,29 @@ def test_good_references_compose_the_canonical_url(text: str, url: str) -> None:
 
 
 def test_bare_token_composes_with_the_configured_base() -> None:
-    other = Settings(profile=SETTINGS.profile, base="https://lma.example.se/k/",
-                     allowed_hosts=frozenset({"lma.example.se"}))
+    other = Settings(
+        profile=SETTINGS.profile,
+        base="https://lma.example.se/k/",
+        allowed_hosts=frozenset({"lma.example.se"}),
+    )
     assert parse_reference("TOKEN1", other).url == "https://lma.example.se/k/TOKEN1"
 
 
 def test_loopback_http_needs_the_opt_in_and_an_allowed_loopback_host() -> None:
-    loop = Settings(profile=SETTINGS.profile, base="http://127.0.0.1:8088/lmakort/",
-                    allowed_hosts=frozenset({"127.0.0.1"}), allow_loopback_http=True)
+    loop = Settings(
+        profile=SETTINGS.profile,
+        base="http://127.0.0.1:8088/lmakort/",
+        allowed_hosts=frozenset({"127.0.0.1"}),
+        allow_loopback_http=True,
+    )
     assert parse_reference("http://127.0.0.1:8088/lmakort/VALID1", loop).token == "VALID1"
     with pytest.raises(ParseError, match="not an allowed"):
         parse_reference("http://localhost:8088/lmakort/VALID1", loop)  # loopback, not allowed
-    closed = Settings(profile=SETTINGS.profile, base=BASE,
-                      allowed_hosts=frozenset({"127.0.0.1", "www.migrationsverket.se"}))
+    closed = Settings(
+        profile=SETTINGS.profile,
+        base=BASE,
+        allowed_hosts=frozenset({"127.0.0.1", "www.migrationsverket.se"}),
+    )
     with pytest.raises(ParseError) as caught:
         parse_reference("http://127.0.0.1:8088/lmakort/VALID1", closed)
     assert caught.value.reason == "ip_literal"
@@ -144,7 +158,8 @@ def test_loopback_http_needs_the_opt_in_and_an_allowed_loopback_host() -> None:
 def test_redirects_only_to_allowed_hosts_over_https(location: str, ok: bool) -> None:
     if ok:
         assert check_redirect(location, BASE + "X1234", SETTINGS).startswith(
-            "https://www.migrationsverket.se/")
+            "https://www.migrationsverket.se/"
+        )
     else:
         with pytest.raises(ParseError):
             check_redirect(location, BASE + "X1234", SETTINGS)

@@ -51,8 +51,13 @@ def with_decision(
     from verify.rules import decide_for_status  # issue 6
 
     return decide_for_status(
-        status, region=region, category=category, age=age, birth_date=birth_date,
-        registered=registered, today=today,
+        status,
+        region=region,
+        category=category,
+        age=age,
+        birth_date=birth_date,
+        registered=registered,
+        today=today,
     )
 
 
@@ -83,6 +88,10 @@ def not_a_card(exc: ParseError) -> Status:
 
     return Status(
         document=Document(kind="unknown"),
-        validity=Validity(state="unknown", basis="not_a_card", checked_at=now(),
-                          detail=f"not a card: {exc.message}"),
+        validity=Validity(
+            state="unknown",
+            basis="not_a_card",
+            checked_at=now(),
+            detail=f"not a card: {exc.message}",
+        ),
     )

@@ -59,7 +59,9 @@ class Settings:
         try:
             timeout = DEFAULT_TIMEOUT if timeout_raw is None else float(timeout_raw)
         except ValueError:
-            raise ConfigError(f"VERIFY_LOOKUP_TIMEOUT must be seconds, not {timeout_raw!r}") from None
+            raise ConfigError(
+                f"VERIFY_LOOKUP_TIMEOUT must be seconds, not {timeout_raw!r}"
+            ) from None
         if not 0.1 <= timeout <= 120:
             raise ConfigError("VERIFY_LOOKUP_TIMEOUT must be between 0.1 and 120 seconds")
         region = pick("VERIFY_REGION", "region")

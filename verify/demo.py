@@ -33,19 +33,49 @@ class Case:
 
 def cases(base: str) -> list[Case]:
     return [
-        Case("QR-kod från ett giltigt LMA-kort", "QR code of a valid LMA card",
-             base + "VALID0001", None, "valid"),
-        Case("Giltigt kort utan rätt att arbeta", "Valid card without right to work",
-             base + "NOWORK0001", None, "valid"),
-        Case("Kort som inte längre gäller", "Card no longer valid",
-             base + "NOINFO001", None, "not_valid"),
-        Case("Kod inskriven för hand från kortets baksida", "Code typed from the card's back",
-             "VALID0002", "token", "valid"),
+        Case(
+            "QR-kod från ett giltigt LMA-kort",
+            "QR code of a valid LMA card",
+            base + "VALID0001",
+            None,
+            "valid",
+        ),
+        Case(
+            "Giltigt kort utan rätt att arbeta",
+            "Valid card without right to work",
+            base + "NOWORK0001",
+            None,
+            "valid",
+        ),
+        Case(
+            "Kort som inte längre gäller",
+            "Card no longer valid",
+            base + "NOINFO001",
+            None,
+            "not_valid",
+        ),
+        Case(
+            "Kod inskriven för hand från kortets baksida",
+            "Code typed from the card's back",
+            "VALID0002",
+            "token",
+            "valid",
+        ),
         Case("Bara LMA-numret", "Only the LMA number", "12-345678/1", "lma", "unknown"),
-        Case("Fientlig QR-kod (annan webbplats)", "Hostile QR code (another site)",
-             "https://www.migrationsverket.se.evil.example/lmakort/VALID0001", None, "refused"),
-        Case("Uppslagstjänsten svarar inte", "The lookup service does not answer",
-             "VALID0003", "token", "unknown"),
+        Case(
+            "Fientlig QR-kod (annan webbplats)",
+            "Hostile QR code (another site)",
+            "https://www.migrationsverket.se.evil.example/lmakort/VALID0001",
+            None,
+            "refused",
+        ),
+        Case(
+            "Uppslagstjänsten svarar inte",
+            "The lookup service does not answer",
+            "VALID0003",
+            "token",
+            "unknown",
+        ),
     ]
 
 
@@ -59,12 +89,18 @@ def run_demo(lang: str = "sv") -> int:
     failures = 0
     with Emulator() as emu:
         settings = Settings(
-            profile=load_profile(), base=emu.base_url, allowed_hosts=frozenset({emu.host}),
-            allow_loopback_http=True, timeout=2.0,
+            profile=load_profile(),
+            base=emu.base_url,
+            allowed_hosts=frozenset({emu.host}),
+            allow_loopback_http=True,
+            timeout=2.0,
         )
         unreachable = replace(settings, base=f"http://127.0.0.1:{_closed_port()}/lmakort/")
-        title = "verify demo — inbyggda exempel, inget nätverk" if lang == "sv" else \
-            "verify demo — built-in examples, no network"
+        title = (
+            "verify demo — inbyggda exempel, inget nätverk"
+            if lang == "sv"
+            else "verify demo — built-in examples, no network"
+        )
         typer.echo(f"{title}\n")
         with LookupClient(settings) as client, LookupClient(unreachable) as dead:
             all_cases = cases(emu.base_url)
@@ -72,11 +108,13 @@ def run_demo(lang: str = "sv") -> int:
                 use = dead if case is all_cases[-1] else client
                 heading = case.title_sv if lang == "sv" else case.title_en
                 typer.secho(f"[{i}] {heading}", bold=True)
-                typer.echo(f"    skannat: {case.text}" if lang == "sv" else f"    scanned: {case.text}")
+                typer.echo(
+                    f"    skannat: {case.text}" if lang == "sv" else f"    scanned: {case.text}"
+                )
                 try:
                     parsed = classify(case.text, as_kind=case.as_kind, settings=use.settings)
                     status = parsed.status(use)
-                    got = status.validity.state
+                    got: str = status.validity.state
                     text = render_status(status, lang=lang)
                 except ParseError as exc:
                     got = "refused"

@@ -67,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if not path.startswith(BASE_PATH):
             return self._send(404, b"<html><body>Not found</body></html>")
-        token = path[len(BASE_PATH):]
+        token = path[len(BASE_PATH) :]
         if not TOKEN.fullmatch(token):
             return self._send(400, b"<html><body>Bad request</body></html>")
         self._answer(token.upper(), token)
@@ -82,12 +82,19 @@ class _Handler(BaseHTTPRequestHandler):
             emu.stopping.wait(SLOW_SECONDS)
             return self._send(200, _page("valid.html"))
         if upper.startswith("TRICKLEHEAD"):
-            return self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
-                                 + b"X-Pad: " + b"a" * 2000 + b"\r\n\r\n" + _page("valid.html"))
+            return self._trickle(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                + b"X-Pad: "
+                + b"a" * 2000
+                + b"\r\n\r\n"
+                + _page("valid.html")
+            )
         if upper.startswith("TRICKLE"):
             body = _page("valid.html")
-            head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            head = (
+                f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
             self.wfile.write(head)
             self.wfile.flush()
             return self._trickle(body)
@@ -115,8 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b'{"valid": true}', content_type="application/json")
         return self._send(200, _page("noinfo.html"))
 
-    def _send(self, code: int, body: bytes, *, content_type: str = "text/html; charset=utf-8",
-              location: str | None = None) -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        *,
+        content_type: str = "text/html; charset=utf-8",
+        location: str | None = None,
+    ) -> None:
         try:
             self.send_response(code)
             self.send_header("Content-Type", content_type)
@@ -204,8 +217,9 @@ class Emulator:
         return self.base_url + token
 
     def start(self) -> Emulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="agency-emulator",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="agency-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -235,7 +249,8 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8088) -> None:
     print(
         f"Point the lookup at it: VERIFY_LOOKUP_BASE={emu.base_url} VERIFY_ALLOWED_HOSTS={emu.host} "
         "VERIFY_ALLOW_LOOPBACK_HTTP=1",
-        file=sys.stderr, flush=True,
+        file=sys.stderr,
+        flush=True,
     )
     try:
         emu._server.serve_forever()

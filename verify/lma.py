@@ -58,7 +58,9 @@ def _digits(part: str) -> str:
                 )
             separators += 1
             if i + 1 < len(part) and (part[i + 1] in DASHES or part[i + 1] in INNER_SPACES):
-                raise ParseError("lma_bad_separator", "only one dash or space between the digit groups")
+                raise ParseError(
+                    "lma_bad_separator", "only one dash or space between the digit groups"
+                )
         elif ch.isalpha():
             raise ParseError(
                 "lma_letters", f"an LMA number has only digits; found the letter {ch!r}"
@@ -81,7 +83,9 @@ def _parse_serial(part: str) -> int:
     if not part:
         raise ParseError("lma_serial_missing", "a card serial follows the slash, e.g. 12-345678/1")
     if not all("0" <= ch <= "9" for ch in part):
-        raise ParseError("lma_serial_not_digits", "the card serial after the slash is a number, e.g. /1")
+        raise ParseError(
+            "lma_serial_not_digits", "the card serial after the slash is a number, e.g. /1"
+        )
     if len(part) > 3 or (len(part) > 1 and part[0] == "0"):
         raise ParseError("lma_serial_bad", f"not a card serial: /{part}")
     value = int(part)

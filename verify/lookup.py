@@ -167,8 +167,9 @@ class LookupClient:
             validity = self._read(page, ref)
         except _Unknown as exc:
             validity = self._unknown(ref, str(exc))
-        log.debug("lookup finished in %.1f ms: %s", (time.monotonic() - started) * 1000,
-                  validity.state)
+        log.debug(
+            "lookup finished in %.1f ms: %s", (time.monotonic() - started) * 1000, validity.state
+        )
         return validity
 
     # -- network -----------------------------------------------------------------------------
@@ -188,18 +189,26 @@ class LookupClient:
                         try:
                             url = check_redirect(location, url, self.settings)
                         except ParseError as exc:
-                            raise _Unknown(f"the lookup redirected elsewhere, refused: {exc.message}") from None
+                            raise _Unknown(
+                                f"the lookup redirected elsewhere, refused: {exc.message}"
+                            ) from None
                         continue
                     page = self._body(response, deadline, attempt)
                     if attempt.expired:
                         # The watchdog cut the socket; whatever arrived is incomplete.
-                        raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+                        raise _Unknown(
+                            f"the lookup did not answer within {self.settings.timeout:g} s"
+                        )
                     return page
             raise _Unknown("the lookup redirected too many times")
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if attempt.expired or time.monotonic() >= deadline:
-                raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s") from None
-            raise _Unknown(f"the lookup service could not be reached ({type(exc).__name__})") from None
+                raise _Unknown(
+                    f"the lookup did not answer within {self.settings.timeout:g} s"
+                ) from None
+            raise _Unknown(
+                f"the lookup service could not be reached ({type(exc).__name__})"
+            ) from None
         finally:
             watchdog.cancel()
             _current.attempt = None
@@ -209,7 +218,10 @@ class LookupClient:
         if remaining <= 0:
             raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
         return self.session.get(
-            url, timeout=(remaining, remaining), allow_redirects=False, stream=True,
+            url,
+            timeout=(remaining, remaining),
+            allow_redirects=False,
+            stream=True,
             proxies=self.proxies,
         )
 
@@ -229,8 +241,11 @@ class LookupClient:
                 raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
         body = b"".join(chunks)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        charset = response.encoding if response.encoding and "charset" in response.headers.get(
-            "Content-Type", "").lower() else "utf-8"
+        charset = (
+            response.encoding
+            if response.encoding and "charset" in response.headers.get("Content-Type", "").lower()
+            else "utf-8"
+        )
         try:
             text = body.decode(charset, "replace")
         except LookupError:
@@ -243,12 +258,17 @@ class LookupClient:
         if page.status != 200:
             raise _Unknown(f"the lookup service answered HTTP {page.status}")
         if page.content_type not in ("text/html", "application/xhtml+xml"):
-            raise _Unknown(f"the lookup answered with {page.content_type or 'no content type'}, not a web page")
+            raise _Unknown(
+                f"the lookup answered with {page.content_type or 'no content type'}, not a web page"
+            )
         return read_page(page.text, self.settings, ref)
 
     def _unknown(self, ref: LookupReference, detail: str) -> Validity:
         return Validity(
-            state="unknown", basis="lookup", checked_at=now(), detail=detail,
+            state="unknown",
+            basis="lookup",
+            checked_at=now(),
+            detail=detail,
             manual_check_url=ref.url,
         )
 
@@ -294,7 +314,10 @@ def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity
     def result(state: str, detail: str, right_to_work: bool | None = None) -> Validity:
         return Validity(
             state=state,  # type: ignore[arg-type]
-            basis="lookup", checked_at=now(), detail=detail, right_to_work=right_to_work,
+            basis="lookup",
+            checked_at=now(),
+            detail=detail,
+            right_to_work=right_to_work,
             manual_check_url=ref.url,
         )
 

@@ -96,7 +96,12 @@ class Step:
     text_en: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "text_en": self.text_en, "source": self.source}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "text_en": self.text_en,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ _LMA_SHAPE = re.compile(r"[\s\d\u2010-\u2014\u2212-]{6,}(/\s*\w{0,4})?\s*")
 
 
 class Parsed(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     def describe(self) -> str: ...
 
@@ -36,19 +37,28 @@ class ParsedLma:
 
     def describe(self) -> str:
         serial = "" if self.value.serial is None else f", card serial {self.value.serial}"
-        return f"LMA number {self.value.number}{serial} (cannot be looked up without the card's token)"
+        return (
+            f"LMA number {self.value.number}{serial} (cannot be looked up without the card's token)"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "lma_number": self.value.number, "card_serial": self.value.serial}
+        return {
+            "kind": self.kind,
+            "lma_number": self.value.number,
+            "card_serial": self.value.serial,
+        }
 
     def status(self, client: Any = None) -> Status:
         return Status(
-            document=Document(kind="lma", lma_number=self.value.number,
-                              card_serial=self.value.serial),
+            document=Document(
+                kind="lma", lma_number=self.value.number, card_serial=self.value.serial
+            ),
             validity=Validity(
-                state="unknown", basis="lma_number_only", checked_at=now(),
+                state="unknown",
+                basis="lma_number_only",
+                checked_at=now(),
                 detail="an LMA number alone cannot be looked up: the lookup needs the code from "
-                       "the card's QR code or the address on its back",
+                "the card's QR code or the address on its back",
                 manual_check_url=self.settings.base,
             ),
         )
@@ -66,7 +76,9 @@ class ParsedReference:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "lookup_url": self.value.url, "lookup_token": self.value.token,
+            "kind": self.kind,
+            "lookup_url": self.value.url,
+            "lookup_token": self.value.token,
             "profile": self.settings.profile.name,
             "profile_confirmed": self.settings.profile.confirmed,
         }
@@ -82,8 +94,7 @@ class ParsedReference:
             if own:
                 lookup_client.close()
         return Status(
-            document=Document(kind="lma", lookup_token=self.value.token,
-                              lookup_url=self.value.url),
+            document=Document(kind="lma", lookup_token=self.value.token, lookup_url=self.value.url),
             validity=validity,
         )
 

@@ -15,7 +15,13 @@ from typing import Any
 from verify.errors import ConfigError
 
 MARKER_KINDS = (
-    "page", "valid", "no_information", "right_to_work", "no_right_to_work", "maintenance", "consent",
+    "page",
+    "valid",
+    "no_information",
+    "right_to_work",
+    "no_right_to_work",
+    "maintenance",
+    "consent",
 )
 
 

@@ -43,7 +43,9 @@ def clean_text(text: object) -> str:
     if not isinstance(text, str):
         raise refuse("not_text", "input must be text")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
-        raise refuse("too_long", f"input is longer than {MAX_INPUT_BYTES} bytes; no card holds that")
+        raise refuse(
+            "too_long", f"input is longer than {MAX_INPUT_BYTES} bytes; no card holds that"
+        )
     s = text.strip(" \t\r\n")
     if not s:
         raise refuse("empty", "input is empty")
@@ -56,14 +58,17 @@ def clean_text(text: object) -> str:
             raise refuse("terminal_escape", "input contains a terminal escape sequence")
         category = unicodedata.category(ch)
         if category[0] == "C":
-            raise refuse("control_character", f"input contains the control character U+{ord(ch):04X}")
+            raise refuse(
+                "control_character", f"input contains the control character U+{ord(ch):04X}"
+            )
         if category[0] == "Z" or ch.isspace():
             raise refuse("whitespace", "input contains white space inside it")
     return s
 
 
-def parse_reference(text: object, settings: Settings, *, allow_url: bool = True,
-                    allow_token: bool = True) -> LookupReference:
+def parse_reference(
+    text: object, settings: Settings, *, allow_url: bool = True, allow_token: bool = True
+) -> LookupReference:
     """A lookup reference from a QR payload, a pasted address or a bare token."""
     s = clean_text(text)
     looks_like_url = bool(_SCHEME.fullmatch(s)) or s.startswith("//")
@@ -127,9 +132,13 @@ def check_origin(scheme: str, authority: str, settings: Settings) -> Origin:
         raise refuse("non_ascii", "the host has non-ASCII characters (look-alike letters?)")
     labels = host.split(".")
     if any(label.startswith("xn--") for label in labels):
-        raise refuse("punycode", "the host is an internationalised (punycode) name, not the agency's")
-    is_ip = host.startswith("[") or labels[-1].isdigit() or any(
-        _HEXLABEL.fullmatch(label) for label in labels
+        raise refuse(
+            "punycode", "the host is an internationalised (punycode) name, not the agency's"
+        )
+    is_ip = (
+        host.startswith("[")
+        or labels[-1].isdigit()
+        or any(_HEXLABEL.fullmatch(label) for label in labels)
     )
     loopback_ok = (
         settings.allow_loopback_http
@@ -149,7 +158,9 @@ def check_origin(scheme: str, authority: str, settings: Settings) -> Origin:
     if scheme != "https":
         raise refuse("plain_http", "plain http is not allowed; the lookup uses https")
     if port not in (None, 443):
-        raise refuse("port_not_allowed", f"port {port} is not allowed; the lookup uses the default port")
+        raise refuse(
+            "port_not_allowed", f"port {port} is not allowed; the lookup uses the default port"
+        )
     return Origin(scheme, host, None)
 
 
@@ -160,10 +171,15 @@ def _split(s: str) -> tuple[str, str, str, str, str | None]:
         raise refuse("backslash", "the address contains a backslash (browsers read it as '/')")
     if not rest.startswith("//"):
         if scheme.lower() not in ("https", "http"):
-            raise refuse("scheme_not_allowed", f"{scheme or 'this'}: addresses are not lookups; only https is")
+            raise refuse(
+                "scheme_not_allowed",
+                f"{scheme or 'this'}: addresses are not lookups; only https is",
+            )
         raise refuse("malformed_url", "the address lacks '//' after the scheme")
     rest = rest[2:]
-    cut = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0], default=len(rest))
+    cut = min(
+        [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0], default=len(rest)
+    )
     authority, tail = rest[:cut], rest[cut:]
     fragment = None
     if "#" in tail:

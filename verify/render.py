@@ -10,50 +10,66 @@ HEADLINE = {
 }
 TEXT = {
     "sv": {
-        "lma": "LMA-kort", "ut": "UT-kort", "unknown": "Okänt dokument", "passport": "Pass",
+        "lma": "LMA-kort",
+        "ut": "UT-kort",
+        "unknown": "Okänt dokument",
+        "passport": "Pass",
         "rtw_true": "Rätt att arbeta (AT-UND): ja",
         "rtw_false": "Rätt att arbeta (AT-UND): nej",
         "manual": "Kontrollera för hand i webbläsaren:",
-        "number": "LMA-nummer", "serial": "kortnummer", "expiry": "Giltigt till",
+        "number": "LMA-nummer",
+        "serial": "kortnummer",
+        "expiry": "Giltigt till",
         "checked": "Kontrollerat",
     },
     "en": {
-        "lma": "LMA card", "ut": "UT card", "unknown": "Unknown document", "passport": "Passport",
+        "lma": "LMA card",
+        "ut": "UT card",
+        "unknown": "Unknown document",
+        "passport": "Passport",
         "rtw_true": "Right to work (AT-UND): yes",
         "rtw_false": "Right to work (AT-UND): no",
         "manual": "Check by hand in a browser:",
-        "number": "LMA number", "serial": "card serial", "expiry": "Valid until",
+        "number": "LMA number",
+        "serial": "card serial",
+        "expiry": "Valid until",
         "checked": "Checked",
     },
 }
 # Details the core writes in English; the desk reads Swedish. Matched by prefix.
 DETAIL_SV: tuple[tuple[str, str], ...] = (
-    ("the agency's lookup says the card is valid",
-     "Migrationsverkets uppslagstjänst visar att kortet är giltigt."),
-    ("the agency's lookup shows no information",
-     "Uppslagstjänsten visar ingen information om kortet: det gäller inte längre "
-     "(till exempel avslag, eller beviljat uppehållstillstånd)."),
-    ("an LMA number alone cannot be looked up",
-     "Ett LMA-nummer räcker inte för uppslag: det behövs koden från kortets QR-kod eller "
-     "adressen på kortets baksida."),
-    ("the lookup did not answer within",
-     "Uppslagstjänsten svarade inte i tid."),
-    ("the lookup service could not be reached",
-     "Uppslagstjänsten gick inte att nå."),
-    ("the lookup service answered HTTP",
-     "Uppslagstjänsten svarade med ett fel."),
-    ("the lookup service shows a maintenance page",
-     "Uppslagstjänsten visar en sida om underhåll."),
-    ("the lookup service shows a consent page",
-     "Uppslagstjänsten visar en sida om cookies i stället för ett svar."),
-    ("the lookup redirected",
-     "Uppslagstjänsten skickade vidare till en adress som inte är tillåten."),
-    ("the lookup's answer is",
-     "Uppslagstjänstens svar var orimligt stort."),
-    ("the lookup answered with",
-     "Uppslagstjänsten svarade med en sida som inte känns igen."),
-    ("the lookup page says neither",
-     "Uppslagstjänstens sida säger varken giltigt eller ingen information."),
+    (
+        "the agency's lookup says the card is valid",
+        "Migrationsverkets uppslagstjänst visar att kortet är giltigt.",
+    ),
+    (
+        "the agency's lookup shows no information",
+        "Uppslagstjänsten visar ingen information om kortet: det gäller inte längre "
+        "(till exempel avslag, eller beviljat uppehållstillstånd).",
+    ),
+    (
+        "an LMA number alone cannot be looked up",
+        "Ett LMA-nummer räcker inte för uppslag: det behövs koden från kortets QR-kod eller "
+        "adressen på kortets baksida.",
+    ),
+    ("the lookup did not answer within", "Uppslagstjänsten svarade inte i tid."),
+    ("the lookup service could not be reached", "Uppslagstjänsten gick inte att nå."),
+    ("the lookup service answered HTTP", "Uppslagstjänsten svarade med ett fel."),
+    ("the lookup service shows a maintenance page", "Uppslagstjänsten visar en sida om underhåll."),
+    (
+        "the lookup service shows a consent page",
+        "Uppslagstjänsten visar en sida om cookies i stället för ett svar.",
+    ),
+    (
+        "the lookup redirected",
+        "Uppslagstjänsten skickade vidare till en adress som inte är tillåten.",
+    ),
+    ("the lookup's answer is", "Uppslagstjänstens svar var orimligt stort."),
+    ("the lookup answered with", "Uppslagstjänsten svarade med en sida som inte känns igen."),
+    (
+        "the lookup page says neither",
+        "Uppslagstjänstens sida säger varken giltigt eller ingen information.",
+    ),
     ("not a card", "Det skannade är inget kort."),
 )
 
