@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 from drivers import open_source
 from drivers.scan import Scan, SourceError
@@ -10,13 +10,34 @@ from verify.model import Status
 
 
 def first_scan(url: str, *, timeout: float | None = None) -> Scan:
-    """The first scan a source gives, or SourceError when it ends or times out without one."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """The first scan a source gives, or SourceError when it ends or times out without one.
+
+    The timeout is enforced by closing the source from a timer thread: every driver ends its
+    iteration promptly when closed, so a silent scanner cannot block past the deadline.
+    """
+    if timeout is not None and timeout <= 0:
+        raise SourceError(f"--timeout must be more than 0 seconds, not {timeout}")
+    timed_out = threading.Event()
     with open_source(url) as source:
-        for scan in source:
-            return scan
-            if deadline is not None and time.monotonic() > deadline:  # pragma: no cover
+
+        def expire() -> None:
+            timed_out.set()
+            source.close()
+
+        timer = None if timeout is None else threading.Timer(timeout, expire)
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            for scan in source:
+                if not timed_out.is_set():
+                    return scan
                 break
+        finally:
+            if timer is not None:
+                timer.cancel()
+    if timed_out.is_set():
+        raise SourceError(f"no code was read from {url} within {timeout:g} s")
     raise SourceError(f"no code was read from {url}")
 
 
