@@ -76,6 +76,22 @@ class PtyScanner:
         return time.monotonic()
 
 
+def wait_fd_open(pid: int, link: Path, timeout: float = 10.0) -> None:
+    """Until the daemon holds the tty open: the serial driver drops input older than its open."""
+    target = os.path.realpath(link)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == target:
+                    time.sleep(0.1)
+                    return
+            except OSError:
+                continue
+        time.sleep(0.02)
+    raise SystemExit(f"the daemon never opened {target}")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -140,6 +156,7 @@ def main() -> int:
                 return 2
             time.sleep(0.05)
 
+        wait_fd_open(proc.pid, scanner.link)
         payloads = [emu.url(t).encode() + b"\r" for t in tokens]
         byte_time = 10 / args.baud if args.baud else 0.0  # 8N1: 10 bits a byte
         rss_warm = 0
@@ -162,6 +179,7 @@ def main() -> int:
                         print("the serial source did not come back", file=sys.stderr)
                         return 2
                     time.sleep(0.01)
+                wait_fd_open(proc.pid, scanner.link)
                 next_at = time.monotonic()
             if i == outage_at:
                 while len(arrived) < i:  # the outage starts after the last answer before it

@@ -215,6 +215,11 @@ class DaemonProcess:
                     raise AssertionError(f"no log line with {needle!r}:\n" + "\n".join(self.log))
                 self._new_line.wait(min(left, 0.2))
 
+    def wait_device_open(self, link: Path, timeout: float = 10.0) -> None:
+        """Until the daemon holds the scanner's tty open: the serial driver drops bytes that
+        arrived before it opened the port (stale input), so a test must not scan earlier."""
+        wait_fd_open(self.proc.pid, link, timeout)
+
     def desk_url(self) -> str:
         return self.wait_log("desk screen at ").split("desk screen at ", 1)[1].strip()
 
@@ -230,6 +235,22 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait(5)
             raise AssertionError("the daemon did not stop on SIGTERM") from None
+
+
+def wait_fd_open(pid: int, link: Path, timeout: float = 10.0) -> None:
+    target = os.path.realpath(link)
+    deadline = time.monotonic() + timeout
+    fd_dir = Path(f"/proc/{pid}/fd")
+    while time.monotonic() < deadline:
+        for fd in fd_dir.iterdir():
+            try:
+                if os.readlink(fd) == target:
+                    time.sleep(0.1)  # pyserial flushes the input right after opening
+                    return
+            except OSError:
+                continue
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never opened {target}")
 
 
 CHROMIUM_FLAGS = (

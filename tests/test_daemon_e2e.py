@@ -48,7 +48,7 @@ def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_a
         )
         try:
             browser.get(daemon.desk_url())
-            daemon.wait_log(": open")  # the scanner is read from now on
+            daemon.wait_device_open(scanner.link)  # the scanner is read from now on
             screen_when(browser, lambda s: s["connection"] == "Ansluten")
             assert browser.execute_script(READ_SCREEN)["headline"] == "Väntar på kort …"
 
@@ -116,7 +116,7 @@ def test_no_file_the_daemon_writes_and_no_log_line_holds_a_token_or_lma_number(
         )
         try:
             daemon.desk_url()
-            daemon.wait_log(": open")
+            daemon.wait_device_open(scanner.link)
             payloads = [emu.url(t) for t in SECRETS_TOKENS]
             payloads += [LMA + "/1", f"LMA {LMA}", "12345678", f"garbage {SECRETS_TOKENS[0]}"]
             for payload in payloads:
