@@ -10,8 +10,8 @@ Two views exist and only two:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from verify.model import Status
