@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import queue
+import socket
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -76,6 +77,8 @@ class DeskServer(ThreadingHTTPServer):
         self.health: Callable[[], dict[str, Any]] = health or dict
         self.assets = {path: (_asset(name), ctype) for path, (name, ctype) in STATIC.items()}
         self.stopping = threading.Event()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, DeskHandler)
         host, port = str(self.server_address[0]), int(self.server_address[1])
         self.port = port
