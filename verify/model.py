@@ -94,6 +94,8 @@ class Step:
     source: str
     kind: str = "step"  # step | fee | contact | record | judgement | note
     text_en: str | None = None
+    # "desk": on the one-screen view; "detail": only with --verbose (and always in JSON).
+    show: str = "desk"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class Step:
             "text": self.text,
             "text_en": self.text_en,
             "source": self.source,
+            "show": self.show,
         }
 
 
@@ -111,21 +114,33 @@ class MissingFact:
     fact: str
     question: str
     answers: Mapping[str, str] = field(default_factory=dict)
+    question_en: str = ""
+    answers_en: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"fact": self.fact, "question": self.question, "answers": dict(self.answers)}
+        return {"fact": self.fact, "question": self.question, "answers": dict(self.answers),
+                "question_en": self.question_en, "answers_en": dict(self.answers_en)}
 
 
 @dataclass(frozen=True)
 class Decision:
     region: str
-    category: Category
+    category: Category | Literal["unknown"]  # "unknown": the decision asks for it (missing)
     entitlement: Entitlement
     steps: tuple[Step, ...] = ()
     responsible: str | None = None
     missing: tuple[MissingFact, ...] = ()
     summary: str = ""
     summary_en: str = ""
+    # Added by issue 6 (additive): who answers for what, in words; the facts decided on.
+    responsible_text: str = ""
+    responsible_text_en: str = ""
+    region_title: str = ""
+    as_of: str | None = None  # ISO date the rules were evaluated for
+    age: int | None = None
+    registered: bool = False
+    rules: tuple[str, ...] = ()  # ids of the rules that fired, for audit of the rule data
+    sources: tuple[str, ...] = ()  # the passages the entitlement rests on
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +152,14 @@ class Decision:
             "summary_en": self.summary_en,
             "steps": [s.to_json() for s in self.steps],
             "missing": [m.to_json() for m in self.missing],
+            "responsible_text": self.responsible_text,
+            "responsible_text_en": self.responsible_text_en,
+            "region_title": self.region_title,
+            "as_of": self.as_of,
+            "age": self.age,
+            "registered": self.registered,
+            "rules": list(self.rules),
+            "sources": list(self.sources),
         }
 
 

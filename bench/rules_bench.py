@@ -1,0 +1,43 @@
+"""How long a decision takes: the pure engine (warm, rules cached) and the cold load of the
+rule files. Usage: PYTHONPATH=. python bench/rules_bench.py [N]"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import sys
+import time
+from datetime import date
+
+from verify.rules import decide
+from verify.rules.data import _load_book_cached, load_book
+
+REGIONS = ["ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm"]
+CATEGORIES = [None, "asylum_seeker", "temporary_protection", "undocumented", "visitor"]
+CARDS = [("none", "none"), ("lma", "valid"), ("lma", "not_valid"), ("lma", "unknown"),
+         ("ut", "valid"), ("ut", "not_valid")]
+AGES = [None, 5, 19, 40]
+
+
+def main(n: int) -> None:
+    t0 = time.perf_counter()
+    _load_book_cached.cache_clear()
+    load_book()
+    cold_ms = (time.perf_counter() - t0) * 1000
+    cases = list(itertools.product(REGIONS, CATEGORIES, CARDS, AGES))
+    times = []
+    for region, category, (document, validity), age in itertools.islice(
+            itertools.cycle(cases), n):
+        t = time.perf_counter()
+        decide(region=region, category=category, document=document, validity=validity,
+               age=age, today=date(2026, 11, 22))
+        times.append((time.perf_counter() - t) * 1e6)
+    times.sort()
+    print(f"rule files, cold load + check: {cold_ms:.1f} ms")
+    print(f"decide() over {n} decisions ({len(cases)} distinct cases): "
+          f"median {statistics.median(times):.0f} µs, p95 {times[int(0.95 * len(times))]:.0f} µs, "
+          f"max {times[-1]:.0f} µs")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)

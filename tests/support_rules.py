@@ -1,0 +1,55 @@
+"""Helpers for the rules tests: the seed texts, normalised, and a passage finder."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # as tests/conftest.py: the seed documents live beside the repo
+SEEDS = SHARED / "seeds"
+DOMAIN = SHARED / "domain.md"
+RULES_DIR = REPO / "verify" / "rules"
+
+
+def norm(text: str) -> str:
+    """Whitespace-insensitive form: seeds break lines (and words) mid-passage."""
+    return " ".join(text.split())
+
+
+def source_texts() -> dict[str, str]:
+    texts = {p.name: norm(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
+    texts["domain.md"] = norm(DOMAIN.read_text(encoding="utf-8"))
+    return texts
+
+
+def split_source(source: str) -> tuple[str, str]:
+    name, _, passage = source.partition(": ")
+    return name, passage
+
+
+def as_json_doc(obj: Any) -> Any:
+    """TOML → JSON-able (dates as ISO strings), the form schema.json describes."""
+    if isinstance(obj, dict):
+        return {k: as_json_doc(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [as_json_doc(v) for v in obj]
+    if isinstance(obj, datetime.date):
+        return obj.isoformat()
+    return obj
+
+
+def all_sources(obj: Any) -> list[str]:
+    """Every *source field in a rule document."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k.endswith("source") and isinstance(v, str):
+                out.append(v)
+            else:
+                out.extend(all_sources(v))
+    elif isinstance(obj, list):
+        for v in obj:
+            out.extend(all_sources(v))
+    return out

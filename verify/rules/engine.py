@@ -1,0 +1,540 @@
+"""Evaluate the rule data: facts about a patient → Decision. Pure; no I/O beyond reading rules.
+
+Where a fact is unknown (age, the card's validity, why a card is no longer valid, the category),
+the engine does not guess: it evaluates every possible answer. If all answers lead to the same
+entitlement, that is the decision; otherwise the decision is `manual_check` and each missing
+fact says what each answer would mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from verify.errors import ParseError
+from verify.model import Decision, MissingFact, Status, Step
+from verify.rules.data import (
+    CATEGORIES,
+    MAX_AGE,
+    Derive,
+    RegionRules,
+    Rule,
+    RuleBook,
+    load_book,
+)
+
+ENTITLEMENT_LABELS = {
+    "same_as_resident": ("Samma vård som folkbokförda", "Same care as residents"),
+    "care_that_cannot_wait": ("Vård som inte kan anstå", "Care that cannot wait"),
+    "self_pay": ("Patienten betalar själv", "The patient pays"),
+    "resident_rules": ("Vanliga regler för folkbokförda", "Ordinary resident rules"),
+    "manual_check": ("Kan inte avgöras – kontrollera manuellt",
+                     "Cannot be decided – check by hand"),
+}
+VALIDITY_LABELS = {
+    "valid": ("kortet är giltigt", "the card is valid"),
+    "not_valid": ("kortet är inte giltigt", "the card is not valid"),
+}
+FACT_LABELS = {
+    "age": ("ålder", "age"),
+    "validity": ("kortets giltighet", "the card's validity"),
+    "why_card_not_valid": ("varför kortet inte är giltigt", "why the card is not valid"),
+    "category": ("patientens grupp", "the patient's group"),
+}
+MANUAL_CHECK_SOURCE = (
+    "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
+    "göra samma sökning via en webbadress som står på baksidan av det nya kortet."
+)
+UT_EXPIRY_SOURCE = (
+    "domain.md: The card's expiry date (MRZ) is the validity the toolkit can check offline."
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One fully known situation."""
+
+    category: str
+    age: int
+    document: str  # lma | ut | none
+    validity: str  # valid | not_valid | none
+    registered: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entitlement: str
+    responsible: str | None
+    responsible_text: str
+    responsible_text_en: str
+    summary: str
+    summary_en: str
+    steps: tuple[Step, ...]
+    rules: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # the entitlement's passage, then the responsible party's
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.entitlement, self.responsible)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One possible answer to every unknown fact, with the facts it leads to."""
+
+    answers: tuple[tuple[str, str], ...]  # (fact, value) for each unknown fact
+    facts: Facts
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checking
+
+
+def resolve_region(book: RuleBook, region: str) -> RegionRules:
+    """Region by name or alias, case-insensitive; the error lists the valid names."""
+    key = " ".join(str(region).strip().lower().split())
+    for r in book.regions.values():
+        if key == r.name or key in r.aliases:
+            return r
+    raise ParseError(
+        "unknown_region",
+        f"unknown region {region!r}; valid regions: {', '.join(book.regions)}",
+    )
+
+
+def normalise_category(category: str | None) -> str | None:
+    if category is None:
+        return None
+    key = str(category).strip().lower().replace("-", "_").replace(" ", "_")
+    if key not in CATEGORIES:
+        raise ParseError(
+            "unknown_category",
+            f"unknown category {category!r}; valid categories: {', '.join(CATEGORIES)}",
+        )
+    return key
+
+
+def parse_birth_date(text: str) -> date:
+    """Strict YYYY-MM-DD; anything else is a ParseError (never a traceback)."""
+    s = str(text).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        raise ParseError("bad_birth_date", f"birth date must be YYYY-MM-DD, not {text!r}")
+    try:
+        return date.fromisoformat(s)
+    except ValueError as exc:
+        raise ParseError("bad_birth_date", f"no such date: {text!r}") from exc
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years completed on `day`."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def resolve_age(age: int | None, birth_date: str | date | None, today: date) -> int | None:
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
+            raise ParseError("bad_age", f"age must be a whole number 0–{MAX_AGE}, not {age!r}")
+        return age
+    if birth_date is None:
+        return None
+    birth = birth_date if isinstance(birth_date, date) else parse_birth_date(birth_date)
+    if birth > today:
+        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} is in the future")
+    years = age_on(birth, today)
+    if years > MAX_AGE:
+        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} gives an age over "
+                                           f"{MAX_AGE}")
+    return years
+
+
+def age_from_mrz(mrz: Mapping[str, Any] | None, today: date) -> int | None:
+    """The card's own age or birth date when readable; an unreadable one is simply unknown."""
+    if not mrz:
+        return None
+    age = mrz.get("age")
+    if isinstance(age, int) and not isinstance(age, bool) and 0 <= age <= MAX_AGE:
+        return age
+    birth = mrz.get("birth_date")
+    if isinstance(birth, str):
+        try:
+            return resolve_age(None, birth, today)
+        except ParseError:
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation of one fully known situation
+
+
+def matches(rule: Rule, f: Facts) -> bool:
+    w = rule.when
+    return (
+        (w.category is None or f.category in w.category)
+        and (w.age_min is None or f.age >= w.age_min)
+        and (w.age_max is None or f.age <= w.age_max)
+        and (w.document is None or f.document in w.document)
+        and (w.validity is None or f.validity in w.validity)
+        and (w.registered is None or f.registered == w.registered)
+    )
+
+
+def rules_in_force(book: RuleBook, region: RegionRules, day: date) -> list[Rule]:
+    own = list(region.rules) if region.in_force(day) else []
+    return [r for r in [*own, *book.national.rules] if r.in_force(day)]
+
+
+def _step(s: Any) -> Step:
+    return Step(text=s.text, text_en=s.text_en, source=s.source, kind=s.kind, show=s.show)
+
+
+def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Outcome:
+    """Region rules first, then national; the first rule with an entitlement decides, every
+    other matching rule without one adds its steps."""
+    matched = [r for r in rules_in_force(book, region, day) if matches(r, facts)]
+    decisive = next((r for r in matched if r.entitlement is not None), None)
+    contributing = [r for r in matched if r.entitlement is None or r is decisive]
+    steps: list[Step] = []
+    if not region.in_force(day):
+        steps.append(region_not_in_force_step(region, day))
+    for r in sorted(contributing, key=lambda r: not r.first):
+        steps.extend(_step(s) for s in r.steps)
+    with_party = next((r for r in ([decisive] if decisive else []) + contributing
+                       if r.responsible), None)
+    if decisive is None:
+        steps.extend(expired_rule_steps(book, region, facts, day))
+        return Outcome(
+            entitlement="manual_check", responsible=None, responsible_text="",
+            responsible_text_en="",
+            summary=f"Ingen regel gäller för {book.national.categories[facts.category][0]} "
+                    f"den {day.isoformat()}; kontrollera manuellt.",
+            summary_en=f"No rule applies to {book.national.categories[facts.category][1]} "
+                       f"on {day.isoformat()}; check by hand.",
+            steps=tuple(steps), rules=tuple(r.id for r in contributing),
+        )
+    party = with_party.responsible if with_party else region.responsible
+    text = with_party.responsible_text if with_party and with_party.responsible_text else ""
+    text_en = with_party.responsible_text_en if with_party and with_party.responsible_text else ""
+    if not text and party == region.responsible:
+        text, text_en = region.responsible_text, region.responsible_text_en
+    if decisive.entitlement == "self_pay" and decisive.responsible:
+        party, text, text_en = decisive.responsible, "", ""
+    return Outcome(
+        entitlement=cast(str, decisive.entitlement), responsible=party,
+        responsible_text=text, responsible_text_en=text_en,
+        summary=decisive.summary, summary_en=decisive.summary_en,
+        steps=tuple(steps), rules=tuple(r.id for r in contributing),
+        sources=tuple(dict.fromkeys(
+            x for x in (decisive.source, with_party.source if with_party else "") if x)),
+    )
+
+
+def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
+                       day: date) -> list[Step]:
+    """When nothing decides, say which rule would have, and the dates it applied."""
+    out: list[Step] = []
+    for r in [*region.rules, *book.national.rules]:
+        if r.entitlement is None or r.in_force(day) or not matches(r, facts):
+            continue
+        span = f"{r.valid_from.isoformat() if r.valid_from else '…'} – " \
+               f"{r.valid_to.isoformat() if r.valid_to else '…'}"
+        step = Step(
+            kind="note",
+            text=f"Regeln gällde {span}, inte den {day.isoformat()}: {r.summary}",
+            text_en=f"The rule applied {span}, not on {day.isoformat()}: {r.summary_en}",
+            source=r.source,
+        )
+        if step not in out:
+            out.append(step)
+    return out
+
+
+def region_not_in_force_step(region: RegionRules, day: date) -> Step:
+    start = region.valid_from.isoformat() if region.valid_from else "?"
+    end = region.valid_to.isoformat() if region.valid_to else ""
+    span_sv = f"gäller från {start}" + (f" till {end}" if end else "")
+    span_en = f"applies from {start}" + (f" to {end}" if end else "")
+    return Step(
+        kind="note",
+        text=f"{region.title}s dokument {span_sv}; den {day.isoformat()} används bara de "
+             "nationella reglerna.",
+        text_en=f"{region.title_en}'s document {span_en}; on {day.isoformat()} only the "
+                "national rules are used.",
+        source=region.valid_from_source or f"{region.seed}: {region.document}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown facts: enumerate every answer
+
+
+def age_intervals(rules: Iterable[Rule], child_under: int) -> list[tuple[int, int]]:
+    """The age ranges within which no rule changes its mind, from the rules' own limits."""
+    cuts = {0, child_under}
+    for r in rules:
+        if r.when.age_min is not None:
+            cuts.add(r.when.age_min)
+        if r.when.age_max is not None and r.when.age_max < MAX_AGE:
+            cuts.add(r.when.age_max + 1)
+    bounds = sorted(c for c in cuts if 0 <= c <= MAX_AGE)
+    return [(lo, (bounds[i + 1] - 1) if i + 1 < len(bounds) else MAX_AGE)
+            for i, lo in enumerate(bounds)]
+
+
+def find_derive(book: RuleBook, document: str, validity: str) -> Derive | None:
+    for d in book.national.derive:
+        if d.document == document and (d.validity is None or d.validity == validity):
+            return d
+    return None
+
+
+def scenarios(
+    book: RuleBook, region: RegionRules, *, category: str | None, age: int | None,
+    document: str, validity: str, registered: bool, day: date,
+) -> tuple[list[Scenario], dict[str, Derive]]:
+    validities = ["valid", "not_valid"] if validity == "unknown" else [validity]
+    intervals = age_intervals(rules_in_force(book, region, day), book.national.child_under)
+    ages = [age] if age is not None else [lo for lo, _ in intervals]
+    out: list[Scenario] = []
+    derives: dict[str, Derive] = {}
+    for v in validities:
+        v_answer = (("validity", v),) if validity == "unknown" else ()
+        if registered:
+            cats, c_fact = ["resident"], None
+        elif category is not None:
+            cats, c_fact = [category], None
+        else:
+            d = find_derive(book, document, v)
+            if d is None:
+                cats, c_fact = list(CATEGORIES[:-1]), "category"
+            elif d.category is not None:
+                cats, c_fact = [d.category], None
+            else:
+                cats, c_fact = list(d.candidates), d.fact
+                derives[d.fact] = d
+        for c in cats:
+            c_answer = ((c_fact, c),) if c_fact else ()
+            for a in ages:
+                a_answer = (("age", str(a)),) if age is None else ()
+                out.append(Scenario(
+                    answers=v_answer + c_answer + a_answer,
+                    facts=Facts(category=c, age=a, document=document, validity=v,
+                                registered=registered),
+                ))
+    return out, derives
+
+
+def common_steps(outcomes: Sequence[Outcome]) -> tuple[Step, ...]:
+    """Steps every possible answer shares, in the order of the first."""
+    first = outcomes[0].steps
+    rest = [set(o.steps) for o in outcomes[1:]]
+    return tuple(s for s in first if all(s in r for r in rest))
+
+
+def _label_age(lo: int, hi: int, lang: int) -> str:
+    if hi >= MAX_AGE:
+        return f"{lo} år eller äldre" if lang == 0 else f"{lo} or older"
+    if lo == 0:
+        return f"under {hi + 1} år" if lang == 0 else f"under {hi + 1}"
+    return f"{lo}–{hi} år" if lang == 0 else f"{lo}–{hi}"
+
+
+def describe(outcomes: Iterable[Outcome], lang: int) -> str:
+    seen: list[str] = []
+    for o in outcomes:
+        label = ENTITLEMENT_LABELS[o.entitlement][lang]
+        text = f"{label}: {o.summary if lang == 0 else o.summary_en}"
+        if text not in seen:
+            seen.append(text)
+    return " / ".join(seen)
+
+
+def missing_facts(
+    book: RuleBook, region: RegionRules, pairs: list[tuple[Scenario, Outcome]],
+    derives: Mapping[str, Derive], day: date,
+) -> tuple[MissingFact, ...]:
+    facts = [f for f, _ in pairs[0][0].answers]
+    out: list[MissingFact] = []
+    for fact in facts:
+        by_value: dict[str, list[Outcome]] = {}
+        for sc, o in pairs:
+            by_value.setdefault(dict(sc.answers)[fact], []).append(o)
+        keysets = {v: frozenset(o.key for o in os) for v, os in by_value.items()}
+        if len(set(keysets.values())) <= 1:
+            continue
+        answers: dict[str, str] = {}
+        answers_en: dict[str, str] = {}
+        if fact == "age":
+            intervals = age_intervals(rules_in_force(book, region, day),
+                                      book.national.child_under)
+            merged: list[tuple[int, int, frozenset[Any]]] = []
+            for lo, hi in intervals:
+                ks = keysets[str(lo)]
+                if merged and merged[-1][2] == ks:
+                    merged[-1] = (merged[-1][0], hi, ks)
+                else:
+                    merged.append((lo, hi, ks))
+            for lo, hi, _ in merged:
+                group = [o for a in range(len(intervals)) if lo <= intervals[a][0] <= hi
+                         for o in by_value[str(intervals[a][0])]]
+                answers[_label_age(lo, hi, 0)] = describe(group, 0)
+                answers_en[_label_age(lo, hi, 1)] = describe(group, 1)
+            out.append(MissingFact(
+                fact="age",
+                question="Hur gammal är patienten? Ange --age eller --birth-date.",
+                question_en="How old is the patient? Give --age or --birth-date.",
+                answers=answers, answers_en=answers_en,
+            ))
+        elif fact == "validity":
+            for v, os in by_value.items():
+                answers[VALIDITY_LABELS[v][0]] = describe(os, 0)
+                answers_en[VALIDITY_LABELS[v][1]] = describe(os, 1)
+            out.append(MissingFact(
+                fact="validity",
+                question="Är kortet giltigt? Kontrollen kunde inte göras; kontrollera för hand.",
+                question_en="Is the card valid? The check could not be made; check by hand.",
+                answers=answers, answers_en=answers_en,
+            ))
+        else:
+            d = derives.get(fact)
+            for c, os in by_value.items():
+                sv, en = book.national.categories[c]
+                answers[sv] = describe(os, 0)
+                answers_en[en] = describe(os, 1)
+            out.append(MissingFact(
+                fact=fact,
+                question=d.question if d else "Vilken grupp tillhör patienten? Ange --category.",
+                question_en=d.question_en if d else
+                "Which group does the patient belong to? Give --category.",
+                answers=answers, answers_en=answers_en,
+            ))
+    return tuple(out)
+
+
+def manual_check_step(document: str, url: str | None) -> Step:
+    if document == "ut":
+        return Step(
+            kind="step",
+            text="Kontrollera giltighetstiden som står tryckt på UT-kortet.",
+            text_en="Check the expiry date printed on the UT card.",
+            source=UT_EXPIRY_SOURCE,
+        )
+    where = f": {url}" if url else " (adressen står på kortets baksida)"
+    where_en = f": {url}" if url else " (the address is on the back of the card)"
+    return Step(
+        kind="step",
+        text=f"Kontrollen kunde inte göras. Kontrollera kortet för hand{where}.",
+        text_en=f"The check could not be made. Check the card by hand{where_en}.",
+        source=MANUAL_CHECK_SOURCE,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def decide(
+    *,
+    region: str,
+    category: str | None = None,
+    age: int | None = None,
+    birth_date: str | date | None = None,
+    registered: bool = False,
+    document: str = "none",
+    validity: str = "none",
+    today: date | None = None,
+    manual_check_url: str | None = None,
+    book: RuleBook | None = None,
+) -> Decision:
+    """The decision for one patient. `document` is lma/ut/none (none: no card scanned);
+    `validity` is valid/not_valid/unknown (none when there is no card)."""
+    from verify.timeutil import today as _today
+
+    day = today or _today()
+    book = book or load_book()
+    reg = resolve_region(book, region)
+    cat = normalise_category(category)
+    years = resolve_age(age, birth_date, day)
+    if cat == "resident":
+        registered = True
+    if document not in ("lma", "ut", "none"):
+        raise ParseError("bad_document", f"document must be lma, ut or none, not {document!r}")
+    if document == "none":
+        validity = "none"
+    elif validity not in ("valid", "not_valid", "unknown"):
+        raise ParseError("bad_validity", f"validity must be valid, not_valid or unknown, "
+                                         f"not {validity!r}")
+    scs, derives = scenarios(book, reg, category=cat, age=years, document=document,
+                             validity=validity, registered=registered, day=day)
+    pairs = [(sc, evaluate(book, reg, sc.facts, day)) for sc in scs]
+    outcomes = [o for _, o in pairs]
+    cats = {sc.facts.category for sc in scs}
+    decided_cat = next(iter(cats)) if len(cats) == 1 else "unknown"
+    missing = missing_facts(book, reg, pairs, derives, day) if len(scs) > 1 else ()
+    steps = list(common_steps(outcomes))
+    rules = tuple(dict.fromkeys(r for o in outcomes for r in o.rules))
+    sources = tuple(dict.fromkeys(
+        [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
+    base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
+                registered=registered, rules=rules, sources=sources)
+    if len({o.key for o in outcomes}) == 1:
+        first = outcomes[0]
+        same_summary = len({o.summary for o in outcomes}) == 1
+        return Decision(
+            category=cast(Any, decided_cat), entitlement=cast(Any, first.entitlement),
+            responsible=first.responsible, responsible_text=first.responsible_text,
+            responsible_text_en=first.responsible_text_en,
+            summary=first.summary if same_summary else describe(outcomes, 0),
+            summary_en=first.summary_en if same_summary else describe(outcomes, 1),
+            steps=tuple(steps), missing=missing, **base,  # type: ignore[arg-type]
+        )
+    if validity == "unknown":
+        steps.insert(0, manual_check_step(document, manual_check_url))
+    parties = {o.responsible for o in outcomes}
+    what = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[0] for m in missing) or "?"
+    what_en = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[1] for m in missing) or "?"
+    return Decision(
+        category=cast(Any, decided_cat), entitlement="manual_check",
+        responsible=next(iter(parties)) if len(parties) == 1 else None,
+        summary=f"Kan inte avgöras ännu – det saknas uppgifter ({what}). Se vad varje svar "
+                "innebär nedan.",
+        summary_en=f"Cannot be decided yet – facts are missing ({what_en}). See below what each "
+                   "answer would mean.",
+        steps=tuple(steps), missing=missing, **base,  # type: ignore[arg-type]
+    )
+
+
+def decide_for_status(
+    status: Status,
+    *,
+    region: str,
+    category: str | None = None,
+    age: int | None = None,
+    birth_date: str | None = None,
+    registered: bool = False,
+    today: date | None = None,
+) -> Status:
+    """The card's status with the region's decision added (used by `verify card --region`)."""
+    from verify.timeutil import today as _today
+
+    day = today or _today()
+    kind = status.document.kind
+    document = kind if kind in ("lma", "ut") else "none"
+    validity = status.validity.state if document != "none" else "none"
+    if age is None and birth_date is None:
+        age = age_from_mrz(status.document.mrz, day)
+    decision = decide(
+        region=region, category=category, age=age, birth_date=birth_date,
+        registered=registered, document=document, validity=validity, today=day,
+        manual_check_url=status.validity.manual_check_url,
+    )
+    return dataclasses.replace(status, decision=decision)
+
+
+def regions() -> list[RegionRules]:
+    """Every region the rule files define, by name."""
+    return list(load_book().regions.values())
