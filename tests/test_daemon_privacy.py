@@ -66,6 +66,19 @@ def test_the_desk_view_has_the_full_manual_address_and_nothing_else_does():
     assert "12-345678" not in json.dumps(desk)
 
 
+def test_a_decision_step_quoting_the_manual_address_keeps_only_its_base_in_records():
+    token = "NOWORK3F8HZ"
+    status = lma_status(token)
+    step = Step(text=f"Kontrollera kortet för hand: {BASE}{token}.", source="national")
+    status = Status(document=status.document, validity=status.validity,
+                    decision=Decision(region="skane", category="asylum_seeker",
+                                      entitlement="manual_check", steps=(step,)))
+    ev = event(status)
+    assert ev.to_record()["decision"]["steps"][0]["text"] == (
+        f"Kontrollera kortet för hand: {BASE}NO….")
+    assert ev.to_desk()["desk"]["steps"] == [step.text]  # the desk screen needs it whole
+
+
 def test_mrz_facts_kept_are_the_card_s_not_the_person_s():
     status = Status(
         document=Document(kind="ut", mrz={

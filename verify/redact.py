@@ -78,10 +78,13 @@ def _safe_mrz(mrz: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def identifiers(status_json: Mapping[str, Any]) -> list[str]:
-    """The identifying strings of one status: token, LMA number, lookup URL, MRZ numbers."""
+    """The identifying strings of one status: token, LMA number, MRZ numbers.
+
+    Not the lookup URL as a whole: masking the token inside it keeps the bookmarkable base.
+    """
     doc = status_json.get("document") or {}
     found: list[str] = []
-    for key in ("lookup_token", "lma_number", "lookup_url"):
+    for key in ("lookup_token", "lma_number"):
         value = doc.get(key)
         if isinstance(value, str) and value:
             found.append(value)
