@@ -119,6 +119,7 @@ def main() -> int:
     ap.add_argument("--baud", type=int, default=115200, help="serial line rate; 0 = unpaced")
     ap.add_argument("--outage", type=int, default=300, help="scans sent during the outage")
     ap.add_argument("--max-lookups", type=int, default=4)
+    ap.add_argument("--region", help="decide for this region too (adds the rules' cost)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="verify-soak-"))
@@ -137,6 +138,8 @@ def main() -> int:
                "--source", f"serial:{scanner.link}?backoff=0.2",
                "--events", "-", "--http", "127.0.0.1:0", "--max-lookups", str(args.max_lookups),
                "--audit-log", str(work / "audit.jsonl")]
+        if args.region:
+            cmd += ["--region", args.region]
         proc = subprocess.Popen(cmd, env=env, cwd=work, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, bufsize=1)
         log: list[str] = []
