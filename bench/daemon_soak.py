@@ -119,6 +119,7 @@ def main() -> int:
     ap.add_argument("--baud", type=int, default=115200, help="serial line rate; 0 = unpaced")
     ap.add_argument("--outage", type=int, default=300, help="scans sent during the outage")
     ap.add_argument("--max-lookups", type=int, default=4)
+    ap.add_argument("--idle", help="the serial source's idle= option (0 disables the timeout)")
     ap.add_argument("--region", help="decide for this region too (adds the rules' cost)")
     args = ap.parse_args()
 
@@ -135,7 +136,8 @@ def main() -> int:
         env.update(emu.env(), PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1",
                    VERIFY_AUDIT_KEY=AUDIT_KEY, VERIFY_LOOKUP_TIMEOUT="2")
         cmd = [sys.executable, "-m", "verify", "daemon",
-               "--source", f"serial:{scanner.link}?backoff=0.2",
+               "--source", f"serial:{scanner.link}?backoff=0.2"
+               + (f"&idle={args.idle}" if args.idle is not None else ""),
                "--events", "-", "--http", "127.0.0.1:0", "--max-lookups", str(args.max_lookups),
                "--audit-log", str(work / "audit.jsonl")]
         if args.region:
