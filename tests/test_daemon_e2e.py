@@ -135,6 +135,8 @@ def test_no_file_the_daemon_writes_and_no_log_line_holds_a_token_or_lma_number(
     secrets = [*SECRETS_TOKENS, "VALID0009outage", LMA, LMA.replace("-", "")]
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert {p.name for p in written} >= {"events.jsonl", "audit.jsonl"}
+    for name in ("events.jsonl", "audit.jsonl"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600  # readable by the service only
     texts = {str(p): p.read_text("utf-8", "replace") for p in written if p.name != "daemon.toml"}
     texts["stderr"] = "\n".join(daemon.log)
     texts["stdout"] = "\n".join(daemon.out)

@@ -265,3 +265,25 @@ def test_several_sources_run_at_once_and_one_card_seen_by_two_is_one_event():
     by_source = {(e.source, e.status.document.lookup_token) for e in events}
     assert by_source == {("feed:desk-a", "VALID0001"), ("feed:desk-b", "NOINFO0002"),
                          ("feed:desk-a", "VALID0003")}
+
+
+def test_a_slow_agency_gives_unknown_with_the_manual_address_and_later_scans_follow(monkeypatch):
+    from verify.cli_daemon import default_checker
+    from verify.emulator import Emulator
+
+    with Emulator() as emu:
+        for key, value in {**emu.env(), "VERIFY_LOOKUP_TIMEOUT": "0.5"}.items():
+            monkeypatch.setenv(key, value)
+        d, rec = make("slow-agency", checker=default_checker())
+        d.start()
+        try:
+            feed("slow-agency").put(emu.url("SLOW0001"))
+            feed("slow-agency").put(emu.url("VALID0002"))
+            events = rec.wait_for(2, timeout=5)
+        finally:
+            d.stop()
+    slow, after = events
+    assert slow.status.validity.state == "unknown"
+    assert slow.status.validity.manual_check_url == emu.url("SLOW0001")
+    assert 400 < slow.latency_ms < 2000
+    assert after.status.validity.state == "valid"
