@@ -291,17 +291,17 @@ class Framer:
         s.dropped = 0
 
     def _end(self, reason: str, out: list[Event]) -> None:
+        self._end_frame(reason, out)
+        if self._s.mrz_lines and reason in ("etx", "idle", "eof"):
+            self._emit_mrz(reason, out)  # an MRZ group also ends where a frame would
+
+    def _end_frame(self, reason: str, out: list[Event]) -> None:
         s = self._s
-        if s.overflowing:
-            s.overflowing = False
-            s.dropped = 0
-            s.buf.clear()
-            return
-        raw = bytes(s.buf)
+        raw = b"" if s.overflowing else bytes(s.buf)
+        s.overflowing = False
+        s.dropped = 0
         s.buf.clear()
-        if not raw.strip(_WS.encode()):  # empty line, blank frame: nothing was scanned
-            if s.mrz_lines and reason in ("etx", "idle", "eof"):
-                self._emit_mrz(reason, out)
+        if not raw.strip(_WS.encode()):  # empty line, blank or discarded frame
             return
         flags: tuple[str, ...] = ()
         try:
@@ -313,6 +313,9 @@ class Framer:
             text = raw.decode("utf-8", errors="replace")
             flags = ("invalid_utf8",)
         if self.config.mode == "mrz":
+            if _is_noise(text):
+                out.append(Notice("noise", "line without readable characters dropped", len(raw)))
+                text = ""
             self._mrz_line(text, reason, out)
             return
         text = text.strip(_WS)
@@ -322,7 +325,7 @@ class Framer:
             if m:
                 aim = m.group(0)
                 symbology = AIM_NAMES.get(m.group(1), f"AIM-{m.group(1)}")
-                text = text[3:]
+                text = text[3:].strip(_WS)
         if _is_noise(text):
             out.append(Notice("noise", "frame without readable characters dropped", len(raw)))
             return
@@ -342,9 +345,6 @@ class Framer:
             expected = 3 if len(s.mrz_lines[0]) <= 32 else 2
             if len(s.mrz_lines) >= expected:
                 self._emit_mrz(reason, out)
-                return
-        if reason in ("etx", "idle", "eof") and s.mrz_lines:
-            self._emit_mrz(reason, out)
 
     def _emit_mrz(self, reason: str, out: list[Event]) -> None:
         s = self._s

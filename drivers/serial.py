@@ -68,6 +68,11 @@ class SerialSource(ByteStreamSource):
                     f"{self.url.url}: permission denied; add the user to the dialout group "
                     "(docs/reception-desk.md)"
                 ) from None
+            if "exclusively lock" in str(exc) and not self.reconnections:
+                raise SourceError(
+                    f"{self.url.url}: another program is reading this scanner "
+                    "(a running verify daemon or verify scan?)"
+                ) from None
             raise Disconnected(str(exc)) from None  # not there (yet): the loop retries
         self.port = port
 

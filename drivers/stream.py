@@ -54,7 +54,8 @@ class ByteStreamSource(Source):
             self.max_backoff = float(url.param("backoff", "1.0") or "1.0")
         except ValueError:
             raise SourceError(f"backoff must be a number of seconds: {url.url}") from None
-        self.tap: Tap | None = None
+        self.tap: Tap | None = None  # sees every chunk read, with its clock value (recording)
+        self.on_disconnect: Callable[[float], None] | None = None
         self.on_notice: Callable[[Notice], None] = self._log_notice
         self.notices: deque[Notice] = deque(maxlen=100)
         self.reconnections = 0
@@ -107,12 +108,15 @@ class ByteStreamSource(Source):
                         with self._lock:
                             self._in_read = False
                 except Disconnected as exc:
+                    if self.on_disconnect is not None:
+                        self.on_disconnect(self.clock())
                     yield from self._scans(framer.discard(f"device went away ({exc})"))
                     self._close_device_quietly()
                     if not self.reconnects:
                         raise SourceError(f"{self.url.url}: {exc}") from None
-                    log.warning("%s: device went away (%s); waiting for it to return",
-                                self.url.url, exc)
+                    log.warning(
+                        "%s: device went away (%s); waiting for it to return", self.url.url, exc
+                    )
                     if not self._connect(first=False):
                         return
                     self.reconnections += 1

@@ -124,6 +124,26 @@ def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-unty
 def wait_open(source: Source, reconnections: int = 0) -> None:
     """pyserial flushes the input buffer on open: send only once the port is open."""
     wait_until(
-        lambda: getattr(source, "port", None) is not None
-        and getattr(source, "reconnections", 0) >= reconnections
+        lambda: (
+            getattr(source, "port", None) is not None
+            and getattr(source, "reconnections", 0) >= reconnections
+        )
     )
+
+
+def wait_for_fd(pid: int, path: str, timeout: float = 10.0) -> None:
+    """Block until process `pid` has `path` open (the CLI opened the port), then settle.
+
+    pyserial flushes the input buffer right after opening; the short pause keeps test bytes
+    from being written into that flush.
+    """
+
+    def has_it() -> bool:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        try:
+            return any(os.readlink(fd_dir / name) == path for name in os.listdir(fd_dir))
+        except OSError:
+            return False
+
+    wait_until(has_it, timeout)
+    time.sleep(0.2)

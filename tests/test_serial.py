@@ -38,7 +38,10 @@ def test_aim_identifier_is_stripped_and_kept_as_symbology(tmp_path):
         scanner.send(b"]Q1" + URL + b"\r]d2DM-CONTENT\r]C012345\r")
         got = scans.take(3)
         assert [(s.payload, s.symbology) for s in got] == [
-            (URL.decode(), "QR"), ("DM-CONTENT", "DataMatrix"), ("12345", "Code128")]
+            (URL.decode(), "QR"),
+            ("DM-CONTENT", "DataMatrix"),
+            ("12345", "Code128"),
+        ]
         assert got[0].source.startswith("serial:")
 
 
@@ -104,17 +107,24 @@ def test_invalid_utf8_rejected_when_asked(tmp_path):
 
 
 def test_mrz_mode_groups_reader_lines_into_one_scan(tmp_path):
-    td1 = [b"IDSWE1234567897<<<<<<<<<<<<<<<", b"8001014M2703045UKR<<<<<<<<<<<6",
-           b"SHEVCHENKO<<TARAS<<<<<<<<<<<<"]
-    td3 = [b"P<UKRSHEVCHENKO<<TARAS<<<<<<<<<<<<<<<<<<<<<<",
-           b"AB12345674UKR8001014M3001013<<<<<<<<<<<<<<04"]
+    td1 = [
+        b"IDSWE1234567897<<<<<<<<<<<<<<<",
+        b"8001014M2703045UKR<<<<<<<<<<<6",
+        b"SHEVCHENKO<<TARAS<<<<<<<<<<<<",
+    ]
+    td3 = [
+        b"P<UKRSHEVCHENKO<<TARAS<<<<<<<<<<<<<<<<<<<<<<",
+        b"AB12345674UKR8001014M3001013<<<<<<<<<<<<<<04",
+    ]
     with pty_session(tmp_path, "mode=mrz") as (scanner, scans):
         wait_open(scans.source)
         scanner.send(b"\r".join(td1) + b"\r")
         scanner.send(b"\r\n".join(td3) + b"\r\n")
         got = scans.take(2)
         assert [(s.payload, s.symbology) for s in got] == [
-            (b"\n".join(td1).decode(), "MRZ"), (b"\n".join(td3).decode(), "MRZ")]
+            (b"\n".join(td1).decode(), "MRZ"),
+            (b"\n".join(td3).decode(), "MRZ"),
+        ]
 
 
 def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_path):
@@ -211,3 +221,41 @@ def test_pyserial_url_forms_socket_rebuilds_pyserial_url():
     source = open_source("socket://127.0.0.1:4001?suffix=lf&logging=debug")
     assert source.port_url == "socket://127.0.0.1:4001?logging=debug"
     assert source.framing.suffix == "lf"
+
+
+def test_pyserial_socket_url_over_loopback_survives_the_server_restarting():
+    """A serial-over-network scanner (socket://): real TCP on 127.0.0.1, connection dropped."""
+    import socket
+
+    from tests.support_scanner import Collector
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    source = open_source(f"socket://127.0.0.1:{port}?suffix=cr")
+    scans = Collector(source)
+    try:
+        conn, _ = server.accept()
+        wait_open(source)  # pyserial discards what is waiting when it opens
+        conn.sendall(b"]Q1first\rsecond-half-")
+        assert payloads(scans.take(1)) == ["first"]
+        conn.close()  # the network scanner goes away mid-scan
+        conn, _ = server.accept()  # the driver reconnects by itself
+        wait_open(source, reconnections=1)
+        conn.sendall(b"third\r")
+        assert payloads(scans.take(1)) == ["third"]
+        assert [n.kind for n in source.notices] == ["partial_dropped"]
+        conn.close()
+    finally:
+        scans.stop()
+        server.close()
+
+
+def test_a_second_reader_of_the_same_port_is_refused(tmp_path):
+    """Two programs reading one scanner would each get half the bytes: the port is locked."""
+    with pty_session(tmp_path) as (scanner, scans):
+        wait_open(scans.source)
+        with pytest.raises(SourceError, match="another program"):
+            with open_source(f"serial:{scanner.link}") as second:
+                next(iter(second))
+        scanner.send(b"still-mine\r")
+        assert payloads(scans.take(1)) == ["still-mine"]

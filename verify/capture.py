@@ -48,4 +48,6 @@ def read_card(
     from verify.check import check_text
 
     scan = first_scan(url, timeout=timeout)
-    return check_text(scan.payload, show_name=show_name)
+    # A desk MRZ reader's scan (serial mode=mrz) is known to be an MRZ: say so to the parser.
+    as_kind = "mrz" if scan.symbology == "MRZ" else None
+    return check_text(scan.payload, as_kind=as_kind, show_name=show_name)
