@@ -80,6 +80,10 @@ def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_a
             screen, cleared = screen_when(browser, lambda s: s["tone"] == "idle", timeout=6)
             assert 2.5 < cleared - seen < 4.5
             assert screen["headline"] == "Väntar på kort …"
+
+            # The desk can see when the service is gone.
+            code = daemon.stop()
+            screen_when(browser, lambda s: s["connection"].startswith("Ingen kontakt"))
         finally:
             code = daemon.stop()
             scanner.unplug()
