@@ -84,7 +84,8 @@ def test_mrz_facts_kept_are_the_card_s_not_the_person_s():
         document=Document(kind="ut", mrz={
             "document_code": "IR", "issuing_state": "SWE", "document_number": "UA1234567",
             "birth_date": "1990-01-01", "surname": "ERIKSSON", "given_names": "ANNA",
-            "nationality": "UKR", "sex": "F", "expiry_date": "2027-03-04",
+            "nationality": "UKR", "sex": "F", "expiry_date": "2027-03-04", "age": 36,
+            "format": "TD1", "problems": ["UA1234567 repaired"], "repaired": ["document_number"],
             "checks": {"document_number": True, "composite": True},
             "lines": ["IRSWEUA12345678<<<<<<<<<<<<<<<"],
         }),
@@ -93,7 +94,7 @@ def test_mrz_facts_kept_are_the_card_s_not_the_person_s():
     )
     record = event(status).to_record()
     assert record["document"]["mrz"] == {
-        "document_code": "IR", "issuing_state": "SWE", "expiry_date": "2027-03-04",
+        "format": "TD1", "document_code": "IR", "issuing_state": "SWE", "expiry_date": "2027-03-04",
         "checks": {"document_number": True, "composite": True},
     }
     text = json.dumps(record)
