@@ -11,9 +11,10 @@ what="${1:-install}"; shift || true
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# System packages: zbar for pyzbar, Tesseract and the OCR-B face for UT-card MRZs; the test
+# System packages: zbar for pyzbar, Tesseract and the OCR-B face for UT-card MRZs, Tk for the
+# camera preview window (python3-tk; opencv-python-headless has no windows); the test
 # run also needs a real browser and a virtual display.
-apt_pkgs=(libzbar0 tesseract-ocr tesseract-ocr-eng fonts-ocr-b)
+apt_pkgs=(libzbar0 tesseract-ocr tesseract-ocr-eng fonts-ocr-b python3-tk)
 if [ "$what" = "test" ]; then apt_pkgs+=(chromium chromium-driver xvfb fonts-dejavu-core); fi
 # python-evdev (keyboard-mode scanners, test extra) is built from source: compiler and headers.
 if [ "$what" = "test" ]; then apt_pkgs+=(gcc libc6-dev python3-dev); fi

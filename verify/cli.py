@@ -104,7 +104,8 @@ def card(
         from verify.capture import read_card
 
         status = read_card(
-            captures[option] or "", timeout=timeout, preview=preview, show_name=show_name
+            captures[option] or "", timeout=timeout, preview=preview, show_name=show_name,
+            lang=lang,
         )
     status = with_decision(
         status, region=region, category=category, age=age, birth_date=birth_date,

@@ -1,0 +1,315 @@
+"""Camera, video and image sources: frames in, QR `Scan` events out, through one frame loop.
+
+    camera:0  camera:/dev/video2?width=1280&height=720   a webcam (OpenCV VideoCapture)
+    video:PATH                                          a recorded video, every frame processed
+    image:PATH                                          one photo
+
+Options (query string): `dedupe=SECONDS` (same payload again within this many seconds of its last
+sighting is the same scan; default 2), `budget=MS` (decode time per frame; default 12),
+`max_pixels=N` (largest image accepted; default 50 million).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Let OpenCV's own decoders refuse bombs in formats our header check does not know; must be set
+# before the first imread.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64_000_000))
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+# FFmpeg quiet: our own messages say what failed
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from drivers.decode import Cascade, Decoded  # noqa: E402
+from drivers.imageheader import image_size  # noqa: E402
+from drivers.scan import Scan, SourceError  # noqa: E402
+from drivers.source import Source, SourceURL  # noqa: E402
+
+DEFAULT_DEDUPE_S = 2.0
+DEFAULT_BUDGET_MS = 12.0
+MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 100 * 1024 * 1024
+# Frames larger than this are shrunk before decoding: codes held up to a webcam are never that
+# small, and it bounds the time and memory a frame can cost.
+MAX_FRAME_SIDE = 4096
+# A camera that gives no frame for this long has gone away.
+CAMERA_STALL_S = 2.0
+
+try:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+except AttributeError:  # pragma: no cover - older OpenCV builds
+    pass
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame through the loop: the image, what was found in it, and the new scans."""
+
+    image: np.ndarray
+    found: tuple[Decoded, ...]
+    scans: tuple[Scan, ...]
+    index: int
+
+
+def _float_param(url: SourceURL, key: str, default: float) -> float:
+    raw = url.param(key)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SourceError(f"option {key}={raw!r} in {url.url!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise SourceError(f"option {key}={raw!r} in {url.url!r} must be a finite number ≥ 0")
+    return value
+
+
+class FrameSource(Source):
+    """The frame loop shared by camera, video and image. Subclasses yield frames.
+
+    `frames_with_results()` is the loop itself (for a preview that needs every frame);
+    `scans()` keeps only the new scans.
+    """
+
+    still = False  # a single photo gets the whole cascade at once, not a per-frame budget
+
+    def __init__(self, url: SourceURL) -> None:
+        super().__init__(url)
+        self.dedupe_s = _float_param(url, "dedupe", DEFAULT_DEDUPE_S)
+        self.cascade = Cascade(budget_ms=_float_param(url, "budget", DEFAULT_BUDGET_MS))
+        self._last_seen: dict[str, float] = {}
+
+    # -- to implement -------------------------------------------------------------------------
+    def frames(self) -> Iterator[tuple[np.ndarray, float]]:  # pragma: no cover - abstract
+        """(image, timestamp in seconds) pairs; the timestamp drives de-duplication."""
+        raise NotImplementedError
+
+    # -- the loop -----------------------------------------------------------------------------
+    def frames_with_results(self) -> Iterator[Frame]:
+        for index, (image, stamp) in enumerate(self.frames()):
+            if self.closed:
+                return
+            image = _bounded(image)
+            found = self.cascade.decode(image) if self.still else self.cascade.decode_frame(image)
+            received = time.monotonic()
+            scans = tuple(
+                Scan(payload=d.text, symbology=d.symbology, source=self.url.url,
+                     received=received, corners=d.corners)
+                for d in found if self._is_new(d.text, stamp)
+            )
+            yield Frame(image=image, found=tuple(found), scans=scans, index=index)
+
+    def scans(self) -> Iterator[Scan]:
+        for frame in self.frames_with_results():
+            yield from frame.scans
+
+    def _is_new(self, payload: str, stamp: float) -> bool:
+        """Same payload within `dedupe` s of its last sighting: the same card, still held up."""
+        last = self._last_seen.get(payload)
+        self._last_seen[payload] = stamp
+        return last is None or stamp - last > self.dedupe_s
+
+
+def _bounded(image: np.ndarray) -> np.ndarray:
+    side = max(image.shape[:2])
+    if side <= MAX_FRAME_SIDE:
+        return image
+    f = MAX_FRAME_SIDE / side
+    return cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _existing_file(url: SourceURL, kind: str) -> Path:
+    if not url.target:
+        raise SourceError(f"{url.scheme}: needs a file path, e.g. {url.scheme}:card.{kind}")
+    path = Path(url.target).expanduser()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not path.is_file():
+        raise SourceError(f"not a file: {path}")
+    if st.st_size == 0:
+        raise SourceError(f"{path} is empty (0 bytes): not an image or video")
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"cannot read {path}: permission denied")
+    return path
+
+
+class ImageSource(FrameSource):
+    """One photo. Size is checked from the header first: big JPEGs are decoded reduced, other
+    formats over the limit are refused, so memory stays bounded whatever the file claims."""
+
+    still = True
+
+    def __init__(self, url: SourceURL) -> None:
+        super().__init__(url)
+        self.path = _existing_file(url, "jpg")
+        self.max_pixels = int(_float_param(url, "max_pixels", MAX_PIXELS))
+        self.image = self._load()
+
+    def _load(self) -> np.ndarray:
+        size = self.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(f"{self.path} is {size // (1024 * 1024)} MB; images over "
+                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB are not read")
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        try:
+            header = image_size(data)
+        except ValueError as exc:
+            raise SourceError(f"{self.path} is a damaged image ({exc})") from None
+        flags = cv2.IMREAD_COLOR
+        if header is not None:
+            fmt, w, h = header
+            if w <= 0 or h <= 0:
+                raise SourceError(f"{self.path} is a damaged {fmt.upper()} image (size {w}×{h})")
+            pixels = w * h
+            if pixels > self.max_pixels:
+                flags = self._reduced_flags(fmt, w, h)
+            elif pixels > 16_000_000:
+                flags = cv2.IMREAD_GRAYSCALE  # a third of the memory; the decoders want gray
+        buf = np.frombuffer(data, dtype=np.uint8)
+        try:
+            image = cv2.imdecode(buf, flags)
+        except cv2.error:
+            image = None
+        if image is None or image.size == 0:
+            kind = "a damaged or unsupported image" if header else "not an image this reader knows"
+            raise SourceError(f"{self.path} is {kind} (JPEG, PNG, WebP, BMP or TIFF expected)")
+        return image
+
+    def _reduced_flags(self, fmt: str, w: int, h: int) -> int:
+        mp = w * h / 1e6
+        limit = self.max_pixels / 1e6
+        if fmt == "jpeg":
+            # libjpeg can decode at 1/2, 1/4, 1/8 scale without ever holding the full image.
+            for factor, flag in ((2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+                                 (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                                 (8, cv2.IMREAD_REDUCED_GRAYSCALE_8)):
+                if (w // factor) * (h // factor) <= self.max_pixels:
+                    return flag
+        raise SourceError(
+            f"{self.path} is {w}×{h} ({mp:.0f} megapixels), more than the {limit:.0f} accepted; "
+            "take a smaller photo or crop it to the card")
+
+    def frames(self) -> Iterator[tuple[np.ndarray, float]]:
+        yield self.image, 0.0
+
+
+class VideoSource(FrameSource):
+    """A recorded video; every frame goes through the loop (timestamps from the video itself)."""
+
+    def __init__(self, url: SourceURL) -> None:
+        super().__init__(url)
+        self.path = _existing_file(url, "mp4")
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"{self.path} is not a video this reader can open")
+        w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if w * h > MAX_PIXELS:
+            cap.release()
+            raise SourceError(f"{self.path}: frames of {w}×{h} are too large")
+        self.fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+        if not (0 < self.fps < 1000):
+            self.fps = 30.0
+        self.cap = cap
+
+    def frames(self) -> Iterator[tuple[np.ndarray, float]]:
+        n = 0
+        try:
+            while not self.closed:
+                try:
+                    ok, image = self.cap.read()
+                except cv2.error as exc:
+                    raise SourceError(f"{self.path}: damaged video ({exc.err})") from None
+                if not ok or image is None:
+                    break
+                yield image, n / self.fps
+                n += 1
+        finally:
+            self.cap.release()
+        if n == 0:
+            raise SourceError(f"{self.path}: no frames could be read (damaged or empty video)")
+
+    def close(self) -> None:
+        super().close()
+        self.cap.release()
+
+
+class CameraSource(FrameSource):
+    """A webcam by index (`camera:0`) or device path (`camera:/dev/video2`)."""
+
+    # The one seam for tests: a stand-in for cv2.VideoCapture where no physical webcam exists.
+    capture_factory: Callable[..., Any] = cv2.VideoCapture
+
+    def __init__(self, url: SourceURL) -> None:
+        super().__init__(url)
+        target = url.target or "0"
+        self.device: int | str = int(target) if target.isdigit() else target
+        if isinstance(self.device, str) and not Path(self.device).exists():
+            raise SourceError(f"no camera at {self.device} (no such device)")
+        cap = type(self).capture_factory(self.device)
+        if not cap.isOpened():
+            cap.release()
+            hint = " (is a webcam connected? try --camera 1)" if isinstance(self.device, int) \
+                else ""
+            raise SourceError(f"no camera at {_where(self.device)}{hint}")
+        for key, prop in (("width", cv2.CAP_PROP_FRAME_WIDTH),
+                          ("height", cv2.CAP_PROP_FRAME_HEIGHT),
+                          ("fps", cv2.CAP_PROP_FPS)):
+            value = _float_param(url, key, 0)
+            if value:
+                cap.set(prop, value)
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a queue of stale ones
+        self.cap = cap
+
+    def frames(self) -> Iterator[tuple[np.ndarray, float]]:
+        stalled_since: float | None = None
+        got_any = False
+        try:
+            while not self.closed:
+                try:
+                    ok, image = self.cap.read()
+                except cv2.error:
+                    ok, image = False, None
+                now = time.monotonic()
+                if ok and image is not None and image.size:
+                    stalled_since = None
+                    got_any = True
+                    yield image, now
+                    continue
+                if self.closed:
+                    return
+                stalled_since = stalled_since or now
+                if now - stalled_since > CAMERA_STALL_S:
+                    what = "stopped delivering images (unplugged?)" if got_any \
+                        else "opened but delivers no images (in use by another program?)"
+                    raise SourceError(f"camera {_where(self.device)} {what}")
+                time.sleep(0.02)
+        finally:
+            self.cap.release()
+
+    def close(self) -> None:
+        super().close()
+        self.cap.release()
+
+
+def _where(device: int | str) -> str:
+    return f"index {device}" if isinstance(device, int) else str(device)

@@ -1,0 +1,375 @@
+"""Find and decode QR codes in camera frames and photos: a cascade of decoders and image variants.
+
+Why a cascade: no single open decoder reads every card a hand holds in front of a webcam.
+zxing-cpp is fast and reads most frames; zbar reads some that zxing misses; preprocessing
+(contrast for dim rooms, flat-fielding for laminate glare, sharpening for blur, a scale pyramid
+for far or huge codes, binarisation variants, inversion) rescues more. Steps run cheapest first
+and the cascade stops at the first good decode.
+
+Every decoder used here only reports a code whose Reed-Solomon error correction succeeded, so a
+variant can make a code readable but cannot invent one; the variants are still checked against
+the `falsepositives-*` corpus (see bench/decode_bench.py and tests/test_decode.py).
+
+Still images get the whole cascade (`Cascade.decode`). A stream gets a per-frame time budget
+(`Cascade.decode_frame`): the cheap first step on every frame, the expensive steps spread over
+consecutive frames with the budget a frame leaves unused, so a 1080p stream is processed live.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import zxingcpp
+from pyzbar import pyzbar
+
+Corners = tuple[tuple[int, int], ...]
+
+QRCODE = "QRCODE"
+
+# zbar is slow on big frames (about 50 ms at 1080p on one core); it gets a smaller copy.
+ZBAR_MAX_SIDE = 1280
+# Upscaling is for small codes in small images; a 1080p frame is already big enough.
+UPSCALE_MAX_SIDE = 1300
+# OpenCV's detectors are the slowest; they see at most this size.
+OPENCV_MAX_SIDE = 1280
+# Until a step has run once in a stream, assume it costs this much per megapixel of frame
+# (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
+# the credit can pay for it and a first run cannot stall a frame.
+UNKNOWN_COST_MS_PER_MP = 30.0
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded code, shaped like zxing-cpp's `Barcode`: text, raw bytes, format, position.
+
+    `corners` are in the coordinates of the image given to the cascade (top-left first,
+    clockwise); `decoder` and `variant` say which step read it (diagnostics, benchmarks).
+    """
+
+    text: str
+    bytes: bytes
+    symbology: str
+    corners: Corners
+    decoder: str
+    variant: str
+
+    @property
+    def format(self) -> str:
+        return self.symbology
+
+
+# --------------------------------------------------------------------------------------------
+# Decoders: gray uint8 image in, results out (corners in that image's coordinates).
+
+
+def _zxing(gray: np.ndarray, binarizer: zxingcpp.Binarizer | None = None) -> list[Decoded]:
+    kwargs: dict[str, object] = {"formats": zxingcpp.BarcodeFormat.QRCode,
+                                 "text_mode": zxingcpp.TextMode.Plain}
+    if binarizer is not None:
+        kwargs["binarizer"] = binarizer
+    out = []
+    for b in zxingcpp.read_barcodes(gray, **kwargs):  # type: ignore[arg-type]
+        if not b.valid:
+            continue
+        p = b.position
+        corners = tuple((int(q.x), int(q.y)) for q in
+                        (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
+        out.append(Decoded(b.text, bytes(b.bytes), QRCODE, corners, "zxing-cpp", ""))
+    return out
+
+
+def _zbar(gray: np.ndarray) -> list[Decoded]:
+    out = []
+    for s in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE]):
+        data = bytes(s.data)
+        corners = tuple((int(p.x), int(p.y)) for p in s.polygon)
+        out.append(Decoded(data.decode("utf-8", errors="replace"), data, QRCODE, corners,
+                           "zbar", ""))
+    return out
+
+
+class _OpenCV:
+    """OpenCV's detectors, created once (their constructors are not free)."""
+
+    def __init__(self) -> None:
+        self.aruco = cv2.QRCodeDetectorAruco()
+        self.classic = cv2.QRCodeDetector()
+
+    def decode(self, gray: np.ndarray, which: str = "aruco") -> list[Decoded]:
+        det = self.aruco if which == "aruco" else self.classic
+        try:
+            ok, texts, points, _ = det.detectAndDecodeMulti(gray)
+        except (cv2.error, UnicodeDecodeError):
+            # Kanji/ECI modes are not implemented and binary payloads are not UTF-8: no result.
+            return []
+        if not ok or points is None:
+            return []
+        out = []
+        for text, pts in zip(texts, points, strict=False):
+            if not text:
+                continue
+            corners = tuple((int(x), int(y)) for x, y in pts)
+            out.append(Decoded(text, text.encode("utf-8"), QRCODE, corners,
+                               f"opencv-{which}", ""))
+        return out
+
+
+_OPENCV: _OpenCV | None = None
+
+
+def _opencv(gray: np.ndarray, which: str) -> list[Decoded]:
+    global _OPENCV  # a cache of stateless detector objects, not decoder state
+    if _OPENCV is None:
+        _OPENCV = _OpenCV()
+    return _OPENCV.decode(gray, which)
+
+
+# --------------------------------------------------------------------------------------------
+# Image variants: gray in, (variant image, scale factor variant/original) out.
+
+
+def _fit(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    side = max(gray.shape[:2])
+    if side <= max_side:
+        return gray, 1.0
+    f = max_side / side
+    return cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA), f
+
+
+def _scaled(gray: np.ndarray, f: float) -> tuple[np.ndarray, float]:
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+    return cv2.resize(gray, None, fx=f, fy=f, interpolation=interp), f
+
+
+def stretch(img: np.ndarray) -> np.ndarray:
+    """Linear stretch to the full 0..255 range (uint8 out)."""
+    lo, hi = float(img.min()), float(img.max())
+    if hi <= lo:
+        return np.zeros(img.shape, np.uint8)
+    return ((img.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def clahe(gray: np.ndarray) -> np.ndarray:
+    """Local contrast for dim rooms and low-contrast prints."""
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def flatten(gray: np.ndarray) -> np.ndarray:
+    """Divide out the illumination (laminate glare, a lamp on one side): flat-field correction."""
+    k = max(15, (min(gray.shape[:2]) // 8) | 1)
+    background = cv2.GaussianBlur(gray, (k, k), 0).astype(np.float32) + 1.0
+    return stretch(gray.astype(np.float32) / background)
+
+
+def deglare(gray: np.ndarray) -> np.ndarray:
+    """Clip blown-out highlights to the paper level, then stretch: glare stops looking like white
+    modules next to dark ones, and the binariser's threshold is no longer dragged up."""
+    hi = np.percentile(gray, 80)
+    return stretch(np.minimum(gray, hi))
+
+
+def sharpen(gray: np.ndarray) -> np.ndarray:
+    """Unsharp mask: steepens module edges softened by focus or motion blur."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 2.0)
+    return cv2.addWeighted(gray, 2.0, blurred, -1.0, 0)
+
+
+def sharpen_hard(gray: np.ndarray) -> np.ndarray:
+    """A stronger, wider unsharp mask for codes a few pixels per module under defocus."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 3.0)
+    return cv2.addWeighted(gray, 2.5, blurred, -1.5, 0)
+
+
+def denoise(gray: np.ndarray) -> np.ndarray:
+    """A light blur: sensor noise, JPEG blocks, halftone and moiré stop splitting modules."""
+    return cv2.GaussianBlur(gray, (5, 5), 0)
+
+
+def otsu(gray: np.ndarray) -> np.ndarray:
+    _, bw = cv2.threshold(cv2.GaussianBlur(gray, (3, 3), 0), 0, 255,
+                          cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return bw
+
+
+def adaptive(gray: np.ndarray) -> np.ndarray:
+    block = max(15, (min(gray.shape[:2]) // 20) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
+                                 cv2.THRESH_BINARY, block, 5)
+
+
+# --------------------------------------------------------------------------------------------
+# The steps, cheapest and most productive first.
+
+
+@dataclass(frozen=True)
+class Step:
+    """One decoder on one variant of the frame. `run(gray)` returns results in frame coordinates."""
+
+    name: str
+    prepare: Callable[[np.ndarray], tuple[np.ndarray, float]]
+    decoder: Callable[[np.ndarray], list[Decoded]]
+    applies: Callable[[np.ndarray], bool] = field(default=lambda g: True)
+
+    def run(self, gray: np.ndarray) -> list[Decoded]:
+        if not self.applies(gray):
+            return []
+        img, f = self.prepare(gray)
+        found = self.decoder(img)
+        return [_rescale(d, f, self.name) for d in found if d.text or d.bytes]
+
+
+def _rescale(d: Decoded, f: float, variant: str) -> Decoded:
+    corners = d.corners if f == 1.0 else tuple((round(x / f), round(y / f)) for x, y in d.corners)
+    return Decoded(d.text, d.bytes, d.symbology, corners, d.decoder, variant)
+
+
+def _same(g: np.ndarray) -> tuple[np.ndarray, float]:
+    return g, 1.0
+
+
+def _via(fn: Callable[[np.ndarray], np.ndarray], max_side: int | None = None
+         ) -> Callable[[np.ndarray], tuple[np.ndarray, float]]:
+    def prepare(g: np.ndarray) -> tuple[np.ndarray, float]:
+        img, f = _fit(g, max_side) if max_side else (g, 1.0)
+        return fn(img), f
+    return prepare
+
+
+def _small(g: np.ndarray) -> bool:
+    return max(g.shape[:2]) <= UPSCALE_MAX_SIDE
+
+
+def _big(g: np.ndarray) -> bool:
+    return min(g.shape[:2]) >= 400
+
+
+ZX_HIST = zxingcpp.Binarizer.GlobalHistogram
+ZX_FIXED = zxingcpp.Binarizer.FixedThreshold
+
+STEPS: tuple[Step, ...] = (
+    Step("zxing", _same, _zxing),
+    Step("zxing-histogram", _same, lambda g: _zxing(g, ZX_HIST)),
+    Step("zbar", lambda g: _fit(g, ZBAR_MAX_SIDE), _zbar),
+    Step("zxing-denoise", _via(denoise), _zxing),
+    Step("zxing-x2", lambda g: _scaled(g, 2.0), _zxing, _small),
+    Step("zxing-flatten", _via(flatten), _zxing),
+    Step("zxing-clahe", _via(clahe), _zxing),
+    Step("zxing-sharpen", _via(sharpen), _zxing),
+    Step("zxing-deglare", _via(deglare), lambda g: _zxing(g, ZX_HIST)),
+    Step("zbar-denoise", _via(denoise, ZBAR_MAX_SIDE), _zbar),
+    Step("zbar-half", lambda g: _scaled(g, 0.5), _zbar, _big),
+    Step("zxing-half", lambda g: _scaled(g, 0.5), _zxing, _big),
+    Step("zxing-otsu", _via(otsu), _zxing),
+    Step("zbar-flatten", _via(flatten, ZBAR_MAX_SIDE), _zbar),
+    Step("zbar-x2", lambda g: _scaled(g, 2.0), _zbar, lambda g: max(g.shape[:2]) <= 700),
+    Step("zxing-x3-denoise", lambda g: (denoise(_scaled(g, 3.0)[0]), 3.0), _zxing,
+         lambda g: max(g.shape[:2]) <= 700),
+    Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
+    Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
+    Step("zbar-inverted", _via(lambda g: 255 - g, ZBAR_MAX_SIDE), _zbar),
+    Step("opencv-aruco", lambda g: _fit(g, OPENCV_MAX_SIDE), lambda g: _opencv(g, "aruco")),
+)
+
+# Single-library baselines for the benchmark: each library alone, default options.
+BASELINES: dict[str, tuple[Step, ...]] = {
+    "zxing-cpp": (Step("zxing", _same, _zxing),),
+    "pyzbar": (Step("zbar", _same, _zbar),),
+    "opencv": (Step("opencv-aruco", _same, lambda g: _opencv(g, "aruco")),),
+}
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BGR, BGRA or gray uint8 (any bit depth converted) to a contiguous gray uint8 image."""
+    if image.dtype != np.uint8:
+        image = stretch(image)
+    if image.ndim == 3:
+        if image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+        elif image.shape[2] == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        else:
+            image = image[:, :, 0]
+    return np.ascontiguousarray(image)
+
+
+class Cascade:
+    """The decoder cascade and the little state a stream needs (which step runs next, time credit).
+
+    One object per stream; `decode()` for stills, `decode_frame()` for consecutive frames.
+    """
+
+    def __init__(self, steps: Sequence[Step] = STEPS, *, budget_ms: float = 12.0,
+                 still_limit_ms: float = 4000.0) -> None:
+        self.steps = tuple(steps)
+        self.budget_ms = budget_ms
+        self.still_limit_ms = still_limit_ms
+        self._cursor = 1  # next expensive step in a stream (step 0 runs on every frame)
+        self._credit = 0.0
+        self._credit_cap = 6 * budget_ms
+        self._cost: dict[str, float] = {}  # running mean ms per megapixel per step
+        self.last_step: str | None = None
+
+    def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
+        t0 = time.perf_counter()
+        found = step.run(gray)
+        ms = (time.perf_counter() - t0) * 1000.0
+        per_mp = ms / max(gray.size / 1e6, 0.01)
+        old = self._cost.get(step.name)
+        self._cost[step.name] = per_mp if old is None else 0.7 * old + 0.3 * per_mp
+        if found:
+            self.last_step = step.name
+        return found, ms
+
+    def decode(self, image: np.ndarray) -> list[Decoded]:
+        """A still image: every step in order until one decodes (or the time limit is spent)."""
+        gray = to_gray(image)
+        start = time.perf_counter()
+        self.last_step = None
+        for step in self.steps:
+            found, _ = self._run(step, gray)
+            if found:
+                return found
+            if (time.perf_counter() - start) * 1000.0 > self.still_limit_ms:
+                break
+        return []
+
+    def decode_frame(self, image: np.ndarray) -> list[Decoded]:
+        """One frame of a stream: the first step always, then expensive steps while credit lasts.
+
+        Unused budget carries over (capped), so a step costing more than one frame's budget runs
+        every few frames instead of never; the cursor rotates so every step gets its turn.
+        """
+        gray = to_gray(image)
+        self.last_step = None
+        found, spent = self._run(self.steps[0], gray)
+        if found or len(self.steps) == 1:
+            return found
+        self._credit = min(self._credit + self.budget_ms - spent, self._credit_cap)
+        tried = 0
+        while tried < len(self.steps) - 1:
+            step = self.steps[self._cursor]
+            mp = max(gray.size / 1e6, 0.01)
+            guess = self._cost.get(step.name, UNKNOWN_COST_MS_PER_MP) * mp
+            if guess > self._credit:
+                if guess <= self._credit_cap:
+                    break  # wait for credit
+                # Too slow for this stream at all (e.g. zbar on a 4K frame): skip it.
+                self._cursor = self._cursor % (len(self.steps) - 1) + 1
+                tried += 1
+                continue
+            found, ms = self._run(step, gray)
+            self._credit -= ms
+            self._cursor = self._cursor % (len(self.steps) - 1) + 1
+            tried += 1
+            if found:
+                return found
+        return []
+
+
+def decode_image(image: np.ndarray) -> list[Decoded]:
+    """Convenience for a single still: the full cascade."""
+    return Cascade().decode(image)
