@@ -287,3 +287,28 @@ def test_a_slow_agency_gives_unknown_with_the_manual_address_and_later_scans_fol
     assert slow.status.validity.manual_check_url == emu.url("SLOW0001")
     assert 400 < slow.latency_ms < 2000
     assert after.status.validity.state == "valid"
+
+
+def test_scanning_again_after_the_agency_could_not_answer_asks_again_at_once(monkeypatch):
+    from verify.cli_daemon import default_checker
+    from verify.emulator import Emulator
+
+    with Emulator() as emu:
+        for key, value in emu.env().items():
+            monkeypatch.setenv(key, value)
+        d, rec = make("retry", checker=default_checker(), dedupe_seconds=30)
+        d.start()
+        try:
+            emu.outage = True
+            feed("retry").put(emu.url("VALID0009"))
+            first = rec.wait_for(1, timeout=5)[0]
+            emu.outage = False
+            feed("retry").put(emu.url("VALID0009"))  # the clerk scans again at once
+            events = rec.wait_for(2, timeout=5)
+            feed("retry").put(emu.url("VALID0009"))  # now a real repeat: dropped
+            time.sleep(0.3)
+        finally:
+            d.stop()
+    assert first.status.validity.state == "unknown"
+    assert events[1].status.validity.state == "valid"
+    assert len(rec.events) == 2 and d.stats.duplicates == 1

@@ -82,6 +82,25 @@ class Deduper:
             self._seen[digest] = at
             return last is None or at - last > self.window
 
+    def forget(self, payload: str) -> None:
+        """Let the next scan of this payload through at once (its lookup could not answer)."""
+        digest = hashlib.blake2b(payload.strip().encode(), key=self._key, digest_size=16).digest()
+        with self._lock:
+            self._seen.pop(digest, None)
+
+
+FRAME_SCHEMES = ("camera:", "video:", "image:")
+
+
+def _worth_retrying(job: Job, status: Status) -> bool:
+    """A desk clerk who scans again after "cannot be determined" wants a new lookup, not a
+    repeat; a camera holding the card in view would ask every frame, so it keeps the window."""
+    return (
+        status.validity.state == "unknown"
+        and status.validity.basis == "lookup"
+        and not job.source.startswith(FRAME_SCHEMES)
+    )
+
 
 @dataclass
 class Job:
@@ -334,6 +353,8 @@ class Daemon:
 
     def _complete(self, job: Job, status: Status) -> None:
         """Emit in scan order per source, whichever lookup finished first."""
+        if _worth_retrying(job, status):
+            self._dedupe.forget(job.scan.payload)
         with self._emit_lock:
             pending = self._pending.setdefault(job.source, {})
             pending[job.seq] = (job, status)
