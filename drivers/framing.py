@@ -59,6 +59,7 @@ AIM_RE = re.compile(r"\]([A-Za-z])([0-9A-Za-z])")
 # MRZ line lengths (ICAO Doc 9303): TD1 3x30, TD2 2x36, TD3 2x44.
 MRZ_SINGLE_LINE = {90: 30, 72: 36, 88: 44}
 MRZ_MAX_LINE = 60
+_SPECIAL = re.compile(rb"[\x00-\x1f\x7f]")  # every byte the byte-by-byte path must see
 _WS = " \t\r\n\x0b\x0c"
 
 
@@ -161,54 +162,34 @@ class Framer:
         self.noise_bytes = 0
 
     # -- public ----------------------------------------------------------------------------
-    def feed(self, data: bytes, now: float) -> list[Event]:
-        """Consume one read's bytes; return the events completed by them (in order)."""
+    def feed(self, data: bytes, now: float, *, idle_check: bool = True) -> list[Event]:
+        """Consume one read's bytes; return the events completed by them (in order).
+
+        `idle_check=False` when the caller cannot know how long the bytes waited (a live reader
+        that its consumer held back): the gap since the last read is then not taken as a gap on
+        the wire. A live reader sees real idle lines as empty reads and calls `poll` for them.
+        """
         out: list[Event] = []
         if not data:
             return out
-        out.extend(self.poll(now))  # a frame that idled out before these bytes came
+        if idle_check:
+            out.extend(self.poll(now))  # a frame that idled out before these bytes came
         s = self._s
-        suffix = self.config.suffix
-        for b in data:
-            if s.swallow_lf and b != LF:
+        i, n = 0, len(data)
+        while i < n:
+            # Fast path: a run of ordinary bytes goes into the buffer in one step.
+            m = _SPECIAL.search(data, i)
+            j = n if m is None else m.start()
+            if j > i:
                 s.swallow_lf = False
-            if s.pending_cr and b != LF:
-                s.pending_cr = False
-                self._append(CR, out)
-            if b == NUL:
-                self.noise_bytes += 1
-            elif b == STX and suffix in ("auto", "etx"):
-                if (s.buf or s.overflowing) and not s.in_stx:
-                    self._drop_partial(out, "bytes before STX without a terminator")
-                elif s.in_stx:
-                    self._drop_partial(out, "STX frame restarted before ETX")
-                s.in_stx = True
-            elif b == ETX and suffix in ("auto", "etx"):
-                s.in_stx = False
-                self._end("etx", out)
-            elif s.in_stx and b in (CR, LF, TAB):
-                self._append(b, out)
-            elif b == CR and suffix in ("auto", "cr"):
-                self._end("cr", out)
-                s.swallow_lf = True
-            elif b == LF and suffix in ("auto", "lf"):
-                if s.swallow_lf:
-                    s.swallow_lf = False
-                else:
-                    self._end("lf", out)
-            elif b == LF and suffix == "cr" and s.swallow_lf:
-                s.swallow_lf = False  # the scanner really sends CRLF
-            elif b == CR and suffix == "crlf":
-                s.pending_cr = True
-            elif b == LF and suffix == "crlf" and s.pending_cr:
-                s.pending_cr = False
-                self._end("crlf", out)
-            elif b == TAB and suffix in ("auto", "tab"):
-                self._end("tab", out)
-            elif b < 0x20 and b not in DATA_CONTROLS and b not in (CR, LF, TAB) or b == DEL:
-                self.noise_bytes += 1
-            else:
-                self._append(b, out)
+                if s.pending_cr:
+                    s.pending_cr = False
+                    self._append(CR, out)
+                self._extend(data[i:j], out)
+                if j == n:
+                    break
+            self._control(data[j], out)
+            i = j + 1
         s.last_byte = now
         return out
 
@@ -254,6 +235,60 @@ class Framer:
         return len(s.buf) + sum(len(line) for line in s.mrz_lines)
 
     # -- internals -------------------------------------------------------------------------
+    def _control(self, b: int, out: list[Event]) -> None:
+        """One control byte (C0 or DEL): a terminator, framing, data (GS…) or noise."""
+        s = self._s
+        suffix = self.config.suffix
+        if s.swallow_lf and b != LF:
+            s.swallow_lf = False
+        if s.pending_cr and b != LF:
+            s.pending_cr = False
+            self._append(CR, out)
+        if b == NUL:
+            self.noise_bytes += 1
+        elif b == STX and suffix in ("auto", "etx"):
+            if (s.buf or s.overflowing) and not s.in_stx:
+                self._drop_partial(out, "bytes before STX without a terminator")
+            elif s.in_stx:
+                self._drop_partial(out, "STX frame restarted before ETX")
+            s.in_stx = True
+        elif b == ETX and suffix in ("auto", "etx"):
+            s.in_stx = False
+            self._end("etx", out)
+        elif s.in_stx and b in (CR, LF, TAB):
+            self._append(b, out)
+        elif b == CR and suffix in ("auto", "cr"):
+            self._end("cr", out)
+            s.swallow_lf = True
+        elif b == LF and suffix in ("auto", "lf"):
+            if s.swallow_lf:
+                s.swallow_lf = False
+            else:
+                self._end("lf", out)
+        elif b == LF and suffix == "cr" and s.swallow_lf:
+            s.swallow_lf = False  # the scanner really sends CRLF
+        elif b == CR and suffix == "crlf":
+            s.pending_cr = True
+        elif b == LF and suffix == "crlf" and s.pending_cr:
+            s.pending_cr = False
+            self._end("crlf", out)
+        elif b == TAB and suffix in ("auto", "tab"):
+            self._end("tab", out)
+        elif b in DATA_CONTROLS or b in (CR, LF, TAB):
+            self._append(b, out)
+        else:
+            self.noise_bytes += 1
+
+    def _extend(self, run: bytes, out: list[Event]) -> None:
+        s = self._s
+        if s.overflowing:
+            s.dropped += len(run)
+        elif len(s.buf) + len(run) <= self.config.max_bytes:
+            s.buf += run
+        else:
+            for b in run:
+                self._append(b, out)
+
     def _finish(self, reason: str, out: list[Event]) -> None:
         s = self._s
         if s.pending_cr:

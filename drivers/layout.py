@@ -185,6 +185,9 @@ class KeyDecoder:
 
     Enter gives CR and Tab gives TAB, so the framer sees the same terminators as on a serial line;
     Ctrl+letter gives the control character (scanners send GS as Ctrl+]); key repeats are ignored.
+    Alt+keypad digits (the layout-independent "Alt mode" many scanners offer) give the character
+    with that code when Alt is released: a leading 0 means Windows-1252, otherwise up to 255
+    code page 437, above that Unicode — as Windows reads them.
     """
 
     def __init__(self, layout: Layout) -> None:
@@ -194,6 +197,8 @@ class KeyDecoder:
         self.altgr = False
         self.caps = False
         self.dead = ""
+        self.alt = False
+        self.alt_digits = ""
 
     def feed(self, ev_type: int, code: int, value: int) -> str:
         if ev_type != EV_KEY:
@@ -208,8 +213,20 @@ class KeyDecoder:
             if value in (0, 1):
                 self.altgr = value == 1
             return ""
+        if code == KEY_LEFTALT:
+            if value == 1:
+                self.alt, self.alt_digits = True, ""
+            elif value == 0:
+                self.alt = False
+                digits, self.alt_digits = self.alt_digits, ""
+                return _alt_code(digits)
+            return ""
         if value != 1:  # key up or autorepeat
             return ""
+        if self.alt:
+            if KEYPAD.get(code, "").isdigit() and len(self.alt_digits) < 7:
+                self.alt_digits += KEYPAD[code]
+            return ""  # other Alt+key combinations are shortcuts, not text
         if code == KEY_CAPSLOCK:
             self.caps = not self.caps
             return ""
@@ -244,6 +261,20 @@ class KeyDecoder:
         if ch == " ":
             return dead
         return COMPOSE.get((dead, ch), dead + ch)
+
+
+def _alt_code(digits: str) -> str:
+    if not digits:
+        return ""
+    number = int(digits)
+    try:
+        if digits.startswith("0") and number < 256:
+            return bytes([number]).decode("cp1252")
+        if number < 256:
+            return bytes([number]).decode("cp437")
+        return chr(number) if number <= 0x10FFFF else ""
+    except (UnicodeDecodeError, ValueError):
+        return ""
 
 
 def type_text(text: str, layout: Layout) -> list[tuple[int, int, int]]:

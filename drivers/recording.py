@@ -107,31 +107,59 @@ def parse_record(line: str, lineno: int) -> Record:
     raise SourceError(f"{where}: want data, b64, keys or event")
 
 
-def read_recording(path: Path) -> tuple[Header, Iterator[Record]]:
+class Records:
+    """The records of an open recording, read lazily; `close()` releases the file."""
+
+    def __init__(self, handle: IO[str], path: Path) -> None:
+        self._handle = handle
+        self._path = path
+        self._iter = self._read()
+
+    def _read(self) -> Iterator[Record]:
+        try:
+            yield from self._records()
+        except UnicodeDecodeError:
+            raise SourceError(f"{self._path}: not a scan recording (not UTF-8 text)") from None
+
+    def _records(self) -> Iterator[Record]:
+        last = 0.0
+        for lineno, line in enumerate(self._handle, start=2):
+            if len(line) >= MAX_LINE:
+                raise SourceError(f"{self._path}: line {lineno} is too long for a recording")
+            if not line.strip():
+                continue
+            record = parse_record(line, lineno)
+            if record.t < last:
+                raise SourceError(f"{self._path}: line {lineno}: time goes backwards")
+            last = record.t
+            yield record
+        self.close()
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._iter
+
+    def __next__(self) -> Record:
+        return next(self._iter)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def read_recording(path: Path) -> tuple[Header, Records]:
     """Header now (bad files fail at open), records lazily (recordings can be long)."""
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("r", encoding="utf-8", errors="strict")
     except OSError as exc:
         raise SourceError(f"cannot read recording {path}: {exc.strerror or exc}") from None
     try:
         header = parse_header(handle.readline(MAX_LINE))
-    except (SourceError, UnicodeDecodeError) as exc:
+    except SourceError as exc:
         handle.close()
         raise SourceError(f"{path}: {exc}") from None
-
-    def records() -> Iterator[Record]:
-        with handle:
-            last = 0.0
-            for lineno, line in enumerate(handle, start=2):
-                if not line.strip():
-                    continue
-                record = parse_record(line, lineno)
-                if record.t < last:
-                    raise SourceError(f"{path}: line {lineno}: time goes backwards")
-                last = record.t
-                yield record
-
-    return header, records()
+    except UnicodeDecodeError:
+        handle.close()
+        raise SourceError(f"{path}: not a scan recording (not UTF-8 text)") from None
+    return header, Records(handle, path)
 
 
 class ReplaySource(ByteStreamSource):
@@ -141,6 +169,8 @@ class ReplaySource(ByteStreamSource):
 
     def __init__(self, url: SourceURL) -> None:
         super().__init__(url)
+        if not url.target:
+            raise SourceError("replay: needs a recording file, e.g. replay:session.jsonl")
         self.path = Path(url.target)
         self.header, self._records = read_recording(self.path)
         settings = {**self.header.settings, **{k: v for k, v in url.params.items()}}
@@ -202,6 +232,10 @@ class ReplaySource(ByteStreamSource):
     def close_device(self) -> None:
         pass
 
+    def close(self) -> None:
+        super().close()
+        self._records.close()
+
 
 # -- recording -------------------------------------------------------------------------------
 
@@ -212,7 +246,8 @@ class Redactor:
     Control bytes (terminators, STX/ETX, NUL), punctuation (URL and MRZ structure) and an AIM
     identifier at the start of a frame (`]` + letter + letter/digit) stay, so a redacted recording
     frames exactly like the original and is safe to attach to a bug report. (Redaction works
-    byte by byte without look-ahead, so a frame that is only "]" and one letter keeps the letter.)
+    byte by byte without look-ahead, so a frame that starts with "]" and a letter but turns out
+    to have no AIM id keeps that one letter.)
     """
 
     FRAMING = frozenset({0x02, 0x03, 0x09, 0x0A, 0x0D})
@@ -292,17 +327,17 @@ class Recorder:
             settings["layout"] = source.layout.name
         if hasattr(source, "settings"):
             settings.update({k: str(v) for k, v in source.settings.items()})
-        self._write(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "kind": kind,
-                "source": source.kind,
-                "settings": settings,
-                "redacted": redact,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-        )
+        header: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": kind,
+            "source": source.kind,
+            "settings": settings,
+            "redacted": redact,
+        }
+        if not redact:  # when a card was scanned could tie a shared recording to a visit
+            header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._write(header)
         if kind == "keys":
             source.key_tap = self._on_keys  # type: ignore[attr-defined]
         else:

@@ -17,6 +17,7 @@ backoff, and resumes when a device appears under the same name: use a stable nam
 from __future__ import annotations
 
 import errno
+import math
 from urllib.parse import urlencode
 
 import serial as pyserial
@@ -81,6 +82,8 @@ class SerialSource(ByteStreamSource):
         if port is None:
             raise Disconnected("port is not open")
         try:
+            if abs((port.timeout or 0) - timeout) > 0.005:
+                port.timeout = timeout  # a partial scan is waiting for its idle deadline
             data = bytes(port.read(1))
             if data:
                 waiting = port.in_waiting
@@ -107,12 +110,15 @@ class SerialSource(ByteStreamSource):
 
 def _port_settings(params: dict[str, str]) -> dict[str, object]:
     """pyserial keyword arguments from URL options, with clear errors for bad values."""
-    try:
-        baud = int(params.get("baud", "9600"))
-        bytesize = int(params.get("bytesize", "8"))
-        stopbits = float(params.get("stopbits", "1"))
-    except ValueError as exc:
-        raise SourceError(f"bad serial option: {exc}") from None
+    numbers: dict[str, float] = {}
+    for key, default in (("baud", "9600"), ("bytesize", "8"), ("stopbits", "1")):
+        try:
+            numbers[key] = float(params.get(key, default))
+        except ValueError:
+            numbers[key] = math.nan
+        if not math.isfinite(numbers[key]):
+            raise SourceError(f"{key} must be a number, not {params[key]!r}")
+    baud, bytesize, stopbits = int(numbers["baud"]), int(numbers["bytesize"]), numbers["stopbits"]
     parity = params.get("parity", "N").upper()
     if not 50 <= baud <= 4_000_000:
         raise SourceError(f"baud must be a serial speed such as 9600 or 115200, not {baud}")

@@ -8,6 +8,7 @@ means a recording replays through exactly the code that framed it live.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -53,12 +54,17 @@ class ByteStreamSource(Source):
         try:
             self.max_backoff = float(url.param("backoff", "1.0") or "1.0")
         except ValueError:
-            raise SourceError(f"backoff must be a number of seconds: {url.url}") from None
+            self.max_backoff = math.nan
+        if not 0.05 <= self.max_backoff <= 60:
+            raise SourceError(f"backoff must be between 0.05 and 60 seconds: {url.url}")
         self.tap: Tap | None = None  # sees every chunk read, with its clock value (recording)
         self.on_disconnect: Callable[[float], None] | None = None
         self.on_notice: Callable[[Notice], None] = self._log_notice
         self.notices: deque[Notice] = deque(maxlen=100)
         self.reconnections = 0
+        # "opening", "open", "waiting" (device gone, retrying), "closed"; on_state hears changes
+        self.state = "opening"
+        self.on_state: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._in_read = False
@@ -117,6 +123,7 @@ class ByteStreamSource(Source):
                     log.warning(
                         "%s: device went away (%s); waiting for it to return", self.url.url, exc
                     )
+                    self._set_state("waiting")
                     if not self._connect(first=False):
                         return
                     self.reconnections += 1
@@ -129,13 +136,16 @@ class ByteStreamSource(Source):
                 if data:
                     if self.tap is not None:
                         self.tap(now, data)
-                    events = framer.feed(data, now)
+                    # Idle gaps are judged only on empty reads: bytes that waited in the OS buffer
+                    # while our consumer was busy are not a pause on the wire.
+                    events = framer.feed(data, now, idle_check=False)
                 else:
                     events = framer.poll(now)
                 if events:
                     yield from self._scans(events)
         finally:
             self._close_device_quietly()
+            self._set_state("closed")
 
     def close(self) -> None:
         """Safe from any thread: iteration ends within one poll interval."""
@@ -168,6 +178,7 @@ class ByteStreamSource(Source):
                         return False
                     self.open_device()
                     self._device_open = True
+                self._set_state("open")
                 return True
             except Disconnected as exc:
                 if first and not self.wait:
@@ -175,6 +186,13 @@ class ByteStreamSource(Source):
             self._wake.wait(delay)
             delay = min(delay * 2, self.max_backoff)
         return False
+
+    def _set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(state)
 
     def _close_device_quietly(self) -> None:
         with self._lock:

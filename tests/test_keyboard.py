@@ -199,3 +199,13 @@ def test_any_key_event_sequence_decodes_without_error(events, layout):
     text = "".join(decoder.feed(*e) for e in events)
     assert isinstance(text, str)
     assert decoder.shift >= 0 and decoder.ctrl >= 0
+
+
+def test_alt_keypad_mode_types_any_character_whatever_the_layout():
+    def alt(code: str) -> list[InputEvent]:
+        digits = [d for c in code for d in press(f"KEY_KP{c}")]
+        return [ev("KEY_LEFTALT", 1), *digits, ev("KEY_LEFTALT", 0)]
+
+    events = [*alt("104"), *alt("058"), *alt("0246"), *alt("8364"), *press("KEY_ENTER")]
+    for layout in ("us", "se"):  # h (cp437), ":" (cp1252), "ö" (cp1252), "€" (Unicode)
+        assert decode(events, layout) == "h:ö€\r"

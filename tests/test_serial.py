@@ -6,9 +6,12 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers import open_source
 from drivers.scan import SourceError
+from tests.conftest import REPO
 from tests.support_scanner import PtyScanner, pty_session, wait_open
 
 URL = b"https://www.migrationsverket.se/lmakort/VALID0001"
@@ -130,6 +133,8 @@ def test_mrz_mode_groups_reader_lines_into_one_scan(tmp_path):
 def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_path):
     with pty_session(tmp_path) as (scanner, scans):
         source = scans.source
+        states: list[str] = []
+        source.on_state = states.append
         wait_open(source)
         scanner.send(b"scan-1\r")
         scanner.send(b"scan-2\r")
@@ -147,6 +152,7 @@ def test_unplug_and_replug_mid_session_loses_nothing_and_doubles_nothing(tmp_pat
         assert payloads(scans.take(3)) == ["scan-3", "scan-4", "scan-5"]
         assert scans.nothing_more()
         assert [n.kind for n in source.notices] == ["partial_dropped"]
+        assert states[-2:] == ["waiting", "open"] and source.state == "open"
 
 
 def test_close_from_another_thread_ends_iteration_promptly(tmp_path):
@@ -259,3 +265,98 @@ def test_a_second_reader_of_the_same_port_is_refused(tmp_path):
                 next(iter(second))
         scanner.send(b"still-mine\r")
         assert payloads(scans.take(1)) == ["still-mine"]
+
+
+def test_repeated_replugs_keep_every_scan_exactly_once(tmp_path):
+    with pty_session(tmp_path) as (scanner, scans):
+        source = scans.source
+        sent: list[str] = []
+        for cycle in range(4):
+            wait_open(source, reconnections=cycle)
+            batch = [f"cycle{cycle}-scan{i}" for i in range(5)]
+            scanner.send(b"".join(p.encode() + b"\r\n" for p in batch))
+            sent += batch
+            assert payloads(scans.take(5)) == batch
+            scanner.unplug()
+            time.sleep(0.1)
+            scanner.plug()
+        wait_open(source, reconnections=4)
+        assert scans.nothing_more()
+        assert source.reconnections == 4 and len(sent) == 20
+
+
+OPTION_KEYS = ["baud", "bytesize", "parity", "stopbits", "rtscts", "xonxoff", "suffix", "idle",
+               "max", "mode", "aim", "invalid", "wait", "backoff", "repair", "layout",
+               "fast"]  # fmt: skip
+OPTION_VALUES = st.one_of(
+    st.sampled_from(["", "0", "1", "-1", "nan", "inf", "1e400", "9600", "N", "cr", "mrz", "0.2"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(
+        [
+            "serial:/dev/ttyACM0",
+            "stdin:",
+            "evdev:/dev/input/event0",
+            "socket://127.0.0.1:9",
+            "loop://",
+            f"replay:{REPO}/fixtures/scans/burst.jsonl",
+        ]
+    ),  # fmt: skip
+    options=st.dictionaries(st.sampled_from(OPTION_KEYS), OPTION_VALUES, max_size=5),
+)
+def test_any_option_values_give_a_source_or_a_clear_error(scheme, options):
+    from urllib.parse import urlencode
+
+    url = scheme + ("?" + urlencode(options) if options else "")
+    try:
+        source = open_source(url)
+    except SourceError:
+        return
+    source.close()
+
+
+def test_a_consumer_that_falls_behind_does_not_split_a_scan(tmp_path):
+    """The daemon holds its reader back when the queue is full; bytes that wait in the OS
+    buffer meanwhile are not an idle gap, so the idle timeout must not cut the scan."""
+    from drivers import open_source
+
+    scanner = PtyScanner(tmp_path / "scanner")
+    try:
+        with open_source(f"serial:{scanner.link}?idle=0.1") as source:
+            it = iter(source)
+            _send_once_open(source, scanner, b"FIRST\rSEC")
+            assert next(it).payload == "FIRST"
+            scanner.send(b"OND\r")
+            time.sleep(0.4)  # busy consumer: much longer than idle
+            assert next(it).payload == "SECOND"
+    finally:
+        scanner.close()
+
+
+def test_an_idle_line_still_ends_a_scan_without_terminator(tmp_path):
+    from drivers import open_source
+
+    scanner = PtyScanner(tmp_path / "scanner")
+    try:
+        with open_source(f"serial:{scanner.link}?idle=0.1") as source:
+            it = iter(source)
+            started = time.monotonic()
+            _send_once_open(source, scanner, b"NOTERMINATOR")
+            assert next(it).payload == "NOTERMINATOR"
+            assert time.monotonic() - started < 2.0
+    finally:
+        scanner.close()
+
+
+def _send_once_open(source, scanner, data: bytes) -> None:
+    """The source opens its port on first iteration (and pyserial drops older input)."""
+
+    def send() -> None:
+        wait_open(source)
+        scanner.send(data)
+
+    threading.Thread(target=send, daemon=True).start()
