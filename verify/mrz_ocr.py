@@ -248,6 +248,19 @@ def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _cap_per_pitch() -> float:
+    """Letter height over character pitch in OCR-B (about 1.0)."""
+    path = _ocrb_font_path()
+    if path is None:
+        return 1.0
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(path, 96)
+    box = font.getbbox("H")
+    return float(box[3] - box[1]) / float(font.getlength("H"))
+
+
 def _norm(a: np.ndarray) -> np.ndarray:
     a = a.astype(np.float32) - float(a.mean())
     return a / (float(np.linalg.norm(a)) + 1e-6)
@@ -378,9 +391,12 @@ def read_cells(band: Band) -> CellRead | None:
             fit = _fit_line(comps, width, longest[1] if short and longest else None)
             if fit is None:
                 break
+            # Baseline from the glyphs that stand on it; letter height from the pitch (OCR-B's
+            # own proportion): digits stand taller than letters, and that is how 0 and O differ.
             tall = [c for c in comps if c[3] >= 0.8 * max(cc[3] for cc in comps)]
-            top = float(np.median([c[1] for c in tall]))
-            cap = float(np.median([c[1] + c[3] for c in tall])) - top
+            bottom = float(np.median([c[1] + c[3] for c in tall]))
+            cap = fit[1] * _cap_per_pitch()
+            top = bottom - cap
             if cap < 4:
                 break
             geometry.append((fit[0], fit[1], top, cap))
