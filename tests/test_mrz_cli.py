@@ -11,10 +11,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO, run_verify, verify_env
 from tests.test_cli_scanner import run_with_scanner
-from verify.mrz import compose_td1, compose_td3
+from verify.mrz import compose_td1, compose_td3, parse_mrz
 from verify.mrz_ocr import read_mrz_file, read_mrz_image
 
 CARDS = REPO / "fixtures" / "mrz" / "cards"
@@ -201,3 +203,19 @@ def test_not_an_image_file_is_none(tmp_path: Path):
     p = tmp_path / "x.jpg"
     p.write_bytes(b"not an image")
     assert read_mrz_file(p) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(20, 400), st.integers(20, 400), st.integers(0, 2**32 - 1),
+       st.sampled_from(["noise", "stripes", "flat"]))
+def test_hostile_images_give_none_or_a_checked_zone(h, w, seed, kind):
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    elif kind == "stripes":
+        img = np.zeros((h, w, 3), np.uint8)
+        img[:: max(2, h // 10)] = 255
+    else:
+        img = np.full((h, w, 3), int(rng.integers(0, 256)), np.uint8)
+    out = read_mrz_image(img)
+    assert out is None or parse_mrz(out).ok
