@@ -1,7 +1,8 @@
 """Benchmark: read the UT-card renders with verify and with PassportEye, same run, same images.
 
+    .venv/bin/pip install -e '.[bench]'                                 # PassportEye
     PYTHONPATH=. .venv/bin/python bench/mrz_bench.py                    # committed fixtures
-    PYTHONPATH=. .venv/bin/python bench/mrz_bench.py --generate 30      # + 30 fresh mock people
+    PYTHONPATH=. .venv/bin/python bench/mrz_bench.py --generate 30      # + 30 fresh people (×8)
     PYTHONPATH=. .venv/bin/python bench/mrz_bench.py --no-passporteye   # verify only
 
 A read is *fully correct* when every check digit passes and every field equals the truth
