@@ -5,7 +5,7 @@
     image:PATH                                          one photo
 
 Options (query string): `dedupe=SECONDS` (same payload again within this many seconds of its last
-sighting is the same scan; default 2), `budget=MS` (decode time per frame; default 12),
+sighting is the same scan; default 2), `budget=MS` (decode time per frame; default 8),
 `max_pixels=N` (largest image accepted; default 50 million).
 """
 
@@ -34,7 +34,7 @@ from drivers.scan import Scan, SourceError  # noqa: E402
 from drivers.source import Source, SourceURL  # noqa: E402
 
 DEFAULT_DEDUPE_S = 2.0
-DEFAULT_BUDGET_MS = 12.0
+DEFAULT_BUDGET_MS = 8.0
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 # Frames larger than this are shrunk before decoding: codes held up to a webcam are never that
