@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_verify
+from tests.test_camera import png_header
 from tests.support_camera import CARDS, card_photo, make_cards
 from verify.emulator import Emulator
 
@@ -75,6 +76,7 @@ def test_a_qr_code_that_is_not_a_card(emu, tmp_path):
     (lambda p: p.write_text("hello"), "not an image"),
     (lambda p: p.write_bytes((CARDS / "generated" / "clean-01.jpg").read_bytes()[:300]),
      "damaged"),
+    (lambda p: p.write_bytes(png_header(200_000, 150_000)), "megapixels"),
 ])
 def test_bad_files_exit_2_with_a_message(tmp_path, make, message):
     p = tmp_path / "card.jpg"

@@ -66,14 +66,13 @@ def read_card(
     from drivers.camera import FrameSource
     from verify.check import check_text
 
-    source = open_source(url)
-    if isinstance(source, FrameSource):
-        with source:
+    with open_source(url) as source:
+        if isinstance(source, FrameSource):
             return read_from_frames(source, timeout=timeout, preview=preview,
                                     show_name=show_name, lang=lang)
-    source.close()
-    scan = first_scan(url, timeout=timeout)
-    return check_text(scan.payload, show_name=show_name)
+        for scan in source:  # serial, keyboard, replay: the first scan (opened once)
+            return check_text(scan.payload, show_name=show_name)
+    raise SourceError(f"no code was read from {url}")
 
 
 def read_from_frames(
