@@ -3,8 +3,6 @@ only the physical webcam is replaced by a stand-in."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import cv2
@@ -17,7 +15,7 @@ from drivers import open_source
 from drivers.camera import CameraSource
 from drivers.imageheader import image_size
 from drivers.scan import SourceError
-from tests.support_camera import CARDS, FakeCapture, card_photo
+from tests.support_camera import CARDS, FakeCapture, card_photo, png_header
 
 GEN = CARDS / "generated"
 
@@ -83,13 +81,6 @@ def test_two_different_cards_in_a_video_are_two_scans(tmp_path):
 
 
 # --- faults ----------------------------------------------------------------------------------
-
-
-def png_header(width: int, height: int) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    chunk = b"IHDR" + ihdr
-    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
-            + struct.pack(">I", zlib.crc32(chunk)) + b"\x00" * 64)
 
 
 @pytest.mark.parametrize("content, message", [

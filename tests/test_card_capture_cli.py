@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_verify
-from tests.test_camera import png_header
-from tests.support_camera import CARDS, card_photo, make_cards
+from tests.support_camera import CARDS, card_photo, make_cards, png_header
 from verify.emulator import Emulator
 
 
