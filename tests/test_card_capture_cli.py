@@ -129,3 +129,17 @@ def test_preview_window_under_xvfb(emu, tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(5)
+
+
+def test_a_wifi_code_first_then_the_card(emu, tmp_path):
+    """A QR code that is not a card is skipped; the card that follows is checked."""
+    wifi = cv2.imread(str(card_photo(tmp_path / "w.jpg", "WIFI:S:guest;T:WPA;P:x;;", seed=2)))
+    card = cv2.imread(str(card_photo(tmp_path / "c.jpg", emu.url("NOWORK0007"), seed=4)))
+    video = tmp_path / "desk.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for f in [wifi] * 5 + [card] * 5:
+        out.write(f)
+    out.release()
+    r = run_verify("card", "--video", str(video), "--no-preview", "--json", env=emu.env())
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["document"]["lookup_token"] == "NOWORK0007"

@@ -87,6 +87,7 @@ def read_from_frames(
     window = open_preview(lang) if preview else None
     deadline = None if timeout is None else time.monotonic() + timeout
     not_card: ParseError | None = None
+    banner_state = "idle"
     try:
         for frame in source.frames_with_results():
             outlines = [d.corners for d in frame.found]
@@ -103,6 +104,7 @@ def read_from_frames(
                     not_card = exc  # a QR code, but not a card's: say so, keep looking
                     if window:
                         window.set_banner(Banner("unknown", text(lang, "not_card")))
+                        banner_state = "not_card"
                     continue
                 if window:
                     banner = banner_for(status, lang)
@@ -111,6 +113,9 @@ def read_from_frames(
                     _hold(window, HOLD_S)
                 return status
             if window:
+                if not frame.found and banner_state != "idle":
+                    window.set_banner(Banner("idle", text(lang, "idle")))  # that code has gone
+                    banner_state = "idle"
                 window.show(frame.image, outlines, "idle")
                 if window.cancelled:
                     raise SourceError(_msg(lang, "cancelled"))
