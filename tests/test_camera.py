@@ -213,3 +213,19 @@ def test_header_sizes_match_what_opencv_decodes(ext):
     assert ok
     fmt, w, h = image_size(data.tobytes())
     assert (w, h) == (91, 37)
+
+
+VIDEO_MAGIC = [b"", b"\x00\x00\x00\x18ftypmp42", b"\x1aE\xdf\xa3", b"RIFF\x00\x00\x00\x00AVI "]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(magic=st.sampled_from(VIDEO_MAGIC), body=st.binary(min_size=1, max_size=2000))
+def test_arbitrary_bytes_as_a_video_never_crash(tmp_path, magic, body):
+    p = tmp_path / "hostile.mp4"
+    p.write_bytes(magic + body)
+    try:
+        with open_source(f"video:{p}") as source:
+            list(source)
+    except SourceError as exc:
+        assert str(exc)
