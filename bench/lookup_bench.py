@@ -18,11 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
-from verify.config import Settings  # noqa: E402
 from verify.emulator import Emulator  # noqa: E402
 from verify.lookup import LookupClient  # noqa: E402
 from verify.parse import classify  # noqa: E402
-from verify.profile import load_profile  # noqa: E402
 
 
 def main() -> int:
@@ -30,12 +28,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
     with Emulator() as emu:
-        settings = Settings(
-            profile=load_profile(),
-            base=emu.base_url,
-            allowed_hosts=frozenset({emu.host}),
-            allow_loopback_http=True,
-        )
+        settings = emu.settings()
         url = emu.url("VALID0001")
         bare = requests.Session()
         with LookupClient(settings) as client:

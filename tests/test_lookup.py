@@ -8,10 +8,8 @@ import time
 
 import pytest
 
-from verify.config import Settings
 from verify.emulator import Emulator
 from verify.lookup import LookupClient
-from verify.profile import load_profile
 from verify.reference import from_token
 
 DEADLINE = 1.0
@@ -25,13 +23,7 @@ def emu():
 
 @pytest.fixture
 def client(emu):
-    settings = Settings(
-        profile=load_profile(),
-        base=emu.base_url,
-        allowed_hosts=frozenset({emu.host}),
-        allow_loopback_http=True,
-        timeout=DEADLINE,
-    )
+    settings = emu.settings(timeout=DEADLINE)
     with LookupClient(settings) as c:
         yield c
 

@@ -10,6 +10,7 @@ other readers, e.g. MRZ OCR of a UT card).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,13 +48,34 @@ def _msg(lang: str, key: str, **kw: Any) -> str:
 
 
 def first_scan(url: str, *, timeout: float | None = None) -> Scan:
-    """The first scan a source gives, or SourceError when it ends or times out without one."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """The first scan a source gives, or SourceError when it ends or times out without one.
+
+    The timeout is enforced by closing the source from a timer thread: every driver ends its
+    iteration promptly when closed, so a silent scanner cannot block past the deadline.
+    """
+    if timeout is not None and timeout <= 0:
+        raise SourceError(f"--timeout must be more than 0 seconds, not {timeout}")
+    timed_out = threading.Event()
     with open_source(url) as source:
-        for scan in source:
-            return scan
-            if deadline is not None and time.monotonic() > deadline:  # pragma: no cover
+
+        def expire() -> None:
+            timed_out.set()
+            source.close()
+
+        timer = None if timeout is None else threading.Timer(timeout, expire)
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            for scan in source:
+                if not timed_out.is_set():
+                    return scan
                 break
+        finally:
+            if timer is not None:
+                timer.cancel()
+    if timed_out.is_set():
+        raise SourceError(f"no code was read from {url} within {timeout:g} s")
     raise SourceError(f"no code was read from {url}")
 
 
@@ -63,16 +85,20 @@ def read_card(
 ) -> Status:
     """Read and check one card. Camera/video/image go through the frame loop (with a preview
     window when asked for and a display exists); other sources take their first scan."""
-    from drivers.camera import FrameSource
+    from drivers import handler_for
+    from drivers.source import SourceURL
     from verify.check import check_text
 
-    with open_source(url) as source:
-        if isinstance(source, FrameSource):
+    # Frame sources (drivers.camera) have a frame loop; asking the class, not an opened source,
+    # keeps OpenCV unloaded for serial and keyboard sources and opens every source once.
+    if hasattr(handler_for(SourceURL.parse(url).scheme), "frames_with_results"):
+        with open_source(url) as source:
             return read_from_frames(source, timeout=timeout, preview=preview,
                                     show_name=show_name, lang=lang)
-        for scan in source:  # serial, keyboard, replay: the first scan (opened once)
-            return check_text(scan.payload, show_name=show_name)
-    raise SourceError(f"no code was read from {url}")
+    scan = first_scan(url, timeout=timeout)
+    # A desk MRZ reader's scan (serial mode=mrz) is known to be an MRZ: say so to the parser.
+    as_kind = "mrz" if scan.symbology == "MRZ" else None
+    return check_text(scan.payload, as_kind=as_kind, show_name=show_name)
 
 
 def read_from_frames(

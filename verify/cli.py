@@ -188,3 +188,5 @@ def main(argv: list[str] | None = None) -> Any:
 
 # Command groups that live in their own modules register themselves here.
 from verify import cli_rules  # noqa: E402,F401  (issue 6: decide, regions)
+from verify import cli_scanner as _cli_scanner  # noqa: E402,F401  (verify scan/record/replay)
+from verify import cli_daemon  # noqa: E402,F401  (issue 7: verify daemon)

@@ -12,12 +12,10 @@ from dataclasses import dataclass, replace
 
 import typer
 
-from verify.config import Settings
 from verify.emulator import Emulator
 from verify.errors import ParseError
 from verify.lookup import LookupClient
 from verify.parse import classify
-from verify.profile import load_profile
 from verify.render import render_refusal, render_status
 
 
@@ -88,13 +86,7 @@ def _closed_port() -> int:
 def run_demo(lang: str = "sv") -> int:
     failures = 0
     with Emulator() as emu:
-        settings = Settings(
-            profile=load_profile(),
-            base=emu.base_url,
-            allowed_hosts=frozenset({emu.host}),
-            allow_loopback_http=True,
-            timeout=2.0,
-        )
+        settings = emu.settings(timeout=2.0)
         unreachable = replace(settings, base=f"http://127.0.0.1:{_closed_port()}/lmakort/")
         title = (
             "verify demo — inbyggda exempel, inget nätverk"

@@ -13,7 +13,10 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verify.config import Settings
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "agency"
 BASE_PATH = "/lmakort/"
@@ -213,6 +216,19 @@ class Emulator:
             "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
         }
 
+    def settings(self, timeout: float = 5.0) -> Settings:
+        """Lookup settings pointing at this emulator (for in-process clients)."""
+        from verify.config import Settings
+        from verify.profile import load_profile
+
+        return Settings(
+            profile=load_profile(),
+            base=self.base_url,
+            allowed_hosts=frozenset({self.host}),
+            allow_loopback_http=True,
+            timeout=timeout,
+        )
+
     def url(self, token: str) -> str:
         return self.base_url + token
 
@@ -247,8 +263,8 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8088) -> None:
         raise VerifyError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(emu.base_url, flush=True)
     print(
-        f"Point the lookup at it: VERIFY_LOOKUP_BASE={emu.base_url} VERIFY_ALLOWED_HOSTS={emu.host} "
-        "VERIFY_ALLOW_LOOPBACK_HTTP=1",
+        "Point the lookup at it: "
+        + " ".join(f"{key}={value}" for key, value in emu.env().items()),
         file=sys.stderr,
         flush=True,
     )

@@ -11,9 +11,11 @@ socket down when the deadline passes, whichever phase the lookup is in.
 
 from __future__ import annotations
 
+import heapq
 import html
 import html.parser
 import http.cookiejar
+import itertools
 import logging
 import re
 import socket
@@ -60,10 +62,13 @@ class _Attempt:
     def __init__(self) -> None:
         self.conn: HTTPConnection | None = None
         self.expired = False
+        self.done = False
         self.lock = threading.Lock()
 
     def kill(self) -> None:
         with self.lock:
+            if self.done:
+                return
             self.expired = True
             sock = getattr(self.conn, "sock", None)
             if sock is not None:
@@ -73,6 +78,47 @@ class _Attempt:
                     pass
 
 
+class _Watchdog:
+    """One thread for all lookups in the process: cuts each attempt whose deadline passed.
+
+    A timer thread per lookup would cost a thread start on every lookup; finished attempts are
+    marked done and dropped lazily when they reach the top of the heap.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Attempt]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, attempt: _Attempt) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (deadline, next(self._seq), attempt))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lookup-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is attempt:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                deadline, _, attempt = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                attempt.kill()
+
+
+_WATCHDOG = _Watchdog()
 _current = threading.local()
 
 
@@ -177,9 +223,7 @@ class LookupClient:
     def _fetch(self, url: str, deadline: float) -> Page:
         attempt = _Attempt()
         _current.attempt = attempt
-        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), attempt.kill)
-        watchdog.daemon = True
-        watchdog.start()
+        _WATCHDOG.arm(deadline, attempt)
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 response = self._get(url, deadline)
@@ -210,7 +254,8 @@ class LookupClient:
                 f"the lookup service could not be reached ({type(exc).__name__})"
             ) from None
         finally:
-            watchdog.cancel()
+            with attempt.lock:
+                attempt.done = True
             _current.attempt = None
 
     def _get(self, url: str, deadline: float) -> requests.Response:
