@@ -12,6 +12,7 @@ sighting is the same scan; default 2), `budget=MS` (decode time per frame; defau
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -230,13 +231,15 @@ class VideoSource(FrameSource):
         if not (0 < self.fps < 1000):
             self.fps = 30.0
         self.cap = cap
+        self._cap_lock = threading.Lock()  # close() may come from another thread (daemon)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         n = 0
         try:
             while not self.closed:
                 try:
-                    ok, image = self.cap.read()
+                    with self._cap_lock:
+                        ok, image = self.cap.read() if not self.closed else (False, None)
                 except cv2.error as exc:
                     raise SourceError(f"{self.path}: damaged video ({exc.err})") from None
                 if not ok or image is None:
@@ -244,13 +247,15 @@ class VideoSource(FrameSource):
                 yield image, n / self.fps
                 n += 1
         finally:
-            self.cap.release()
-        if n == 0:
+            with self._cap_lock:
+                self.cap.release()
+        if n == 0 and not self.closed:
             raise SourceError(f"{self.path}: no frames could be read (damaged or empty video)")
 
     def close(self) -> None:
         super().close()
-        self.cap.release()
+        with self._cap_lock:  # never release while another thread is inside read()
+            self.cap.release()
 
 
 class CameraSource(FrameSource):
@@ -279,6 +284,7 @@ class CameraSource(FrameSource):
                 cap.set(prop, value)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a queue of stale ones
         self.cap = cap
+        self._cap_lock = threading.Lock()  # close() may come from another thread (daemon)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         stalled_since: float | None = None
@@ -286,7 +292,8 @@ class CameraSource(FrameSource):
         try:
             while not self.closed:
                 try:
-                    ok, image = self.cap.read()
+                    with self._cap_lock:
+                        ok, image = self.cap.read() if not self.closed else (False, None)
                 except cv2.error:
                     ok, image = False, None
                 now = time.monotonic()
@@ -304,11 +311,13 @@ class CameraSource(FrameSource):
                     raise SourceError(f"camera {_where(self.device)} {what}")
                 time.sleep(0.02)
         finally:
-            self.cap.release()
+            with self._cap_lock:
+                self.cap.release()
 
     def close(self) -> None:
         super().close()
-        self.cap.release()
+        with self._cap_lock:  # never release while another thread is inside read()
+            self.cap.release()
 
 
 def _where(device: int | str) -> str:

@@ -3,6 +3,7 @@ only the physical webcam is replaced by a stand-in."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -229,3 +230,26 @@ def test_arbitrary_bytes_as_a_video_never_crash(tmp_path, magic, body):
             list(source)
     except SourceError as exc:
         assert str(exc)
+
+
+def test_camera_closed_from_another_thread_ends_iteration(monkeypatch):
+    """The daemon stops sources from its own thread: iteration ends quietly, the device is
+    released, and never while a read() is in progress."""
+    import threading
+
+    class Endless(FakeCapture):
+        def read(self):
+            assert not self.released, "read() after release()"
+            time.sleep(0.005)
+            return True, np.full((120, 160, 3), 128, np.uint8)
+
+    fake = Endless([])
+    monkeypatch.setattr(CameraSource, "capture_factory", lambda device: fake)
+    source = open_source("camera:0")
+    frames = []
+    worker = threading.Thread(target=lambda: frames.extend(source.frames_with_results()))
+    worker.start()
+    time.sleep(0.2)
+    source.close()
+    worker.join(5)
+    assert not worker.is_alive() and fake.released and len(frames) > 3
