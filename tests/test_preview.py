@@ -74,8 +74,12 @@ def test_escape_ends_the_camera_loop_with_a_message(xvfb, tmp_path, monkeypatch)
 
     def open_and_press_escape_soon(lang: str = "sv"):
         window = preview.Preview(lang)
-        window.root.focus_force()
-        window.root.after(50, lambda: window.root.event_generate("<Escape>", when="tail"))
+        def press_escape():  # a key press, like the desk's; repeated until the window has focus
+            window.root.focus_force()
+            window.root.event_generate("<Escape>", when="tail")
+            window.root.after(100, press_escape)
+
+        window.root.after(100, press_escape)
         opened.append(window)
         return window
 

@@ -114,8 +114,14 @@ def read_from_frames(
     deadline = None if timeout is None else time.monotonic() + timeout
     not_card: ParseError | None = None
     banner_state = "idle"
+    # A recorded video shown in the window plays at its own speed, not as fast as it decodes.
+    frame_s = 1.0 / source.fps if window and getattr(source, "fps", None) else 0.0
+    shown_at = time.monotonic()
     try:
         for frame in source.frames_with_results():
+            if frame_s:
+                time.sleep(max(0.0, shown_at + frame_s - time.monotonic()))
+                shown_at = time.monotonic()
             outlines = [d.corners for d in frame.found]
             candidates = [s.payload for s in frame.scans]
             if not frame.found:
