@@ -162,12 +162,18 @@ class Framer:
         self.noise_bytes = 0
 
     # -- public ----------------------------------------------------------------------------
-    def feed(self, data: bytes, now: float) -> list[Event]:
-        """Consume one read's bytes; return the events completed by them (in order)."""
+    def feed(self, data: bytes, now: float, *, idle_check: bool = True) -> list[Event]:
+        """Consume one read's bytes; return the events completed by them (in order).
+
+        `idle_check=False` when the caller cannot know how long the bytes waited (a live reader
+        that its consumer held back): the gap since the last read is then not taken as a gap on
+        the wire. A live reader sees real idle lines as empty reads and calls `poll` for them.
+        """
         out: list[Event] = []
         if not data:
             return out
-        out.extend(self.poll(now))  # a frame that idled out before these bytes came
+        if idle_check:
+            out.extend(self.poll(now))  # a frame that idled out before these bytes came
         s = self._s
         i, n = 0, len(data)
         while i < n:

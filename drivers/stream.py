@@ -136,7 +136,9 @@ class ByteStreamSource(Source):
                 if data:
                     if self.tap is not None:
                         self.tap(now, data)
-                    events = framer.feed(data, now)
+                    # Idle gaps are judged only on empty reads: bytes that waited in the OS buffer
+                    # while our consumer was busy are not a pause on the wire.
+                    events = framer.feed(data, now, idle_check=False)
                 else:
                     events = framer.poll(now)
                 if events:

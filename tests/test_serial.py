@@ -317,3 +317,46 @@ def test_any_option_values_give_a_source_or_a_clear_error(scheme, options):
     except SourceError:
         return
     source.close()
+
+
+def test_a_consumer_that_falls_behind_does_not_split_a_scan(tmp_path):
+    """The daemon holds its reader back when the queue is full; bytes that wait in the OS
+    buffer meanwhile are not an idle gap, so the idle timeout must not cut the scan."""
+    from drivers import open_source
+
+    scanner = PtyScanner(tmp_path / "scanner")
+    try:
+        with open_source(f"serial:{scanner.link}?idle=0.1") as source:
+            it = iter(source)
+            _send_once_open(source, scanner, b"FIRST\rSEC")
+            assert next(it).payload == "FIRST"
+            scanner.send(b"OND\r")
+            time.sleep(0.4)  # busy consumer: much longer than idle
+            assert next(it).payload == "SECOND"
+    finally:
+        scanner.close()
+
+
+def test_an_idle_line_still_ends_a_scan_without_terminator(tmp_path):
+    from drivers import open_source
+
+    scanner = PtyScanner(tmp_path / "scanner")
+    try:
+        with open_source(f"serial:{scanner.link}?idle=0.1") as source:
+            it = iter(source)
+            started = time.monotonic()
+            _send_once_open(source, scanner, b"NOTERMINATOR")
+            assert next(it).payload == "NOTERMINATOR"
+            assert time.monotonic() - started < 2.0
+    finally:
+        scanner.close()
+
+
+def _send_once_open(source, scanner, data: bytes) -> None:
+    """The source opens its port on first iteration (and pyserial drops older input)."""
+
+    def send() -> None:
+        wait_open(source)
+        scanner.send(data)
+
+    threading.Thread(target=send, daemon=True).start()
