@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,8 @@ import numpy as np  # noqa: E402
 
 from drivers.decode import BASELINES, STEPS, Cascade, Decoded  # noqa: E402
 
+# A seed the cascade was never tuned on (seed 7 was used while developing it).
+HARD_SEED = 11
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
@@ -110,8 +113,9 @@ def _make_cards_module():
     return mod
 
 
-def video_bench(seconds: float, workdir: Path) -> dict:
-    """1080p 30 fps: 1 s empty desk, the card slides in, then is held. Every frame decoded."""
+def video_bench(seconds: float, workdir: Path, motion: float = 8.0) -> dict:
+    """1080p 30 fps: 1 s empty desk, the card slides in (motion blur `motion` px per frame while
+    moving), then is held. Every frame decoded."""
     from drivers import open_source
     from drivers.camera import VideoSource
 
@@ -120,11 +124,12 @@ def video_bench(seconds: float, workdir: Path) -> dict:
     path = workdir / "bench-1080p.mp4"
     frames = int(seconds * 30)
     truth = mc.video(path, rng, mc.BASE + "VALIDBENCH01", (1920, 1080), frames=frames, fps=30,
-                     enter=45, motion=8.0)
+                     enter=45, motion=motion)
     source = open_source(f"video:{path}")
     assert isinstance(source, VideoSource)
     first_decode = None
     per_frame = []
+    cpu_start = time.process_time()
     t_start = time.perf_counter()
     with source:
         t_prev = t_start
@@ -135,11 +140,14 @@ def video_bench(seconds: float, workdir: Path) -> dict:
             if first_decode is None and any(d.text == truth["payload"] for d in frame.found):
                 first_decode = frame.index
     wall = time.perf_counter() - t_start
+    cpu = time.process_time() - cpu_start
     in_view = truth["code_in_view_from_frame"]
     empty = per_frame[:in_view] if in_view else []
     return {
         "frames": len(per_frame), "resolution": "1920x1080", "fps_of_video": 30,
-        "processed_fps": round(len(per_frame) / wall, 1),
+        "motion_blur_px_while_moving": motion,
+        "processed_fps_wall": round(len(per_frame) / wall, 1),
+        "processed_fps_cpu": round(len(per_frame) / cpu, 1),
         "processed_fps_before_card": round(1000 / statistics.mean(empty), 1) if empty else None,
         "worst_frame_ms": round(max(per_frame), 1),
         "p95_frame_ms": round(float(np.percentile(per_frame, 95)), 1),
@@ -167,31 +175,38 @@ def main(argv: list[str] | None = None) -> int:
                     help="also generate N per condition of a harder, unseen card set")
     ap.add_argument("--video-seconds", type=float, default=4.0, help="0 skips the video")
     ap.add_argument("--json", type=Path, help="write all figures here")
+    ap.add_argument("--video-only", action="store_true", help="skip the image sets")
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"decode_bench: no corpus at {args.corpus}", file=sys.stderr)
         return 2
     cv2.setNumThreads(1)  # one core, as at a reception desk PC running other things
+    if hasattr(os, "sched_setaffinity"):  # and really one: FFmpeg's decoder threads too
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     report: dict[str, object] = {}
 
-    report["corpus"] = score(scored_items(args.corpus), false_positive_images(args.corpus))
-    print_table(f"Public QR corpus ({args.corpus})", report["corpus"])  # type: ignore[arg-type]
-
-    report["cards"] = score(scored_items(args.cards), [])
-    print_table(f"Card-capture fixtures ({args.cards})", report["cards"])  # type: ignore[arg-type]
+    if not args.video_only:
+        report["corpus"] = score(scored_items(args.corpus), false_positive_images(args.corpus))
+        print_table(f"Public QR corpus ({args.corpus})", report["corpus"])  # type: ignore[arg-type]
+        report["cards"] = score(scored_items(args.cards), [])
+        print_table(f"Card-capture fixtures ({args.cards})",
+                    report["cards"])  # type: ignore[arg-type]
 
     with tempfile.TemporaryDirectory() as tmp:
-        if args.hard:
+        if args.hard and not args.video_only:
             mc = _make_cards_module()
             mc.HARD = True
-            mc.generate(Path(tmp) / "hard", args.hard, seed=7, videos=False)
+            mc.generate(Path(tmp) / "hard", args.hard, seed=HARD_SEED, videos=False)
             report["cards_hard"] = score(scored_items(Path(tmp) / "hard"), [])
-            print_table("Harder generated card set (seed 7, not committed, not tuned on)",
+            print_table(f"Harder generated card set (seed {HARD_SEED}, not committed)",
                         report["cards_hard"])  # type: ignore[arg-type]
-        if args.video_seconds > 0:
-            v = video_bench(args.video_seconds, Path(tmp))
-            report["video"] = v
-            print("\n1080p 30 fps video, one core (cv2.setNumThreads(1)), the live frame loop")
+        for label, motion in (("video", 8.0), ("video_gentle", 2.0)):
+            if args.video_seconds <= 0:
+                break
+            v = video_bench(args.video_seconds, Path(tmp), motion)
+            report[label] = v
+            print("\n1080p 30 fps video, one core (cv2.setNumThreads(1)), the live frame loop;"
+                  " fps_cpu = frames / CPU seconds of this process (fair on a shared machine)")
             for k, val in v.items():
                 print(f"- {k}: {val}")
     if args.json:

@@ -5,13 +5,14 @@
     image:PATH                                          one photo
 
 Options (query string): `dedupe=SECONDS` (same payload again within this many seconds of its last
-sighting is the same scan; default 2), `budget=MS` (decode time per frame; default 12),
+sighting is the same scan; default 2), `budget=MS` (decode time per frame; default 8),
 `max_pixels=N` (largest image accepted; default 50 million).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from drivers.scan import Scan, SourceError  # noqa: E402
 from drivers.source import Source, SourceURL  # noqa: E402
 
 DEFAULT_DEDUPE_S = 2.0
-DEFAULT_BUDGET_MS = 12.0
+DEFAULT_BUDGET_MS = 8.0
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 100 * 1024 * 1024
 # Frames larger than this are shrunk before decoding: codes held up to a webcam are never that
@@ -230,13 +231,15 @@ class VideoSource(FrameSource):
         if not (0 < self.fps < 1000):
             self.fps = 30.0
         self.cap = cap
+        self._cap_lock = threading.Lock()  # close() may come from another thread (daemon)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         n = 0
         try:
             while not self.closed:
                 try:
-                    ok, image = self.cap.read()
+                    with self._cap_lock:
+                        ok, image = self.cap.read() if not self.closed else (False, None)
                 except cv2.error as exc:
                     raise SourceError(f"{self.path}: damaged video ({exc.err})") from None
                 if not ok or image is None:
@@ -244,13 +247,15 @@ class VideoSource(FrameSource):
                 yield image, n / self.fps
                 n += 1
         finally:
-            self.cap.release()
-        if n == 0:
+            with self._cap_lock:
+                self.cap.release()
+        if n == 0 and not self.closed:
             raise SourceError(f"{self.path}: no frames could be read (damaged or empty video)")
 
     def close(self) -> None:
         super().close()
-        self.cap.release()
+        with self._cap_lock:  # never release while another thread is inside read()
+            self.cap.release()
 
 
 class CameraSource(FrameSource):
@@ -279,6 +284,7 @@ class CameraSource(FrameSource):
                 cap.set(prop, value)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a queue of stale ones
         self.cap = cap
+        self._cap_lock = threading.Lock()  # close() may come from another thread (daemon)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         stalled_since: float | None = None
@@ -286,7 +292,8 @@ class CameraSource(FrameSource):
         try:
             while not self.closed:
                 try:
-                    ok, image = self.cap.read()
+                    with self._cap_lock:
+                        ok, image = self.cap.read() if not self.closed else (False, None)
                 except cv2.error:
                     ok, image = False, None
                 now = time.monotonic()
@@ -304,11 +311,13 @@ class CameraSource(FrameSource):
                     raise SourceError(f"camera {_where(self.device)} {what}")
                 time.sleep(0.02)
         finally:
-            self.cap.release()
+            with self._cap_lock:
+                self.cap.release()
 
     def close(self) -> None:
         super().close()
-        self.cap.release()
+        with self._cap_lock:  # never release while another thread is inside read()
+            self.cap.release()
 
 
 def _where(device: int | str) -> str:

@@ -36,6 +36,8 @@ ZBAR_MAX_SIDE = 1280
 UPSCALE_MAX_SIDE = 1300
 # OpenCV's detectors are the slowest; they see at most this size.
 OPENCV_MAX_SIDE = 1280
+# Deconvolution (FFT) works on at most this size; beyond it the cost is not worth it.
+DEBLUR_MAX_SIDE = 1280
 # Until a step has run once in a stream, assume it costs this much per megapixel of frame
 # (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
 # the credit can pay for it and a first run cannot stall a frame.
@@ -128,6 +130,9 @@ def _opencv(gray: np.ndarray, which: str) -> list[Decoded]:
     return _OPENCV.decode(gray, which)
 
 
+ZX_HIST = zxingcpp.Binarizer.GlobalHistogram
+ZX_FIXED = zxingcpp.Binarizer.FixedThreshold
+
 # --------------------------------------------------------------------------------------------
 # Image variants: gray in, (variant image, scale factor variant/original) out.
 
@@ -182,6 +187,75 @@ def sharpen_hard(gray: np.ndarray) -> np.ndarray:
     """A stronger, wider unsharp mask for codes a few pixels per module under defocus."""
     blurred = cv2.GaussianBlur(gray, (0, 0), 3.0)
     return cv2.addWeighted(gray, 2.5, blurred, -1.5, 0)
+
+
+def _wiener(gray: np.ndarray, kernel: np.ndarray, k: float = 0.01) -> np.ndarray:
+    """Wiener deconvolution with a known blur kernel (FFT; the image is treated as periodic)."""
+    h, w = gray.shape[:2]
+    kh, kw = kernel.shape
+    psf = np.zeros((h, w), np.float32)
+    psf[:kh, :kw] = kernel / kernel.sum()
+    psf = np.roll(psf, (-(kh // 2), -(kw // 2)), (0, 1))
+    otf = np.fft.rfft2(psf)
+    img = np.fft.rfft2(gray.astype(np.float32) / 255.0)
+    out = np.fft.irfft2(img * np.conj(otf) / (np.abs(otf) ** 2 + k), s=(h, w))
+    return np.clip(out * 255.0, 0, 255).astype(np.uint8)
+
+
+def disc_kernel(radius: float) -> np.ndarray:
+    """Out-of-focus blur: a uniform disc."""
+    n = int(np.ceil(radius))
+    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
+    return (xx**2 + yy**2 <= radius * radius).astype(np.float32)
+
+
+def line_kernel(length: float, angle_deg: float) -> np.ndarray:
+    """Motion blur: a line of `length` px at `angle_deg` (counter-clockwise, y down)."""
+    n = int(np.ceil(length)) | 1
+    k = np.zeros((n, n), np.float32)
+    k[n // 2, :] = 1.0
+    m = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), angle_deg, 1.0)
+    return cv2.warpAffine(k, m, (n, n))
+
+
+def motion_direction(gray: np.ndarray) -> tuple[float, float]:
+    """Direction of motion blur (degrees, kernel convention) and anisotropy (min/max gradient
+    energy; near 1 means no directional blur). Blur removes gradients along its direction."""
+    g = gray.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
+    strongest = 0.5 * np.arctan2(2 * jxy, jxx - jyy)
+    half_tr = (jxx + jyy) / 2
+    disc = float(np.sqrt(max(half_tr**2 - (jxx * jyy - jxy**2), 0.0)))
+    ratio = (half_tr - disc) / (half_tr + disc) if half_tr > 0 else 1.0
+    return float(np.degrees(-(strongest + np.pi / 2)) % 180.0), ratio
+
+
+# Motion blur shows as gradient energy this lopsided (min/max) or more; sharp frames are ~0.8-1.
+MOTION_ANISOTROPY = 0.7
+
+
+def _deblur_motion(gray: np.ndarray) -> list[Decoded]:
+    """Estimate the blur direction, then try a few blur lengths (stop at the first decode)."""
+    angle, ratio = motion_direction(gray)
+    if ratio > MOTION_ANISOTROPY:
+        return []
+    for length in (3.0, 5.0, 8.0, 12.0):
+        sharp = _wiener(gray, line_kernel(length, angle))
+        found = _zxing(sharp) or _zxing(sharp, ZX_FIXED)
+        if found:
+            return found
+    return []
+
+
+def _deblur_focus(gray: np.ndarray) -> list[Decoded]:
+    for radius in (2.0, 3.0):
+        sharp = _wiener(gray, disc_kernel(radius))
+        found = _zxing(sharp) or _zxing(sharp, ZX_FIXED)
+        if found:
+            return found
+    return []
 
 
 def denoise(gray: np.ndarray) -> np.ndarray:
@@ -247,8 +321,6 @@ def _big(g: np.ndarray) -> bool:
     return min(g.shape[:2]) >= 400
 
 
-ZX_HIST = zxingcpp.Binarizer.GlobalHistogram
-ZX_FIXED = zxingcpp.Binarizer.FixedThreshold
 
 STEPS: tuple[Step, ...] = (
     Step("zxing", _same, _zxing),
@@ -270,6 +342,8 @@ STEPS: tuple[Step, ...] = (
          lambda g: max(g.shape[:2]) <= 700),
     Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
+    Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
+    Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
     Step("zbar-inverted", _via(lambda g: 255 - g, ZBAR_MAX_SIDE), _zbar),
     Step("opencv-aruco", lambda g: _fit(g, OPENCV_MAX_SIDE), lambda g: _opencv(g, "aruco")),
 )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import struct
 import sys
+import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -59,3 +61,11 @@ class FakeCapture:
 
     def release(self) -> None:
         self.released = True
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A small PNG file whose header claims width × height pixels (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)) + b"\x00" * 64)

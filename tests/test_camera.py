@@ -3,8 +3,7 @@ only the physical webcam is replaced by a stand-in."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import time
 from pathlib import Path
 
 import cv2
@@ -17,7 +16,7 @@ from drivers import open_source
 from drivers.camera import CameraSource
 from drivers.imageheader import image_size
 from drivers.scan import SourceError
-from tests.support_camera import CARDS, FakeCapture, card_photo
+from tests.support_camera import CARDS, FakeCapture, card_photo, png_header
 
 GEN = CARDS / "generated"
 
@@ -83,13 +82,6 @@ def test_two_different_cards_in_a_video_are_two_scans(tmp_path):
 
 
 # --- faults ----------------------------------------------------------------------------------
-
-
-def png_header(width: int, height: int) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    chunk = b"IHDR" + ihdr
-    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
-            + struct.pack(">I", zlib.crc32(chunk)) + b"\x00" * 64)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -222,3 +214,42 @@ def test_header_sizes_match_what_opencv_decodes(ext):
     assert ok
     fmt, w, h = image_size(data.tobytes())
     assert (w, h) == (91, 37)
+
+
+VIDEO_MAGIC = [b"", b"\x00\x00\x00\x18ftypmp42", b"\x1aE\xdf\xa3", b"RIFF\x00\x00\x00\x00AVI "]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(magic=st.sampled_from(VIDEO_MAGIC), body=st.binary(min_size=1, max_size=2000))
+def test_arbitrary_bytes_as_a_video_never_crash(tmp_path, magic, body):
+    p = tmp_path / "hostile.mp4"
+    p.write_bytes(magic + body)
+    try:
+        with open_source(f"video:{p}") as source:
+            list(source)
+    except SourceError as exc:
+        assert str(exc)
+
+
+def test_camera_closed_from_another_thread_ends_iteration(monkeypatch):
+    """The daemon stops sources from its own thread: iteration ends quietly, the device is
+    released, and never while a read() is in progress."""
+    import threading
+
+    class Endless(FakeCapture):
+        def read(self):
+            assert not self.released, "read() after release()"
+            time.sleep(0.005)
+            return True, np.full((120, 160, 3), 128, np.uint8)
+
+    fake = Endless([])
+    monkeypatch.setattr(CameraSource, "capture_factory", lambda device: fake)
+    source = open_source("camera:0")
+    frames = []
+    worker = threading.Thread(target=lambda: frames.extend(source.frames_with_results()))
+    worker.start()
+    time.sleep(0.2)
+    source.close()
+    worker.join(5)
+    assert not worker.is_alive() and fake.released and len(frames) > 3

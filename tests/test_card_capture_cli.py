@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_verify
-from tests.support_camera import CARDS, card_photo, make_cards
+from tests.support_camera import CARDS, card_photo, make_cards, png_header
 from verify.emulator import Emulator
 
 
@@ -75,6 +75,7 @@ def test_a_qr_code_that_is_not_a_card(emu, tmp_path):
     (lambda p: p.write_text("hello"), "not an image"),
     (lambda p: p.write_bytes((CARDS / "generated" / "clean-01.jpg").read_bytes()[:300]),
      "damaged"),
+    (lambda p: p.write_bytes(png_header(200_000, 150_000)), "megapixels"),
 ])
 def test_bad_files_exit_2_with_a_message(tmp_path, make, message):
     p = tmp_path / "card.jpg"
@@ -128,3 +129,17 @@ def test_preview_window_under_xvfb(emu, tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(5)
+
+
+def test_a_wifi_code_first_then_the_card(emu, tmp_path):
+    """A QR code that is not a card is skipped; the card that follows is checked."""
+    wifi = cv2.imread(str(card_photo(tmp_path / "w.jpg", "WIFI:S:guest;T:WPA;P:x;;", seed=2)))
+    card = cv2.imread(str(card_photo(tmp_path / "c.jpg", emu.url("NOWORK0007"), seed=4)))
+    video = tmp_path / "desk.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for f in [wifi] * 5 + [card] * 5:
+        out.write(f)
+    out.release()
+    r = run_verify("card", "--video", str(video), "--no-preview", "--json", env=emu.env())
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["document"]["lookup_token"] == "NOWORK0007"

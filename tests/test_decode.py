@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 
 from drivers.decode import STEPS, Cascade, Decoded, Step, to_gray
+from tests.support_camera import card_photo
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "qr-public"
@@ -109,3 +110,31 @@ def test_to_gray_accepts_what_cameras_and_files_give():
     assert to_gray(np.zeros((4, 5, 3), np.uint8)).shape == (4, 5)
     assert to_gray(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5)
     assert to_gray(np.zeros((4, 5), np.uint16)).dtype == np.uint8
+
+
+@pytest.mark.parametrize("blur, step", [
+    ({"motion_px": 3.4, "motion_angle": 52}, "zxing-deblur-motion"),
+    ({"defocus_px": 1.8}, "zxing-deblur-focus"),
+])
+def test_blurred_card_is_read_by_deconvolution(tmp_path, blur, step):
+    """Small code (about 2.5 px per module), motion or focus blur of more than a module: only
+    the Wiener deconvolution steps read it; the payload must still be exact."""
+    payload = "https://www.migrationsverket.se/lmakort/VALIDm0t10n"
+    photo = card_photo(tmp_path / "blur.jpg", payload, seed=3, card_width_frac=0.43, glare=0.0,
+                       roll=10, yaw=0, **blur)
+    cascade = Cascade()
+    found = cascade.decode(cv2.imread(str(photo)))
+    assert [d.text for d in found] == [payload]
+    assert cascade.last_step == step
+
+
+def test_motion_direction_is_estimated():
+    from drivers.decode import line_kernel, motion_direction
+    rng = np.random.default_rng(0)
+    img = cv2.resize((rng.random((60, 80)) * 255).astype(np.uint8), (640, 480),
+                     interpolation=cv2.INTER_NEAREST)
+    k = line_kernel(11, 30)
+    blurred = cv2.filter2D(img, -1, k / k.sum())
+    angle, ratio = motion_direction(blurred)
+    assert abs(angle - 30) < 10 and ratio < 0.7
+    assert motion_direction(img)[1] > 0.7

@@ -85,15 +85,16 @@ def read_card(
 ) -> Status:
     """Read and check one card. Camera/video/image go through the frame loop (with a preview
     window when asked for and a display exists); other sources take their first scan."""
-    from drivers.camera import FrameSource
+    from drivers import handler_for
+    from drivers.source import SourceURL
     from verify.check import check_text
 
-    source = open_source(url)
-    if isinstance(source, FrameSource):
-        with source:
+    # Frame sources (drivers.camera) have a frame loop; asking the class, not an opened source,
+    # keeps OpenCV unloaded for serial and keyboard sources and opens every source once.
+    if hasattr(handler_for(SourceURL.parse(url).scheme), "frames_with_results"):
+        with open_source(url) as source:
             return read_from_frames(source, timeout=timeout, preview=preview,
                                     show_name=show_name, lang=lang)
-    source.close()
     scan = first_scan(url, timeout=timeout)
     # A desk MRZ reader's scan (serial mode=mrz) is known to be an MRZ: say so to the parser.
     as_kind = "mrz" if scan.symbology == "MRZ" else None
@@ -112,8 +113,15 @@ def read_from_frames(
     window = open_preview(lang) if preview else None
     deadline = None if timeout is None else time.monotonic() + timeout
     not_card: ParseError | None = None
+    banner_state = "idle"
+    # A recorded video shown in the window plays at its own speed, not as fast as it decodes.
+    frame_s = 1.0 / source.fps if window and getattr(source, "fps", None) else 0.0
+    shown_at = time.monotonic()
     try:
         for frame in source.frames_with_results():
+            if frame_s:
+                time.sleep(max(0.0, shown_at + frame_s - time.monotonic()))
+                shown_at = time.monotonic()
             outlines = [d.corners for d in frame.found]
             candidates = [s.payload for s in frame.scans]
             if not frame.found:
@@ -128,6 +136,7 @@ def read_from_frames(
                     not_card = exc  # a QR code, but not a card's: say so, keep looking
                     if window:
                         window.set_banner(Banner("unknown", text(lang, "not_card")))
+                        banner_state = "not_card"
                     continue
                 if window:
                     banner = banner_for(status, lang)
@@ -136,6 +145,9 @@ def read_from_frames(
                     _hold(window, HOLD_S)
                 return status
             if window:
+                if not frame.found and banner_state != "idle":
+                    window.set_banner(Banner("idle", text(lang, "idle")))  # that code has gone
+                    banner_state = "idle"
                 window.show(frame.image, outlines, "idle")
                 if window.cancelled:
                     raise SourceError(_msg(lang, "cancelled"))
