@@ -107,6 +107,7 @@ def test_parse_says_what_the_zone_is_without_the_name():
     r = run_verify("parse", "-", "--json", input=VALID)
     data = json.loads(r.stdout)
     assert data["kind"] == "mrz" and data["document_number"] == "UA7734907"
+    assert data["document_kind"] == "ut" and data["age"] >= 40
     assert "names" not in data
 
 

@@ -110,7 +110,8 @@ class ParsedMrz:
         return str(self.value.describe())
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, **self.value.to_json(show_name=self.show_name)}
+        return {"kind": self.kind,
+                **self.value.to_json(show_name=self.show_name, today=self.on or today())}
 
     def status(self, client: Any = None) -> Status:
         from verify.mrz import mrz_status
