@@ -24,7 +24,9 @@ app = typer.Typer(
 )
 
 Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="VERIFY_LANG")]
-Json = Annotated[bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")]
+Json = Annotated[
+    bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")
+]
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -58,27 +60,53 @@ def read_text_arg(text: str) -> str:
 
 @app.command()
 def card(
-    url: Annotated[str | None, typer.Option("--url", help="a pasted lookup address or QR text")] = None,
-    token: Annotated[str | None, typer.Option("--token", help="the code typed from the card's back")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="a pasted lookup address or QR text")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="the code typed from the card's back")
+    ] = None,
     lma: Annotated[str | None, typer.Option("--lma", help="the LMA number under the photo")] = None,
-    mrz: Annotated[str | None, typer.Option("--mrz", help="a UT card's MRZ, typed or pasted; - reads stdin")] = None,
+    mrz: Annotated[
+        str | None, typer.Option("--mrz", help="a UT card's MRZ, typed or pasted; - reads stdin")
+    ] = None,
     camera: Annotated[int | None, typer.Option("--camera", help="webcam index (default 0)")] = None,
     image: Annotated[Path | None, typer.Option("--image", help="a photo of the card")] = None,
     video: Annotated[Path | None, typer.Option("--video", help="a video of the card")] = None,
-    serial: Annotated[str | None, typer.Option("--serial", help="a serial scanner port, e.g. /dev/ttyACM0")] = None,
-    keyboard: Annotated[bool, typer.Option("--keyboard", help="a scanner typing into this terminal")] = False,
-    source: Annotated[str | None, typer.Option("--source", help="any source URL, e.g. replay:FILE")] = None,
-    region: Annotated[str | None, typer.Option("--region", envvar="VERIFY_REGION", help="region for the decision")] = None,
-    category: Annotated[str | None, typer.Option("--category", help="patient category when the card does not tell")] = None,
+    serial: Annotated[
+        str | None, typer.Option("--serial", help="a serial scanner port, e.g. /dev/ttyACM0")
+    ] = None,
+    keyboard: Annotated[
+        bool, typer.Option("--keyboard", help="a scanner typing into this terminal")
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="any source URL, e.g. replay:FILE")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", envvar="VERIFY_REGION", help="region for the decision")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="patient category when the card does not tell")
+    ] = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
     age: Annotated[int | None, typer.Option("--age", min=0, max=130)] = None,
-    registered: Annotated[bool, typer.Option("--registered", help="the patient has a personnummer")] = False,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="seconds to wait for a scan")] = None,
-    preview: Annotated[bool, typer.Option("--preview/--no-preview", help="camera preview window")] = True,
-    show_name: Annotated[bool, typer.Option("--show-name", help="include the MRZ name in the output")] = False,
+    registered: Annotated[
+        bool, typer.Option("--registered", help="the patient has a personnummer")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="seconds to wait for a scan")
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview/--no-preview", help="camera preview window")
+    ] = True,
+    show_name: Annotated[
+        bool, typer.Option("--show-name", help="include the MRZ name in the output")
+    ] = False,
     as_json: Json = False,
     lang: Lang = "sv",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="every source for every step")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="every source for every step")
+    ] = False,
 ) -> None:
     """Read one card, check it, decide, print."""
     from verify.check import check_text, with_decision
@@ -104,11 +132,18 @@ def card(
         from verify.capture import read_card
 
         status = read_card(
-            captures[option] or "", timeout=timeout, preview=preview, show_name=show_name,
+            captures[option] or "",
+            timeout=timeout,
+            preview=preview,
+            show_name=show_name,
             lang=lang,
         )
     status = with_decision(
-        status, region=region, category=category, age=age, birth_date=birth_date,
+        status,
+        region=region,
+        category=category,
+        age=age,
+        birth_date=birth_date,
         registered=registered,
     )
     emit(status, as_json=as_json, lang=lang, verbose=verbose)
@@ -145,7 +180,9 @@ def lookup(
 
 @app.command("agency-emulator")
 def agency_emulator(
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 picks a free port")] = 8088,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="0 picks a free port")
+    ] = 8088,
     host: Annotated[str, typer.Option("--host", help="loopback only")] = "127.0.0.1",
 ) -> None:
     """Serve a local stand-in for the agency's lookup service (tests, demo, training)."""
@@ -187,6 +224,8 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Command groups that live in their own modules register themselves here.
-from verify import cli_rules  # noqa: E402,F401  (issue 6: decide, regions)
-from verify import cli_scanner as _cli_scanner  # noqa: E402,F401  (verify scan/record/replay)
-from verify import cli_daemon  # noqa: E402,F401  (issue 7: verify daemon)
+from verify import (
+    cli_daemon,  # noqa: E402,F401  (verify daemon)
+    cli_rules,  # noqa: E402,F401  (verify decide, verify regions)
+    cli_scanner,  # noqa: E402,F401  (verify scan, record, replay)
+)

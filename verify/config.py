@@ -1,7 +1,8 @@
 """Settings from the environment and an optional TOML config file (environment wins).
 
-Config file: `$VERIFY_CONFIG`, else `~/.config/verify/config.toml`, else `/etc/verify/config.toml`.
-Keys: lookup_base, allowed_hosts (list), allow_loopback_http, lookup_timeout, region, profile (path).
+Config file: `$VERIFY_CONFIG`, else `~/.config/verify/config.toml`, else
+`/etc/verify/config.toml`. Keys: lookup_base, allowed_hosts (list), allow_loopback_http,
+lookup_timeout, region, profile (path).
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ def _digits(part: str) -> str:
             if len(out) != 2 or separators:
                 raise ParseError(
                     "lma_bad_separator",
-                    "an LMA number is written XX-XXXXXX: one dash or space after the first two digits",
+                    "an LMA number is written XX-XXXXXX: "
+                    "one dash or space after the first two digits",
                 )
             separators += 1
             if i + 1 < len(part) and (part[i + 1] in DASHES or part[i + 1] in INNER_SPACES):
