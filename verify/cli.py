@@ -224,8 +224,5 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Command groups that live in their own modules register themselves here.
-from verify import (
-    cli_daemon,  # noqa: E402,F401  (verify daemon)
-    cli_rules,  # noqa: E402,F401  (verify decide, verify regions)
-    cli_scanner,  # noqa: E402,F401  (verify scan, record, replay)
-)
+# (verify daemon; verify decide, regions; verify scan, record, replay)
+from verify import cli_daemon, cli_rules, cli_scanner  # noqa: E402, F401
