@@ -9,6 +9,8 @@ fact says what each answer would mean.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -527,12 +529,33 @@ def decide_for_status(
     validity = status.validity.state if document != "none" else "none"
     if age is None and birth_date is None:
         age = age_from_mrz(status.document.mrz, day)
-    decision = decide(
+    if validity == "unknown":
+        # The manual-check step carries this card's lookup address: not cached (privacy).
+        decision = decide(
+            region=region, category=category, age=age, birth_date=birth_date,
+            registered=registered, document=document, validity=validity, today=day,
+            manual_check_url=status.validity.manual_check_url,
+        )
+    else:
+        decision = _decide_cached(
+            region, category, age, birth_date, registered, document, validity, day,
+            os.environ.get("VERIFY_RULES_DIR") or None,
+        )
+    return dataclasses.replace(status, decision=decision)
+
+
+@functools.lru_cache(maxsize=512)
+def _decide_cached(
+    region: str, category: str | None, age: int | None, birth_date: str | None,
+    registered: bool, document: str, validity: str, day: date, rules_dir: str | None,
+) -> Decision:
+    """The daemon decides the same few cases all day; a decision is an immutable value and
+    depends on nothing that identifies the card, so it is computed once per case and day."""
+    return decide(
         region=region, category=category, age=age, birth_date=birth_date,
         registered=registered, document=document, validity=validity, today=day,
-        manual_check_url=status.validity.manual_check_url,
+        book=load_book(rules_dir),
     )
-    return dataclasses.replace(status, decision=decision)
 
 
 def regions() -> list[RegionRules]:
