@@ -31,49 +31,16 @@ import sys
 import tempfile
 import threading
 import time
-import tty
 from hashlib import sha256
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.support_scanner import PtyScanner  # noqa: E402
 from verify.emulator import Emulator  # noqa: E402
 
 AUDIT_KEY = "soak-audit-key-0123456789"
-
-
-class PtyScanner:
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.master: int | None = None
-        self.slave: int | None = None
-        self.plug()
-
-    def plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self.master, self.slave = master, slave
-        tmp = self.link.with_suffix(".new")
-        if tmp.is_symlink():
-            tmp.unlink()
-        tmp.symlink_to(os.ttyname(slave))
-        tmp.replace(self.link)
-
-    def unplug(self) -> None:
-        if self.link.is_symlink():
-            self.link.unlink()
-        for fd in (self.master, self.slave):
-            if fd is not None:
-                os.close(fd)
-        self.master = self.slave = None
-
-    def send(self, data: bytes) -> float:
-        assert self.master is not None
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.master, view):]
-        return time.monotonic()
 
 
 def wait_fd_open(pid: int, link: Path, timeout: float = 10.0) -> None:

@@ -16,7 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-import tty
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 import drivers
 from drivers.scan import Scan, SourceError
 from drivers.source import Source, SourceURL
+from tests.support_scanner import PtyScanner  # noqa: F401  (re-exported for daemon tests)
 from verify.events import Event
 from verify.model import Document, Status, Validity
 
@@ -130,49 +130,6 @@ def url(token: str) -> str:
 
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-class PtyScanner:
-    """A scanner's side of a pty pair under a stable symlink (as udev gives /dev/lma-scanner).
-
-    `unplug()` closes the master (the daemon's reads fail with EIO, as with a vanished USB device)
-    and removes the name; `plug()` makes a new pty under the same name.
-    """
-
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.master: int | None = None
-        self.slave: int | None = None
-        self.plug()
-
-    def plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        self.master, self.slave = master, slave
-        tmp = self.link.with_suffix(".new")
-        if tmp.is_symlink():
-            tmp.unlink()
-        tmp.symlink_to(os.ttyname(slave))
-        tmp.replace(self.link)
-
-    def unplug(self) -> None:
-        if self.link.is_symlink():
-            self.link.unlink()
-        for fd in (self.master, self.slave):
-            if fd is not None:
-                os.close(fd)
-        self.master = self.slave = None
-
-    def send(self, data: bytes) -> None:
-        assert self.master is not None
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.master, view):]
-
-    def scan(self, payload: str) -> float:
-        """Send one code with the CR terminator; the monotonic time the terminator left."""
-        self.send(payload.encode() + b"\r")
-        return time.monotonic()
 
 
 def daemon_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -23,7 +23,12 @@ from drivers.source import Source
 
 
 class PtyScanner:
-    """The scanner side of a pty pair, reachable under a stable symlink name."""
+    """The scanner side of a pty pair under a stable symlink name (as udev gives a real one).
+
+    `unplug()` closes the master (reads fail with EIO, as with a vanished USB device) and removes
+    the name; `plug()` makes a new pty under the same name. Tests, the daemon tests and the soak
+    benchmark all use this one.
+    """
 
     def __init__(self, link: Path) -> None:
         self.link = link
@@ -49,12 +54,18 @@ class PtyScanner:
                 os.close(fd)
         self.master = self.slave = None
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes) -> float:
+        """Write all of `data`; the monotonic time the last byte left (latency figures)."""
         assert self.master is not None
         view = memoryview(data)
         while view:
             n = os.write(self.master, view)
             view = view[n:]
+        return time.monotonic()
+
+    def scan(self, payload: str) -> float:
+        """Send one code with the CR terminator; the monotonic time the terminator left."""
+        return self.send(payload.encode() + b"\r")
 
     def close(self) -> None:
         self.unplug()
