@@ -249,6 +249,49 @@ def _deblur_motion(gray: np.ndarray) -> list[Decoded]:
     return []
 
 
+def code_window(gray: np.ndarray, frac: float = 0.14) -> tuple[int, int, int, int]:
+    """The square (x0, y0, x1, y1) around the densest edges in the frame: a QR code has more
+    edges per area than anything else on a card or desk. Blur estimation and deconvolution on
+    this crop see the code, not the background, and cost a fraction of the whole frame."""
+    h, w = gray.shape[:2]
+    f = 256 / max(h, w)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA).astype(np.float32)
+    energy = (np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0))
+              + np.abs(cv2.Sobel(small, cv2.CV_32F, 0, 1)))
+    energy = cv2.boxFilter(energy, -1, (31, 31))
+    y, x = np.unravel_index(int(np.argmax(energy)), energy.shape)
+    cx, cy, r = int(x / f), int(y / f), int(frac * max(h, w))
+    return max(0, cx - r), max(0, cy - r), min(w, cx + r), min(h, cy + r)
+
+
+# Blur lengths (px) and angle offsets (degrees) around the estimated direction; the estimate
+# is within about 10 degrees on a code, the length is unknown.
+LOCAL_MOTION_LENGTHS = (3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0)
+LOCAL_MOTION_ANGLES = (0.0, -8.0, 8.0)
+
+
+def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
+    """Motion deblurring on the code's window: the direction estimated there (not from the
+    whole frame, where the background's blurred shapes mislead it), a grid of lengths and
+    three nearby angles. Results are shifted back into the frame's coordinates."""
+    x0, y0, x1, y1 = code_window(gray)
+    crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+    if min(crop.shape[:2]) < 32:
+        return []
+    angle, ratio = motion_direction(crop)
+    if ratio > MOTION_ANISOTROPY:
+        return []
+    for length in LOCAL_MOTION_LENGTHS:
+        for da in LOCAL_MOTION_ANGLES:
+            sharp = _wiener(crop, line_kernel(length, angle + da))
+            found = _zxing(sharp) or _zxing(sharp, ZX_FIXED)
+            if found:
+                return [Decoded(d.text, d.bytes, d.symbology,
+                                tuple((x + x0, y + y0) for x, y in d.corners), d.decoder, "")
+                        for d in found]
+    return []
+
+
 def _deblur_focus(gray: np.ndarray) -> list[Decoded]:
     for radius in (2.0, 3.0):
         sharp = _wiener(gray, disc_kernel(radius))
@@ -344,6 +387,7 @@ STEPS: tuple[Step, ...] = (
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
     Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
     Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
+    Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local),
     Step("zbar-inverted", _via(lambda g: 255 - g, ZBAR_MAX_SIDE), _zbar),
     Step("opencv-aruco", lambda g: _fit(g, OPENCV_MAX_SIDE), lambda g: _opencv(g, "aruco")),
 )
