@@ -264,10 +264,14 @@ def code_window(gray: np.ndarray, frac: float = 0.14) -> tuple[int, int, int, in
     return max(0, cx - r), max(0, cy - r), min(w, cx + r), min(h, cy + r)
 
 
-# Blur lengths (px) and angle offsets (degrees) around the estimated direction; the estimate
-# is within about 10 degrees on a code, the length is unknown.
-LOCAL_MOTION_LENGTHS = (3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0)
-LOCAL_MOTION_ANGLES = (0.0, -8.0, 8.0)
+# (Wiener noise-to-signal, blur lengths in px, angle offsets in degrees around the estimated
+# direction). The estimate is within about 10 degrees on a code of normal size, 15 on a small
+# one; the length is unknown. The second pass (wider angles, less regularisation) is for long
+# blur, where a small angle error or over-smoothing leaves modules merged.
+LOCAL_MOTION_PASSES: tuple[tuple[float, tuple[float, ...], tuple[float, ...]], ...] = (
+    (0.01, (3.0, 4.5, 6.0, 8.0, 10.0, 12.5, 15.0), (0.0, -8.0, 8.0)),
+    (0.003, (6.0, 8.0, 10.0, 12.5, 15.0), (0.0, -8.0, 8.0, -16.0, 16.0)),
+)
 
 
 def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
@@ -281,14 +285,15 @@ def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
     angle, ratio = motion_direction(crop)
     if ratio > MOTION_ANISOTROPY:
         return []
-    for length in LOCAL_MOTION_LENGTHS:
-        for da in LOCAL_MOTION_ANGLES:
-            sharp = _wiener(crop, line_kernel(length, angle + da))
-            found = _zxing(sharp) or _zxing(sharp, ZX_FIXED)
-            if found:
-                return [Decoded(d.text, d.bytes, d.symbology,
-                                tuple((x + x0, y + y0) for x, y in d.corners), d.decoder, "")
-                        for d in found]
+    for k, lengths, angles in LOCAL_MOTION_PASSES:
+        for length in lengths:
+            for da in angles:
+                sharp = _wiener(crop, line_kernel(length, angle + da), k)
+                found = _zxing(sharp) or _zxing(sharp, ZX_FIXED)
+                if found:
+                    return [Decoded(d.text, d.bytes, d.symbology,
+                                    tuple((x + x0, y + y0) for x, y in d.corners), d.decoder, "")
+                            for d in found]
     return []
 
 
