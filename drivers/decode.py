@@ -335,6 +335,9 @@ class Step:
     prepare: Callable[[np.ndarray], tuple[np.ndarray, float]]
     decoder: Callable[[np.ndarray], list[Decoded]]
     applies: Callable[[np.ndarray], bool] = field(default=lambda g: True)
+    # Too slow to share a frame's budget (up to a second on a blurred 1080p frame): stills only;
+    # a stream gets the next frame instead of a stalled picture.
+    stills_only: bool = False
 
     def run(self, gray: np.ndarray) -> list[Decoded]:
         if not self.applies(gray):
@@ -392,7 +395,8 @@ STEPS: tuple[Step, ...] = (
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
     Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
     Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
-    Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local),
+    Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local,
+         stills_only=True),
     Step("zbar-inverted", _via(lambda g: 255 - g, ZBAR_MAX_SIDE), _zbar),
     Step("opencv-aruco", lambda g: _fit(g, OPENCV_MAX_SIDE), lambda g: _opencv(g, "aruco")),
 )
@@ -475,6 +479,10 @@ class Cascade:
         tried = 0
         while tried < len(self.steps) - 1:
             step = self.steps[self._cursor]
+            if step.stills_only:
+                self._cursor = self._cursor % (len(self.steps) - 1) + 1
+                tried += 1
+                continue
             mp = max(gray.size / 1e6, 0.01)
             guess = self._cost.get(step.name, UNKNOWN_COST_MS_PER_MP) * mp
             if guess > self._credit:

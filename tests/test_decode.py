@@ -99,6 +99,23 @@ def test_expensive_steps_are_spread_over_frames_within_budget():
     assert results[hit][0].text == "found late"
 
 
+def test_stills_only_step_never_stalls_a_stream():
+    """A step marked stills_only (the local motion deblurring can take a second) runs for a
+    photo but never inside a live frame loop, however much credit the stream has saved."""
+    calls = []
+
+    def slow(gray: np.ndarray) -> list[Decoded]:
+        calls.append(1)
+        return [Decoded("late", b"late", "QRCODE", ((0, 0),) * 4, "slow", "")]
+
+    steps = (Step("nothing", lambda g: (g, 1.0), lambda g: []),
+             Step("slow", lambda g: (g, 1.0), slow, stills_only=True))
+    cascade = Cascade(steps, budget_ms=50)
+    frame = np.zeros((120, 160), np.uint8)
+    assert all(cascade.decode_frame(frame) == [] for _ in range(10)) and not calls
+    assert cascade.decode(frame)[0].text == "late"
+
+
 def test_cheap_step_decodes_every_frame_of_a_stream():
     cascade = Cascade()
     frame = cv2.cvtColor(qr_image("VALID0001"), cv2.COLOR_GRAY2BGR)
