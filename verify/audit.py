@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
-import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from verify.errors import ConfigError
+from verify.event_log import JsonLinesSink
 from verify.events import Event
 
 MIN_KEY_BYTES = 16
@@ -75,40 +74,12 @@ def audit_entry(event: Event, key: bytes) -> dict[str, Any]:
     }
 
 
-class AuditLog:
-    """Append-only JSON Lines, file mode 0600; `reopen()` after log rotation (SIGHUP)."""
+class AuditLog(JsonLinesSink):
+    """Append-only pseudonymised JSON Lines, file mode 0600; reopened after rotation (SIGHUP)."""
 
     def __init__(self, path: Path, key: bytes) -> None:
-        self.path = path
         self.key = key
-        self._lock = threading.Lock()
-        self._file: IO[str] | None = None
-        self.reopen()
+        super().__init__(str(path))
 
-    def reopen(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-            self._file = open_private_append(self.path)
-
-    def emit(self, event: Event) -> None:
-        line = json.dumps(audit_entry(event, self.key), ensure_ascii=False)
-        with self._lock:
-            if self._file is not None:
-                self._file.write(line + "\n")
-                self._file.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-
-
-def open_private_append(path: Path) -> IO[str]:
-    """Open for appending, created readable by the owner only (the daemon's user)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot open {path} for writing: {exc.strerror}") from None
-    return os.fdopen(fd, "a", encoding="utf-8")
+    def record(self, event: Event) -> dict[str, Any]:
+        return audit_entry(event, self.key)

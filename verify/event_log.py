@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from verify.audit import open_private_append
+from verify.errors import ConfigError
 from verify.events import Event
 
 
@@ -30,8 +31,12 @@ class JsonLinesSink:
                 self._file.close()
             self._file = open_private_append(Path(self.target))
 
+    def record(self, event: Event) -> dict[str, Any]:
+        """What one line says about an event (the audit log says less)."""
+        return event.to_record()
+
     def emit(self, event: Event) -> None:
-        line = json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":"))
+        line = json.dumps(self.record(event), ensure_ascii=False, separators=(",", ":"))
         with self._lock:
             if self._file is not None:
                 self._file.write(line + "\n")
@@ -42,3 +47,12 @@ class JsonLinesSink:
             if self._file is not None and self._file is not sys.stdout:
                 self._file.close()
             self._file = None
+
+
+def open_private_append(path: Path) -> IO[str]:
+    """Open for appending, created readable by the owner only (the daemon's user)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot open {path} for writing: {exc.strerror}") from None
+    return os.fdopen(fd, "a", encoding="utf-8")
