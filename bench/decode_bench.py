@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cards", type=Path, default=REPO / "fixtures/cards")
     ap.add_argument("--hard", type=int, default=0, metavar="N",
                     help="also generate N per condition of a harder, unseen card set")
+    ap.add_argument("--hard-seed", type=int, default=HARD_SEED,
+                    help=f"seed of the harder set (default {HARD_SEED})")
     ap.add_argument("--video-seconds", type=float, default=4.0, help="0 skips the video")
     ap.add_argument("--json", type=Path, help="write all figures here")
     ap.add_argument("--video-only", action="store_true", help="skip the image sets")
@@ -196,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.hard and not args.video_only:
             mc = _make_cards_module()
             mc.HARD = True
-            mc.generate(Path(tmp) / "hard", args.hard, seed=HARD_SEED, videos=False)
+            mc.generate(Path(tmp) / "hard", args.hard, seed=args.hard_seed, videos=False)
             report["cards_hard"] = score(scored_items(Path(tmp) / "hard"), [])
-            print_table(f"Harder generated card set (seed {HARD_SEED}, not committed)",
+            print_table(f"Harder generated card set (seed {args.hard_seed}, not committed)",
                         report["cards_hard"])  # type: ignore[arg-type]
         for label, motion in (("video", 8.0), ("video_gentle", 2.0)):
             if args.video_seconds <= 0:

@@ -26,7 +26,7 @@ class Case:
     text: str
     as_kind: str | None
     expect: str  # valid | not_valid | unknown | refused
-    region: str | None = None
+    unreachable: bool = False  # looked up against a service that does not answer
 
 
 def cases(base: str) -> list[Case]:
@@ -73,6 +73,7 @@ def cases(base: str) -> list[Case]:
             "VALID0003",
             "token",
             "unknown",
+            unreachable=True,
         ),
     ]
 
@@ -95,9 +96,8 @@ def run_demo(lang: str = "sv") -> int:
         )
         typer.echo(f"{title}\n")
         with LookupClient(settings) as client, LookupClient(unreachable) as dead:
-            all_cases = cases(emu.base_url)
-            for i, case in enumerate(all_cases, 1):
-                use = dead if case is all_cases[-1] else client
+            for i, case in enumerate(cases(emu.base_url), 1):
+                use = dead if case.unreachable else client
                 heading = case.title_sv if lang == "sv" else case.title_en
                 typer.secho(f"[{i}] {heading}", bold=True)
                 typer.echo(

@@ -119,8 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
         if upper.startswith("HUGE"):
             return self._huge(declared=True)
         if upper.startswith("COOKIE"):
-            self._extra_headers = [("Set-Cookie", "tracker=1; Path=/")]
-            return self._send(200, _page("valid.html"))
+            return self._send(
+                200, _page("valid.html"), headers=[("Set-Cookie", "tracker=1; Path=/")]
+            )
         if upper.startswith("JSON"):
             return self._send(200, b'{"valid": true}', content_type="application/json")
         return self._send(200, _page("noinfo.html"))
@@ -132,6 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         content_type: str = "text/html; charset=utf-8",
         location: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
         try:
             self.send_response(code)
@@ -140,9 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-store")
             if location is not None:
                 self.send_header("Location", location)
-            for name, value in getattr(self, "_extra_headers", ()):
+            for name, value in headers or ():
                 self.send_header(name, value)
-            self._extra_headers = []
             self.end_headers()
             self.wfile.write(body)
             self.wfile.flush()
@@ -263,8 +264,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8088) -> None:
         raise VerifyError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(emu.base_url, flush=True)
     print(
-        "Point the lookup at it: "
-        + " ".join(f"{key}={value}" for key, value in emu.env().items()),
+        "Point the lookup at it: " + " ".join(f"{key}={value}" for key, value in emu.env().items()),
         file=sys.stderr,
         flush=True,
     )

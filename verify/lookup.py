@@ -95,8 +95,9 @@ class _Watchdog:
         with self._cond:
             heapq.heappush(self._heap, (deadline, next(self._seq), attempt))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lookup-watchdog",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="lookup-watchdog", daemon=True
+                )
                 self._thread.start()
             elif self._heap[0][2] is attempt:
                 self._cond.notify()
@@ -285,11 +286,11 @@ class LookupClient:
             if time.monotonic() >= deadline or attempt.expired:
                 raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
         body = b"".join(chunks)
-        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        header = response.headers.get("Content-Type", "")
+        content_type = header.split(";")[0].strip().lower()
+        # requests guesses ISO-8859-1 when the header names no charset; the page is UTF-8 then.
         charset = (
-            response.encoding
-            if response.encoding and "charset" in response.headers.get("Content-Type", "").lower()
-            else "utf-8"
+            response.encoding if response.encoding and "charset" in header.lower() else "utf-8"
         )
         try:
             text = body.decode(charset, "replace")

@@ -5,6 +5,7 @@ Kept out of code so that a region can confirm or correct it from a real card wit
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -75,14 +76,18 @@ class LookupProfile:
 
 
 def load_profile(path: str | Path | None = None) -> LookupProfile:
-    """The profile at `path`, or the default one shipped with the package."""
+    """The profile at `path` (read each time: a region may edit it), or the shipped default."""
+    if path is None:
+        return _default_profile()
     try:
-        if path is None:
-            text = resources.files("verify.profiles").joinpath("default.toml").read_text("utf-8")
-            origin = "default"
-        else:
-            text = Path(path).read_text("utf-8")
-            origin = str(path)
-        return LookupProfile.from_mapping(tomllib.loads(text), origin)
+        text = Path(path).read_text("utf-8")
+        return LookupProfile.from_mapping(tomllib.loads(text), str(path))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read lookup profile {path or 'default'}: {exc}") from None
+        raise ConfigError(f"cannot read lookup profile {path}: {exc}") from None
+
+
+@functools.cache
+def _default_profile() -> LookupProfile:
+    """The shipped profile never changes while running; every check used to re-read it."""
+    text = resources.files("verify.profiles").joinpath("default.toml").read_text("utf-8")
+    return LookupProfile.from_mapping(tomllib.loads(text), "default")
