@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support_scanner import PtyScanner  # noqa: E402
-from verify.emulator import Emulator  # noqa: E402
+from verify.lookup.emulator import Emulator  # noqa: E402
 
 AUDIT_KEY = "soak-audit-key-0123456789"
 

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
-from verify.emulator import Emulator  # noqa: E402
-from verify.lookup import LookupClient  # noqa: E402
-from verify.parse import classify  # noqa: E402
+from verify.cards.classify import classify  # noqa: E402
+from verify.lookup.client import LookupClient  # noqa: E402
+from verify.lookup.emulator import Emulator  # noqa: E402
 
 
 def main() -> int:

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 warnings.filterwarnings("ignore", category=FutureWarning)  # PassportEye on newer scikit-image
 sys.path.insert(0, str(ROOT))
 
-from verify.mrz import parse_mrz, resolve_birth, resolve_expiry  # noqa: E402
-from verify.mrz_ocr import read_mrz_file  # noqa: E402
+from verify.cards.mrz import parse_mrz, resolve_birth, resolve_expiry  # noqa: E402
+from verify.cards.ocr import read_mrz_file  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 

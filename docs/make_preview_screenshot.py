@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support_camera import card_photo  # noqa: E402
-from verify.emulator import Emulator  # noqa: E402
+from verify.lookup.emulator import Emulator  # noqa: E402
 
 
 def read_xwd(data: bytes) -> np.ndarray:

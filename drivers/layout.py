@@ -19,6 +19,7 @@ Key codes are Linux input event codes (linux/input-event-codes.h, the values pyt
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 EV_KEY = 1
@@ -58,7 +59,6 @@ DEAD_ACUTE, DEAD_GRAVE, DEAD_DIAERESIS, DEAD_CIRCUMFLEX, DEAD_TILDE = "´", "`",
 
 
 def _compose_table() -> dict[tuple[str, str], str]:
-    import unicodedata
 
     marks = {
         DEAD_ACUTE: "\u0301",

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from drivers.framing import Frame, FramingConfig
-from drivers.layout import KeyDecoder, get_layout, repair_auto
+from drivers.layout import _ROWS, KeyDecoder, get_layout, repair_auto
 from drivers.scan import SourceError
 from drivers.source import SourceURL
 from drivers.stream import ByteStreamSource, Disconnected, EndOfStream, _flag
@@ -287,7 +287,6 @@ class Redactor:
 
     @staticmethod
     def keys(events: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-        from drivers.layout import _ROWS  # letter and digit keys
 
         key_x, key_0 = 45, 11
         out = []

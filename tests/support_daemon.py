@@ -25,7 +25,7 @@ import drivers
 from drivers.scan import Scan, SourceError
 from drivers.source import Source, SourceURL
 from tests.support_scanner import PtyScanner  # noqa: F401  (re-exported for daemon tests)
-from verify.events import Event
+from verify.desk.events import Event
 from verify.model import Document, Status, Validity
 
 FEEDS: dict[str, queue.Queue[str | None]] = {}

@@ -8,12 +8,12 @@ import pytest
 
 import verify
 from drivers.scan import Scan
-from verify.config import Settings
-from verify.emulator import Emulator
+from verify.cards.reference import parse_reference
 from verify.errors import ConfigError, ParseError
-from verify.lookup import LookupClient
-from verify.profile import load_profile
-from verify.reference import parse_reference
+from verify.lookup.client import LookupClient
+from verify.lookup.emulator import Emulator
+from verify.lookup.profile import load_profile
+from verify.lookup.settings import Settings
 
 
 def test_config_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_unusable_settings_say_why(env: dict[str, str], message: str) -> None:
 
 
 def test_a_profile_with_the_token_in_the_query(tmp_path: Path) -> None:
-    text = (Path(verify.__file__).parent / "profiles" / "default.toml").read_text()
+    text = (Path(verify.__file__).parent / "lookup" / "profiles" / "default.toml").read_text()
     text = text.replace('token_location = "path"', 'token_location = "query:id"')
     text = text.replace(
         'base = "https://www.migrationsverket.se/lmakort/"',

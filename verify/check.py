@@ -7,14 +7,15 @@ fails closed the same way.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from drivers.scan import Scan
+from verify.cards.classify import ParsedReference, classify
+from verify.clock import now
 from verify.errors import ParseError
-from verify.model import Document, Status
-
-if TYPE_CHECKING:
-    from verify.lookup import LookupClient
+from verify.lookup.client import LookupClient
+from verify.lookup.settings import Settings
+from verify.model import Document, Status, Validity
+from verify.rules import decide_for_status
 
 
 def check_text(
@@ -28,11 +29,12 @@ def check_text(
 
     Pass one `client` to reuse its connection across lookups (the daemon does).
     """
-    from verify.parse import classify
-
-    settings = client.settings if client is not None else None
+    settings = client.settings if client is not None else Settings.from_env()
     parsed = classify(text, as_kind=as_kind, show_name=show_name, settings=settings)
-    return parsed.status(client)
+    if client is not None or not isinstance(parsed, ParsedReference):
+        return parsed.status(client)
+    with LookupClient(settings) as own:
+        return parsed.status(own)
 
 
 def with_decision(
@@ -48,8 +50,6 @@ def with_decision(
     """Add the region's decision when a region is known; otherwise the status is unchanged."""
     if region is None:
         return status
-    from verify.rules import decide_for_status  # issue 6
-
     return decide_for_status(
         status,
         region=region,
@@ -83,9 +83,6 @@ def check(
 
 def not_a_card(exc: ParseError) -> Status:
     """A scan that is nothing usable still gets a status (daemon): unknown, saying why."""
-    from verify.model import Validity
-    from verify.timeutil import now
-
     return Status(
         document=Document(kind="unknown"),
         validity=Validity(

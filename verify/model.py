@@ -52,7 +52,7 @@ class Document:
     card_serial: int | None = None
     lookup_token: str | None = None
     lookup_url: str | None = None
-    # JSON-ready facts from the machine-readable zone (see verify.mrz); no name unless asked.
+    # JSON-ready facts from the machine-readable zone (see verify.cards.mrz); no name unless asked.
     mrz: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
+from verify.clock import today as _today
 from verify.errors import ParseError
 from verify.model import Decision, MissingFact, Status, Step
 from verify.rules.data import (
@@ -454,7 +455,6 @@ def decide(
 ) -> Decision:
     """The decision for one patient. `document` is lma/ut/none (none: no card scanned);
     `validity` is valid/not_valid/unknown (none when there is no card)."""
-    from verify.timeutil import today as _today
 
     day = today or _today()
     book = book or load_book()
@@ -521,7 +521,6 @@ def decide_for_status(
     today: date | None = None,
 ) -> Status:
     """The card's status with the region's decision added (used by `verify card --region`)."""
-    from verify.timeutil import today as _today
 
     day = today or _today()
     kind = status.document.kind

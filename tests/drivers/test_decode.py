@@ -1,0 +1,183 @@
+"""The decoder cascade on real images: public corpus samples, false positives, card captures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from drivers.decode import STEPS, Cascade, Decoded, Step, to_gray
+from tests.support_camera import card_photo
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus" / "qr-public"
+CARDS = REPO / "fixtures" / "cards"
+
+
+def qr_image(text: str, scale: int = 6, border: int = 40) -> np.ndarray:
+    b = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode)
+    img = np.array(zxingcpp.write_barcode_to_image(b, scale=scale))
+    return cv2.copyMakeBorder(img, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
+
+
+def test_no_decode_in_the_false_positive_folders():
+    images = sorted(p for d in CORPUS.glob("falsepositives-*") for p in d.iterdir()
+                    if p.suffix in {".png", ".jpg", ".webp"})
+    assert len(images) >= 20, f"false-positive corpus missing under {CORPUS}"
+    hits = {}
+    for p in images:
+        img = cv2.imread(str(p))
+        if img is not None:
+            found = Cascade().decode(img)
+            if found:
+                hits[p.name] = [d.text for d in found]
+    assert hits == {}
+
+
+@pytest.mark.parametrize("name", ["qrcode-1/1.webp", "qrcode-2/qr-inv-1.webp", "qrcode-2/12.webp",
+                                  "qrcode-4/08.webp", "qrcode-4/09.webp", "qrcode-5/02.webp"])
+def test_public_samples_decode_to_their_text(name):
+    img = cv2.imread(str(CORPUS / name))
+    expected = (CORPUS / name).with_suffix(".txt").read_bytes().strip()
+    found = Cascade().decode(img)
+    assert any(d.text.strip().encode() == expected or d.bytes.strip() == expected for d in found)
+
+
+@pytest.mark.parametrize("name", ["glare-02", "dim-03", "tilt-04", "far-02", "motion-05",
+                                  "focus-03", "noise-04", "jpeg-06", "combo-03"])
+def test_card_captures_decode(name):
+    img = cv2.imread(str(CARDS / "generated" / f"{name}.jpg"))
+    expected = (CARDS / "generated" / f"{name}.txt").read_text().strip()
+    found = Cascade().decode(img)
+    assert [d.text for d in found] == [expected]
+    assert found[0].symbology == "QRCODE"
+
+
+def test_corners_are_in_the_original_frame_even_from_a_scaled_variant():
+    img = qr_image("https://www.migrationsverket.se/lmakort/VALID0001", scale=1, border=8)
+    big = np.full((300, 300), 255, np.uint8)
+    big[100:100 + img.shape[0], 120:120 + img.shape[1]] = img  # 2 px... a tiny code
+    upscale = next(s for s in STEPS if s.name == "zxing-x2")
+    found = upscale.run(big)
+    assert found, "the upscaled variant reads a code of one pixel per module"
+    xs = [x for x, _ in found[0].corners]
+    ys = [y for _, y in found[0].corners]
+    assert 120 <= min(xs) <= 135 and 100 <= min(ys) <= 115
+    assert found[0].variant == "zxing-x2"
+
+
+def test_text_and_raw_bytes_like_zxing():
+    """`text` is decoded per the symbol's character set; `bytes` are the raw payload (here
+    ISO-8859-1, the QR default, which zxing-cpp's encoder picked)."""
+    found = Cascade().decode(qr_image("Grüße åäö"))
+    assert found[0].text == "Grüße åäö"
+    assert found[0].bytes == "Grüße åäö".encode("latin-1")
+
+
+def test_expensive_steps_are_spread_over_frames_within_budget():
+    """A slow variant is not run on the first frame (it would blow the frame budget) but gets
+    its turn a few frames later, paid for by the time the cheap step left unused."""
+    calls = []
+
+    def slow(gray: np.ndarray) -> list[Decoded]:
+        calls.append(time.perf_counter())
+        time.sleep(0.03)
+        return [Decoded("found late", b"found late", "QRCODE", ((0, 0),) * 4, "slow", "")]
+
+    steps = (Step("nothing", lambda g: (g, 1.0), lambda g: []),
+             Step("slow", lambda g: (g, 1.0), slow))
+    cascade = Cascade(steps, budget_ms=10)
+    frame = np.zeros((720, 1280), np.uint8)  # an untried step is assumed to cost ~28 ms here
+    results = [cascade.decode_frame(frame) for _ in range(8)]
+    assert results[0] == [], "the slow step must not run before there is credit for it"
+    hit = next(i for i, r in enumerate(results) if r)
+    assert 1 <= hit <= 7 and len(calls) >= 1
+    assert results[hit][0].text == "found late"
+
+
+def test_stills_only_step_never_stalls_a_stream():
+    """A step marked stills_only (the local motion deblurring can take a second) runs for a
+    photo but never inside a live frame loop, however much credit the stream has saved."""
+    calls = []
+
+    def slow(gray: np.ndarray) -> list[Decoded]:
+        calls.append(1)
+        return [Decoded("late", b"late", "QRCODE", ((0, 0),) * 4, "slow", "")]
+
+    steps = (Step("nothing", lambda g: (g, 1.0), lambda g: []),
+             Step("slow", lambda g: (g, 1.0), slow, stills_only=True))
+    cascade = Cascade(steps, budget_ms=50)
+    frame = np.zeros((120, 160), np.uint8)
+    assert all(cascade.decode_frame(frame) == [] for _ in range(10)) and not calls
+    assert cascade.decode(frame)[0].text == "late"
+
+
+def test_cheap_step_decodes_every_frame_of_a_stream():
+    cascade = Cascade()
+    frame = cv2.cvtColor(qr_image("VALID0001"), cv2.COLOR_GRAY2BGR)
+    assert all(cascade.decode_frame(frame)[0].text == "VALID0001" for _ in range(3))
+    assert cascade.last_step == "zxing"
+
+
+def test_to_gray_accepts_what_cameras_and_files_give():
+    assert to_gray(np.zeros((4, 5, 3), np.uint8)).shape == (4, 5)
+    assert to_gray(np.zeros((4, 5, 4), np.uint8)).shape == (4, 5)
+    assert to_gray(np.zeros((4, 5), np.uint16)).dtype == np.uint8
+
+
+@pytest.mark.parametrize("blur, step", [
+    ({"motion_px": 3.4, "motion_angle": 52}, "zxing-deblur-motion"),
+    ({"defocus_px": 1.8}, "zxing-deblur-focus"),
+])
+def test_blurred_card_is_read_by_deconvolution(tmp_path, blur, step):
+    """Small code (about 2.5 px per module), motion or focus blur of more than a module: only
+    the Wiener deconvolution steps read it; the payload must still be exact."""
+    payload = "https://www.migrationsverket.se/lmakort/VALIDm0t10n"
+    photo = card_photo(tmp_path / "blur.jpg", payload, seed=3, card_width_frac=0.43, glare=0.0,
+                       roll=10, yaw=0, **blur)
+    cascade = Cascade()
+    found = cascade.decode(cv2.imread(str(photo)))
+    assert [d.text for d in found] == [payload]
+    assert cascade.last_step == step
+
+
+def test_long_motion_blur_is_read_by_deblurring_the_codes_window(tmp_path):
+    """A card swept sideways at 720p: 10 px of motion blur (about two modules). The direction
+    estimated over the whole frame is thrown off by the blurred background; estimated on the
+    code's own window it is close enough for Wiener deconvolution to read the exact payload."""
+    payload = "https://www.migrationsverket.se/lmakort/VALIDm0t10n"
+    photo = card_photo(tmp_path / "swept.jpg", payload, seed=1, frame=(1280, 720),
+                       card_width_frac=0.5, glare=0.0, roll=-9, yaw=5, noise=2.0, jpeg=85,
+                       motion_px=10.0, motion_angle=178)
+    cascade = Cascade()
+    found = cascade.decode(cv2.imread(str(photo)))
+    assert [d.text for d in found] == [payload]
+    assert cascade.last_step == "zxing-deblur-motion-local"
+    # corners are in the frame's coordinates, not the window's: around the code's real spot
+    xs = [x for x, _ in found[0].corners]
+    assert max(xs) - min(xs) > 60 and min(xs) > 300
+
+
+def test_code_window_finds_the_code_not_the_background():
+    from drivers.decode import code_window
+    frame = np.full((720, 1280), 128, np.uint8)
+    code = qr_image("VALIDWINDOW", scale=4, border=8)
+    frame[400:400 + code.shape[0], 900:900 + code.shape[1]] = code
+    x0, y0, x1, y1 = code_window(frame)
+    assert x0 <= 900 + code.shape[1] // 2 <= x1 and y0 <= 400 + code.shape[0] // 2 <= y1
+
+
+def test_motion_direction_is_estimated():
+    from drivers.decode import line_kernel, motion_direction
+    rng = np.random.default_rng(0)
+    img = cv2.resize((rng.random((60, 80)) * 255).astype(np.uint8), (640, 480),
+                     interpolation=cv2.INTER_NEAREST)
+    k = line_kernel(11, 30)
+    blurred = cv2.filter2D(img, -1, k / k.sum())
+    angle, ratio = motion_direction(blurred)
+    assert abs(angle - 30) < 10 and ratio < 0.7
+    assert motion_direction(img)[1] > 0.7

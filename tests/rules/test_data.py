@@ -1,0 +1,168 @@
+"""The rule files: valid against schema.json, every source a real passage of a real seed,
+broken files refused with a clear ConfigError, and a new region needs only a data file."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.support_rules import (
+    RULES_DIR,
+    all_sources,
+    as_json_doc,
+    norm,
+    source_texts,
+    split_source,
+)
+from verify.errors import ConfigError, ParseError
+from verify.rules import decide, load_book, regions
+from verify.rules.data import parse_region
+
+RULE_FILES = sorted(RULES_DIR.glob("*.toml"))
+SCHEMA = json.loads((RULES_DIR / "schema.json").read_text(encoding="utf-8"))
+TEXTS = source_texts()
+
+
+def test_five_regions_and_national_file_exist() -> None:
+    names = {p.stem for p in RULE_FILES}
+    assert names == {"national", "ostergotland", "norrbotten", "vastra-gotaland", "skane",
+                     "stockholm"}
+    assert [r.name for r in regions()] == sorted(names - {"national"})
+
+
+def test_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
+def test_rule_file_validates_against_schema(path: Path) -> None:
+    doc = as_json_doc(tomllib.loads(path.read_text(encoding="utf-8")))
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc), key=str)
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
+def test_every_source_is_a_real_passage_of_an_existing_seed(path: Path) -> None:
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    sources = all_sources(doc)
+    assert sources
+    for src in sources:
+        name, passage = split_source(src)
+        assert name in TEXTS, f"{path.name}: {name!r} is not a seed file or domain.md"
+        assert len(norm(passage)) >= 8
+        assert norm(passage) in TEXTS[name], f"{path.name}: passage not in {name}: {passage!r}"
+
+
+@pytest.mark.parametrize("path", [p for p in RULE_FILES
+                                                     if p.stem != "national"],
+                         ids=lambda p: p.name)
+def test_region_cites_its_own_seed(path: Path) -> None:
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    seed = doc["region"]["seed"]
+    assert seed in TEXTS
+    cited = {split_source(s)[0] for s in all_sources(doc)}
+    assert seed in cited
+
+
+def test_a_schema_violation_is_caught() -> None:
+    doc = as_json_doc(tomllib.loads((RULES_DIR / "skane.toml").read_text(encoding="utf-8")))
+    doc["rules"][0]["entitlement"] = "free_for_all"
+    assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc))
+
+
+def test_vgr_dates_come_from_its_document() -> None:
+    vgr = load_book().regions["vastra-gotaland"]
+    assert vgr.valid_from == date(2025, 11, 5)
+    assert "Gäller från: 2025-11-05" in vgr.valid_from_source
+    tp = [r for r in load_book().national.rules if r.id in ("tp-child", "tp-adult")]
+    assert {r.valid_to for r in tp} == {date(2027, 3, 4)}
+
+
+# --- broken files: clear ConfigError naming the file and the field ------------------------
+
+GOOD_REGION = """
+[region]
+name = "testland"
+title = "Region Testland"
+title_en = "Region Testland"
+seed = "003_0fd7b30433d790e5.txt"
+document = "Förskrivning till asylsökande eller papperslösa"
+responsible = "region"
+
+[[rules]]
+id = "t-adult"
+when = { category = ["asylum_seeker"], age = "adult" }
+entitlement = "self_pay"
+summary = "Testregel."
+summary_en = "Test rule."
+source = "003_0fd7b30433d790e5.txt: Du ska försäkra dig om att patienten har ett giltigt LMA-kort."
+"""
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        (GOOD_REGION.replace('entitlement = "self_pay"', 'entitlement = "gratis"'),
+         "entitlement"),
+        (GOOD_REGION.replace('age = "adult"', 'age = "teen"'), "age"),
+        (GOOD_REGION.replace('category = ["asylum_seeker"]', 'category = ["tourist"]'),
+         "category"),
+        (GOOD_REGION.replace('source = "003_0fd7b30433d790e5.txt: Du', 'source = "Du'),
+         "source"),
+        (GOOD_REGION.replace('name = "testland"\n', ""), "name"),
+        (GOOD_REGION.replace("[[rules]]", "[[rules]\n"), "not valid TOML"),
+        (GOOD_REGION + '\n[[rules]]\nid = "t-adult"\nsteps = []\nresponsible = "x"\n'
+         'source = "003_0fd7b30433d790e5.txt: giltigt LMA-kort"\n', "duplicate"),
+        (GOOD_REGION.replace('when = {', 'when = { colour = "red",'), "colour"),
+    ],
+)
+def test_broken_region_file_gives_config_error(tmp_path: Path, broken: str,
+                                               message: str) -> None:
+    (tmp_path / "testland.toml").write_text(broken, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_book(str(tmp_path))
+    assert "testland.toml" in str(exc.value)
+    assert message in str(exc.value)
+
+
+def test_extra_rules_dir_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a directory"):
+        load_book(str(tmp_path / "missing"))
+
+
+def test_a_new_region_is_only_a_data_file(tmp_path: Path) -> None:
+    (tmp_path / "testland.toml").write_text(GOOD_REGION, encoding="utf-8")
+    book = load_book(str(tmp_path))
+    assert "testland" in book.regions
+    d = decide(region="testland", category="asylum_seeker", age=40, book=book,
+               today=date(2026, 11, 22))
+    assert d.entitlement == "self_pay"
+    # Children fall through to the national rules.
+    d = decide(region="testland", category="asylum_seeker", age=4, book=book,
+               today=date(2026, 11, 22))
+    assert d.entitlement == "same_as_resident"
+
+
+def test_parse_region_requires_a_source_for_valid_from() -> None:
+    doc = tomllib.loads(GOOD_REGION.replace('responsible = "region"',
+                                            'responsible = "region"\nvalid_from = 2025-01-01'))
+    with pytest.raises(ConfigError, match="valid_from_source"):
+        parse_region(doc, "x.toml")
+
+
+def test_unknown_region_lists_the_valid_names() -> None:
+    with pytest.raises(ParseError) as exc:
+        decide(region="Gotland", category="asylum_seeker", age=3)
+    for name in ("ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm"):
+        assert name in str(exc.value)
+
+
+@pytest.mark.parametrize("alias", ["VGR", "Västra Götaland", "Skåne", "Östergötland",
+                                   " stockholm "])
+def test_region_aliases(alias: str) -> None:
+    assert decide(region=alias, category="visitor", age=30).entitlement == "self_pay"

@@ -1,0 +1,155 @@
+"""What a text is: an LMA number, a lookup reference (QR address or typed token), or an MRZ."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from verify.cards.lma import parse_lma
+from verify.cards.mrz import Mrz, looks_like_mrz, mrz_status, parse_mrz
+from verify.cards.reference import Settings, clean_text, parse_reference
+from verify.clock import now, today
+from verify.errors import ParseError
+from verify.model import Document, LmaNumber, LookupReference, Status, Validity
+
+# Digits, dashes, spaces and one slash: someone typed the number under the photo.
+_LMA_SHAPE = re.compile(r"[\s\d\u2010-\u2014\u2212-]{6,}(/\s*\w{0,4})?\s*")
+
+
+class Lookup(Protocol):
+    """The agency lookup (`verify.lookup.LookupClient`); reading a card never opens one itself."""
+
+    def lookup(self, ref: LookupReference) -> Validity: ...
+
+
+class Parsed(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    def status(self, client: Lookup | None = None) -> Status: ...
+
+
+@dataclass(frozen=True)
+class ParsedLma:
+    value: LmaNumber
+    settings: Settings
+    kind: str = "lma_number"
+
+    def describe(self) -> str:
+        serial = "" if self.value.serial is None else f", card serial {self.value.serial}"
+        return (
+            f"LMA number {self.value.number}{serial} (cannot be looked up without the card's token)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "lma_number": self.value.number,
+            "card_serial": self.value.serial,
+        }
+
+    def status(self, client: Lookup | None = None) -> Status:
+        return Status(
+            document=Document(
+                kind="lma", lma_number=self.value.number, card_serial=self.value.serial
+            ),
+            validity=Validity(
+                state="unknown",
+                basis="lma_number_only",
+                checked_at=now(),
+                detail="an LMA number alone cannot be looked up: the lookup needs the code from "
+                "the card's QR code or the address on its back",
+                manual_check_url=self.settings.base,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ParsedReference:
+    value: LookupReference
+    settings: Settings
+    kind: str = "lookup_reference"
+
+    def describe(self) -> str:
+        unconfirmed = "" if self.settings.profile.confirmed else " [lookup profile unconfirmed]"
+        return f"lookup reference: {self.value.url}{unconfirmed}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "lookup_url": self.value.url,
+            "lookup_token": self.value.token,
+            "profile": self.settings.profile.name,
+            "profile_confirmed": self.settings.profile.confirmed,
+        }
+
+    def status(self, client: Lookup | None = None) -> Status:
+        if client is None:
+            raise TypeError("a lookup reference needs a lookup client to give a status")
+        validity = client.lookup(self.value)
+        return Status(
+            document=Document(kind="lma", lookup_token=self.value.token, lookup_url=self.value.url),
+            validity=validity,
+        )
+
+
+@dataclass(frozen=True)
+class ParsedMrz:
+    value: Mrz
+    show_name: bool = False
+    on: date | None = None
+    kind: str = "mrz"
+
+    def describe(self) -> str:
+        return str(self.value.describe())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind,
+                **self.value.to_json(show_name=self.show_name, today=self.on or today())}
+
+    def status(self, client: Lookup | None = None) -> Status:
+        return mrz_status(self.value, today=self.on or today(), show_name=self.show_name)
+
+
+def classify(
+    text: str,
+    *,
+    as_kind: str | None = None,
+    show_name: bool = False,
+    settings: Settings,
+) -> Parsed:
+    """Decide what `text` is. `as_kind` ("lma", "url", "token", "lookup", "mrz") narrows it."""
+    if not isinstance(text, str):
+        raise ParseError("not_text", "input must be text")
+    if as_kind == "lma":
+        return ParsedLma(parse_lma(text), settings)
+    if as_kind == "mrz" or (as_kind is None and looks_like_mrz(text)):
+        return _mrz(text, show_name)
+    if as_kind == "token":
+        return ParsedReference(parse_reference(text, settings, allow_url=False), settings)
+    if as_kind in ("url", "lookup"):
+        return ParsedReference(parse_reference(text, settings), settings)
+    if as_kind is not None:
+        raise ParseError("bad_kind", f"unknown input kind {as_kind!r}")
+    if len(text) <= 64 and _LMA_SHAPE.fullmatch(text):
+        return ParsedLma(parse_lma(text), settings)
+    try:
+        return ParsedReference(parse_reference(text, settings), settings)
+    except ParseError as exc:
+        if exc.reason in ("token_grammar", "non_ascii"):
+            clean_text(text)
+            raise ParseError(
+                "unrecognised",
+                "not an LMA number, lookup address, lookup token or MRZ",
+            ) from None
+        raise
+
+
+def _mrz(text: str, show_name: bool) -> ParsedMrz:
+    return ParsedMrz(parse_mrz(text), show_name=show_name)

@@ -1,0 +1,668 @@
+"""Find a machine-readable zone in a photo and read it; the check digits decide.
+
+Finding (OpenCV): grey → blackhat (dark print on a light card) → horizontal gradient →
+closing with a wide kernel, so each printed line becomes one long blob. Zone lines are the
+long, thin blobs; their minimum-area rectangles give the skew, the image is turned upright,
+and the lowest run of 3 (TD1) or 2 (TD3/TD2) such blobs of equal width and left edge is the
+zone. (A zone is printed at a fixed pitch across the whole width, fillers included.)
+
+Reading, two independent readers:
+- *OCR-B cells*: the zone's typeface is fixed (OCR-B, 9303 part 3) and so is the pitch, so
+  each line is cut into its 30/44/36 character cells and each cell is matched against the
+  OCR-B glyphs (Debian `fonts-ocr-b`) by normalised cross-correlation.
+- *Tesseract* (Debian `tesseract-ocr`, `eng` data; no OCR-B data is packaged in Debian or on
+  PyPI) restricted to A-Z 0-9 `<`.
+A read is accepted only when every check digit passes with a real document code and real
+states, and every character was seen by one of the readers: the check digits may choose
+between the readers where they disagree, never invent a character (`_resolve`; 9303 check
+digits cannot see every misread: `<`/`K`, `6`/`G`, two errors that cancel). docs/mrz.md.
+
+Nothing read here is logged: callers get the zone text or None.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from verify.cards.mrz import (
+    AMBIGUOUS,
+    LAYOUTS,
+    LINE_SHAPES,
+    STATES,
+    TEMPLATES,
+    TO_DIGIT,
+    TO_LETTER,
+    Format,
+    Mrz,
+    parse_mrz,
+)
+from verify.errors import ParseError
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+WORK_WIDTH = 1200
+OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
+              "/usr/share/fonts/truetype/ocr-b/OCRB.ttf")
+CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
+SURE = 0.55  # lowest glyph correlation, and…
+MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
+FLOOR = 0.35  # below this no glyph is there at all (smudge, glare hole): nothing is accepted
+
+
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
+@dataclass(frozen=True)
+class Band:
+    """A candidate zone, cut out upright (grey), with its line boxes inside the cut."""
+
+    image: np.ndarray
+    lines: tuple[tuple[int, int, int, int], ...]  # x, y, w, h per printed line
+
+
+def _stretch(img: np.ndarray) -> np.ndarray:
+    """Full 0-255 contrast (dim photos)."""
+    lo, hi = float(img.min()), float(img.max())
+    return ((img.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0))).astype(np.uint8)
+
+
+def _to_grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def _line_mask(grey: np.ndarray) -> np.ndarray:
+    """Long blobs where lines of small dark print sit."""
+    w = grey.shape[1]
+    unit = max(1, w // 100)
+    g = cv2.GaussianBlur(grey, (3, 3), 0)
+    black = cv2.morphologyEx(g, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit * 3, unit * 3)))
+    grad = np.absolute(cv2.Sobel(black, cv2.CV_32F, 1, 0, ksize=-1))
+    lo, hi = float(grad.min()), float(grad.max())
+    grad8 = ((grad - lo) / (hi - lo + 1e-6) * 255).astype(np.uint8)
+    closed = cv2.morphologyEx(grad8, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit * 3, 1)))
+    _, th = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    th = cv2.morphologyEx(th, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit * 2, max(1, unit // 3))))
+    return cv2.morphologyEx(th, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (unit, max(1, unit // 3))))
+
+
+def _long_blobs(mask: np.ndarray) -> list[tuple[cv2.typing.RotatedRect, Box]]:
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    w = mask.shape[1]
+    out = []
+    for c in contours:
+        rect = cv2.minAreaRect(c)
+        (_, _), (rw, rh), _ = rect
+        long_, short = max(rw, rh), min(rw, rh)
+        if long_ >= 0.3 * w and short >= 4 and long_ / short >= 7:
+            x, y, w_, h_ = cv2.boundingRect(c)
+            out.append((rect, (x, y, w_, h_)))
+    return out
+
+
+def _angle(rect: cv2.typing.RotatedRect) -> float:
+    (_, _), (rw, rh), a = rect
+    if rw < rh:
+        a += 90
+    while a > 45:
+        a -= 90
+    while a < -45:
+        a += 90
+    return float(a)
+
+
+def _upright(grey: np.ndarray, angle: float) -> np.ndarray:
+    h, w = grey.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(grey, m, (nw, nh), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _merge_rows(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Pieces of one printed line (split by glare or a gap) become one box."""
+    boxes = sorted(boxes, key=lambda b: b[1] + b[3] / 2)
+    merged: list[list[int]] = []
+    for x, y, w, h in boxes:
+        cy = y + h / 2
+        if merged and abs(cy - (merged[-1][1] + merged[-1][3] / 2)) < 0.5 * max(h, merged[-1][3]):
+            mx, my, mw, mh = merged[-1]
+            x0, y0 = min(mx, x), min(my, y)
+            x1, y1 = max(mx + mw, x + w), max(my + mh, y + h)
+            merged[-1] = [x0, y0, x1 - x0, y1 - y0]
+        else:
+            merged.append([x, y, w, h])
+    return [(b[0], b[1], b[2], b[3]) for b in merged]
+
+
+def _zone_runs(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Runs of 3 (then 2) consecutive lines of equal width and left edge, lowest first."""
+    runs = []
+    for size in (3, 2):
+        for i in range(len(boxes) - size, -1, -1):
+            run = boxes[i:i + size]
+            widths = [b[2] for b in run]
+            lefts = [b[0] for b in run]
+            heights = [b[3] for b in run]
+            gaps = [run[k + 1][1] - run[k][1] for k in range(size - 1)]
+            # Equal width and left edge; glare may wash out the end of a line, so a shorter
+            # line is allowed when the left edges agree.
+            if max(lefts) - min(lefts) > 0.04 * max(widths) or max(widths) > 2 * min(widths):
+                continue
+            if (max(gaps) > 1.6 * min(gaps) or min(gaps) < max(heights)
+                    or max(gaps) > 4 * max(heights)):
+                continue
+            runs.append(run)
+    return runs
+
+
+def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
+    """Candidate zones, best first, each cut out upright with its line boxes."""
+    grey = _to_grey(image)
+    f = WORK_WIDTH / max(grey.shape[1], 1)
+    grey = cv2.resize(grey, None, fx=f, fy=f,
+                      interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    blobs = _long_blobs(_line_mask(grey))
+    angles = sorted(_angle(r) for r, _ in blobs)
+    angle = angles[len(angles) // 2] if angles else 0.0
+    upright = _upright(grey, angle) if abs(angle) > 0.2 else grey
+    boxes = _merge_rows([b for _, b in _long_blobs(_line_mask(upright))])
+    n = 0
+    taken: list[tuple[int, int]] = []
+    for run in _zone_runs(boxes):
+        span = (run[0][1], run[-1][1] + run[-1][3])
+        if any(span[0] < t[1] and t[0] < span[1] for t in taken):
+            continue  # two lines of a zone already offered whole
+        taken.append(span)
+        x0 = min(b[0] for b in run)
+        x1 = max(b[0] + b[2] for b in run)
+        y0 = min(b[1] for b in run)
+        y1 = max(b[1] + b[3] for b in run)
+        lh = max(b[3] for b in run)
+        px, py = int(lh * 0.8), int(lh * 0.6)
+        X0, Y0 = max(0, x0 - px), max(0, y0 - py)
+        X1, Y1 = min(upright.shape[1], x1 + px), min(upright.shape[0], y1 + py)
+        crop = upright[Y0:Y1, X0:X1]
+        if crop.size == 0:
+            continue
+        yield Band(crop, tuple((b[0] - X0, b[1] - Y0, b[2], b[3]) for b in run))
+        n += 1
+        if n >= limit:
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader 1: OCR-B cells
+
+def _ocrb_font_path() -> str | None:
+    for p in OCRB_PATHS:
+        if Path(p).exists():
+            return p
+    return None
+
+
+BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
+
+
+@lru_cache(maxsize=len(BLURS))
+def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
+    """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
+    plus a fifth above and below, zero-mean unit-norm."""
+    path = _ocrb_font_path()
+    if path is None:
+        return None
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = 96
+    font = ImageFont.truetype(path, size)
+    advance = font.getlength("H")
+    top, bottom = font.getbbox("H")[1], font.getbbox("H")[3]
+    cap = bottom - top
+    out = []
+    for ch in ALPHABET:
+        canvas = Image.new("L", (int(advance * 3), int(size * 2)), 255)
+        ImageDraw.Draw(canvas).text((advance, size * 0.5), ch, font=font, fill=0)
+        arr: np.ndarray = np.array(canvas, np.float32)
+        if blur:
+            arr = np.asarray(cv2.GaussianBlur(arr, (0, 0), blur), np.float32)
+        y0, y1 = int(size * 0.5 + top - cap * 0.2), int(size * 0.5 + bottom + cap * 0.2)
+        x0, x1 = int(advance), int(advance * 2)
+        cell = cv2.resize(arr[y0:y1, x0:x1], (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
+        out.append(_norm(cell))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _cap_per_pitch() -> float:
+    """Letter height over character pitch in OCR-B (about 1.0)."""
+    path = _ocrb_font_path()
+    if path is None:
+        return 1.0
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(path, 96)
+    box = font.getbbox("H")
+    return float(box[3] - box[1]) / float(font.getlength("H"))
+
+
+def _norm(a: np.ndarray) -> np.ndarray:
+    a = a.astype(np.float32) - float(a.mean())
+    return a / (float(np.linalg.norm(a)) + 1e-6)
+
+
+def _ink(img: np.ndarray) -> np.ndarray:
+    """Ink mask of a band: local thresholding copes with glare and dim light."""
+    blur = cv2.GaussianBlur(img, (3, 3), 0)
+    k = max(15, (img.shape[0] // 4) | 1)
+    return cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                 k, 10)
+
+
+def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
+    x, y, w, h = box
+    pad = h // 2
+    y0 = max(0, y - pad)
+    strip = ink[y0:y + h + pad, max(0, x - pad):x + w + pad]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+    comps = []
+    for i in range(1, n):
+        cx, cy, cw, ch, area = stats[i]
+        if ch < 0.35 * h or area < 0.02 * h * h or ch > 2.5 * h:
+            continue
+        comps.append((cx + max(0, x - pad), cy + y0, cw, ch))
+    return comps
+
+
+def _fit_line(comps: list[tuple[int, int, int, int]], width: int,
+              pitch: float | None = None) -> tuple[float, float] | None:
+    """Left cell centre and pitch of a line of `width` cells from its glyph boxes. With a
+    `pitch` (from a longer line of the same zone) only a small correction is allowed."""
+    if len(comps) < width * 0.4:
+        return None
+    comps = sorted(comps, key=lambda c: c[0])
+    centres = np.array([c[0] + c[2] / 2 for c in comps], np.float64)
+    left = float(centres[0])
+    if pitch is None:
+        pitch = float(centres[-1] - left) / (width - 1)
+    if pitch <= 0:
+        return None
+    for _ in range(3):  # refine by least squares on the assigned cell indices
+        idx = np.round((centres - left) / pitch)
+        keep = (idx >= 0) & (idx < width)
+        if keep.sum() < 3:
+            return None
+        if idx[keep].max() - idx[keep].min() < width * 0.8:
+            left = float(np.median(centres[keep] - pitch * idx[keep]))  # short: offset only
+            continue
+        a = np.vstack([np.ones(int(keep.sum())), idx[keep]]).T
+        sol, *_ = np.linalg.lstsq(a, centres[keep], rcond=None)
+        left, pitch = float(sol[0]), float(sol[1])
+    return left, pitch
+
+
+# Which characters may stand where (verify.cards.mrz type templates): n digit, a letter or filler,
+# s sex, c check digit or filler, x anything.
+_ALLOWED = {
+    "n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ<", "s": "MFX<",
+    "c": "0123456789<", "x": ALPHABET, "d": "ACIP",  # d: first character of the code
+}
+_ALLOWED_IDX = {k: np.array([ALPHABET.index(c) for c in v]) for k, v in _ALLOWED.items()}
+MAX_COMBOS = 20000
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """The glyph matcher's verdict on one band: per cell, the characters still in the race."""
+
+    fmt: str
+    options: tuple[tuple[tuple[str, ...], ...], ...]  # per line, per cell: best first
+    illegible: tuple[tuple[int, int], ...] = ()  # cells no glyph matches at all
+
+    @property
+    def text(self) -> str:
+        return "\n".join("".join(o[0] for o in line) for line in self.options)
+
+    @property
+    def doubtful(self) -> list[tuple[int, int]]:
+        return [(li, i) for li, line in enumerate(self.options)
+                for i, o in enumerate(line) if len(o) > 1]
+
+
+def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
+    """Per cell, the characters its position allows that score close to the best."""
+    tpls = TEMPLATES[fmt]  # type: ignore[index]
+    lines = []
+    illegible: list[tuple[int, int]] = []
+    for li, (row, tpl) in enumerate(zip(scores, tpls, strict=True)):
+        out = []
+        for pos, (cell, kind) in enumerate(zip(row, tpl, strict=True)):
+            idx = _ALLOWED_IDX["d" if (li, pos) == (0, 0) else kind]
+            sub = cell[idx]
+            order = np.argsort(-sub)
+            best = float(sub[order[0]])
+            if best < FLOOR:
+                illegible.append((li, pos))
+            close = [ALPHABET[idx[k]] for k in order[:4]
+                     if best - float(sub[k]) < MARGIN
+                     or best < SURE and best - float(sub[k]) < 2 * MARGIN]
+            if kind == "x":  # the check digits can tell these pairs apart: keep both in play
+                for alt in AMBIGUOUS.get(close[0], ""):
+                    if alt not in close and best - float(cell[ALPHABET.index(alt)]) < 2 * MARGIN:
+                        close.append(alt)
+            out.append(tuple(close))
+        lines.append(tuple(out))
+    return CellRead(fmt, tuple(lines), tuple(illegible))
+
+
+def read_cells(band: Band) -> CellRead | None:
+    """Cut each line into its character cells and match every cell against OCR-B (at the
+    template blur that fits the photo best)."""
+    if _templates() is None:
+        return None
+    rows = len(band.lines)
+    img = _stretch(band.image)
+    ink = _ink(img)
+    for fmt, (r, width) in LINE_SHAPES.items():
+        if r != rows:
+            continue
+        geometry = []
+        all_comps = [_glyph_boxes(ink, box) for box in band.lines]
+        extents = [max((c[0] + c[2] for c in cs), default=0) - min((c[0] for c in cs), default=0)
+                   for cs in all_comps]
+        longest = _fit_line(all_comps[int(np.argmax(extents))], width) if all_comps else None
+        for comps, extent in zip(all_comps, extents, strict=True):
+            short = longest is not None and extent < 0.9 * max(extents)
+            fit = _fit_line(comps, width, longest[1] if short and longest else None)
+            if fit is None:
+                break
+            # Baseline from the glyphs that stand on it; letter height from the pitch (OCR-B's
+            # own proportion): digits stand taller than letters, and that is how 0 and O differ.
+            tall = [c for c in comps if c[3] >= 0.8 * max(cc[3] for cc in comps)]
+            bottom = float(np.median([c[1] + c[3] for c in tall]))
+            cap = fit[1] * _cap_per_pitch()
+            top = bottom - cap
+            if cap < 4:
+                break
+            geometry.append((fit[0], fit[1], top, cap))
+        if len(geometry) != rows:
+            continue
+        # The template blur that fits the first line best serves for the whole zone.
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        left, pitch, top, cap = geometry[0]
+        for blur in BLURS:
+            tmpl = np.stack(_templates(blur) or ())
+            first = np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
+                              for i in range(width)])
+            fitness = float(first.max(axis=1).mean())
+            if best is None or fitness > best[0]:
+                best = (fitness, tmpl, first)
+        assert best is not None
+        _, tmpl, first = best
+        scores = [first] + [np.stack([_match_cell(img, lft + i * p, p, t, c, tmpl)
+                                      for i in range(width)]) for lft, p, t, c in geometry[1:]]
+        read = _options(scores, fmt)
+        if _resolve(read, None) is not None or fmt == "TD2":
+            return read
+        if fmt == "TD3" and rows == 2:
+            continue  # TD2 has the same number of lines: try it too
+        return read
+    return None
+
+
+def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float,
+                tmpl: np.ndarray) -> np.ndarray:
+    """Correlation of one cell with every glyph, allowing a small shift."""
+    sx, sy = CELL_W / pitch, CELL_H / (cap * 1.4)
+    shift = 0.18
+    x0 = cx - pitch * (0.5 + shift)
+    y0 = top - cap * (0.2 + shift)
+    w = pitch * (1 + 2 * shift)
+    h = cap * (1.4 + 2 * shift)
+    m = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy]], np.float32)
+    out_w, out_h = int(round(w * sx)), int(round(h * sy))
+    patch = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    scores = np.empty(len(ALPHABET), np.float32)
+    for k in range(len(ALPHABET)):
+        scores[k] = cv2.matchTemplate(patch, tmpl[k], cv2.TM_CCOEFF_NORMED).max()
+    return scores
+
+
+def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
+    """Places some check digit covers (the digits themselves included)."""
+    lay = LAYOUTS[fmt]
+    cells: set[tuple[int, int]] = set()
+    spans = [*lay.composite_parts, lay.number, lay.birth, lay.expiry]
+    if lay.optional2_check is not None:
+        spans.append(lay.optional1)
+    for li, a, b in spans:
+        cells.update((li, i) for i in range(a, b))
+    for pos in (lay.number_check, lay.birth_check, lay.expiry_check, lay.composite,
+                lay.optional2_check):
+        if pos is not None:
+            cells.add(pos)
+    # The nationality and sex sit between checked fields in TD1/TD3 line 2: not checked.
+    li, a, b = lay.nationality
+    for pos in [lay.sex, *((li, i) for i in range(a, b))]:
+        cells.discard(pos)
+    return frozenset(cells)
+
+
+CHECKED = {fmt: _checked_cells(fmt) for fmt in LAYOUTS}
+
+
+def plausible(m: Mrz) -> bool:
+    """Beyond the check digits: the document code 9303 allows, states that exist."""
+    return (m.ok and m.document_code[:1] in "ACIP" and m.issuing_state in STATES
+            and m.nationality in STATES)
+
+
+def _resolve(read: CellRead, other: list[str] | None) -> str | None:
+    """The one reading the evidence singles out, or None.
+
+    Where the glyph matcher is in doubt, its close candidates stay open — unless Tesseract's
+    line lines up there and reads one of them: then only the matcher's first choice and
+    Tesseract's character remain. Every combination is parsed; the survivors pass every check
+    digit with a real document code and real states. Accepted only when exactly one survives,
+    no doubt is left where no check digit looks, and wherever the survivor departs from the
+    matcher's first choice Tesseract read it so: every accepted character was seen by a
+    reader, and the check digits only chose between readers that disagreed (at most three
+    places). A place where both readers are wrong leaves no survivor, or one that met the
+    check digits by chance; few disagreements keep that chance small.
+    """
+    if read.illegible:
+        return None
+    first = [[o[0] for o in line] for line in read.options]
+    options = [list(line) for line in read.options]
+    votes: dict[tuple[int, int], str] = {}
+    if other is not None:
+        disagree = 0
+        for li, i in read.doubtful:
+            ch = _aligned_char(other, read, li, i)
+            if ch is None or ch not in read.options[li][i]:
+                continue  # no usable vote: the matcher's candidates stay open
+            votes[(li, i)] = ch
+            options[li][i] = (first[li][i],) if ch == first[li][i] else (first[li][i], ch)
+            disagree += ch != first[li][i]
+        if disagree > 3:
+            return None
+    cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
+    if any(cell not in CHECKED[read.fmt] for cell in cells):  # type: ignore[index]
+        return None  # a doubt where no check digit looks, and no second reader settled it
+    n = 1
+    for li, i in cells:
+        n *= len(options[li][i])
+    if n > MAX_COMBOS:
+        return None
+    base = [list(line) for line in first]
+    survivors: list[str] = []
+    for combo in itertools.product(*(options[li][i] for li, i in cells)):
+        for (li, i), ch in zip(cells, combo, strict=True):
+            base[li][i] = ch
+        text = "\n".join("".join(line) for line in base)
+        try:
+            m = parse_mrz(text)
+        except ParseError:
+            continue
+        if plausible(m):
+            survivors.append(text)
+            if len(survivors) > 1:
+                return None
+    if len(survivors) != 1:
+        return None
+    # Where the survivor departs from the matcher's first choice, Tesseract must have said so.
+    lines = survivors[0].split("\n")
+    for li, i in cells:
+        if lines[li][i] != first[li][i] and votes.get((li, i)) != lines[li][i]:
+            return None
+    return survivors[0]
+
+
+def _typed(ch: str, kind: str) -> str:
+    """What a character must have been, given the kind of place it stands in."""
+    if kind in "nc" and not ch.isdigit():
+        return TO_DIGIT.get(ch, ch)
+    if kind == "a" and ch.isdigit():
+        return TO_LETTER.get(ch, ch)
+    return ch
+
+
+def _aligned_char(other: list[str], read: CellRead, li: int, i: int) -> str | None:
+    """The other reader's character at (li, i), if its line lines up there with ours (it
+    may have dropped or added fillers elsewhere): aligned from the left or from the right,
+    at the four places on one side of it it must read one of our candidates."""
+    if li >= len(other) or len(other) != len(read.options):
+        return None
+    theirs, ours = other[li], read.options[li]
+    for offset in (0, len(theirs) - len(ours)):  # left-aligned, right-aligned
+        j = i + offset
+        if not 0 <= j < len(theirs):
+            continue
+        for side in (range(i - 4, i), range(i + 1, i + 5)):
+            near = [k for k in side if 0 <= k < len(ours) and 0 <= k + offset < len(theirs)]
+            if len(near) >= 3 and all(theirs[k + offset] in ours[k] for k in near):
+                return _typed(theirs[j], TEMPLATES[read.fmt][li][i])  # type: ignore[index]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader 2: Tesseract
+
+def tesseract_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def _tesseract(band: Band) -> str | None:
+    if not tesseract_available():
+        return None
+    import pytesseract
+
+    h = band.image.shape[0]
+    scale = max(1.0, min(4.0, 60 * len(band.lines) / max(h, 1)))
+    img = cv2.resize(band.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    img = _stretch(img)
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    _, img = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    config = (f"--oem 1 --psm 6 -c tessedit_char_whitelist={ALPHABET} "
+              "-c load_system_dawg=0 -c load_freq_dawg=0")
+    try:
+        return str(pytesseract.image_to_string(img, lang="eng", config=config, timeout=10))
+    except (RuntimeError, OSError):
+        return None
+
+
+def _tesseract_lines(band: Band) -> list[str] | None:
+    """Tesseract's last 2-3 long lines, spaces removed (their fillers may be off)."""
+    raw = _tesseract(band)
+    if raw is None:
+        return None
+    lines = [re.sub(r"\s+", "", ln).upper() for ln in raw.splitlines()]
+    lines = [ln for ln in lines if len(ln) >= 20]
+    rows = len(band.lines)
+    return lines[-rows:] if len(lines) >= rows else None
+
+
+def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | None:
+    """The zone in a photo as lines joined by newlines, or None when the evidence does not
+    single out one reading whose every check digit passes (see the module text)."""
+    fallback: list[Band] = []
+    for band in find_bands(image):
+        cells = read_cells(band)
+        if cells is not None:
+            alone = _resolve(cells, None)
+            if alone is not None:
+                return alone
+        fallback.append(band)
+    if not use_tesseract or not tesseract_available():
+        return None
+    for band in fallback:
+        cells = read_cells(band)
+        other = _tesseract_lines(band)
+        if cells is not None and other is not None:
+            both = _resolve(cells, other)
+            if both is not None:
+                return both
+        if cells is None and other is not None:
+            # No OCR-B font: Tesseract alone, accepted only when it checks with no repair.
+            m = _checked("\n".join(other))
+            if m is not None and not m.repaired and plausible(m):
+                return "\n".join(m.lines)
+    return None
+
+
+def _checked(text: str) -> Mrz | None:
+    try:
+        m = parse_mrz(text, ocr_tolerant=True)
+    except ParseError:
+        return None
+    return m if m.ok else None
+
+
+def read_mrz_file(path: str | Path) -> str | None:
+    """`read_mrz_image` on a file; None when it is not an image."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        return None
+    return read_mrz_image(image)
+
+
+class FrameHook:
+    """`verify.cli.capture.NO_CODE_HOOKS` entry: frames with no QR code are read for a zone.
+
+    A still image is read once; a stream at most every `every` seconds (a read costs tenths
+    of a second, a camera gives a frame every 33 ms)."""
+
+    def __init__(self, every: float = 0.7) -> None:
+        self.every = every
+        self._last = -1e9
+
+    def __call__(self, frame: object) -> str | None:
+
+        image = getattr(frame, "image", None)
+        if not isinstance(image, np.ndarray):
+            return None
+        now = time.monotonic()
+        if getattr(frame, "index", 0) and now - self._last < self.every:
+            return None
+        self._last = now
+        return read_mrz_image(image)
+
+
+frame_hook = FrameHook()

@@ -1,0 +1,42 @@
+"""The `verify` command: one Typer app, one module per command group.
+
+`app` knows no group; each group module registers its commands on it, and this module imports
+them all, so the CLI is built in one direction and nothing outside `verify.cli` imports it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from drivers.scan import SourceError
+from verify.cli import card, daemon, demo, rules, scanner  # noqa: F401  (they register commands)
+from verify.cli.app import app
+from verify.errors import VerifyError
+from verify.model import EXIT_UNKNOWN, EXIT_USAGE
+
+
+def _optional_camera_index(argv: list[str]) -> list[str]:
+    """`--camera` may stand alone (webcam 0); Typer options need a value, so supply it."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--camera":
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            if nxt is None or not nxt.lstrip("-").isdigit():
+                out.append("0")
+    return out
+
+
+def main(argv: list[str] | None = None) -> Any:
+    args = _optional_camera_index(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return app(args=args, prog_name="verify")
+    except (VerifyError, SourceError) as exc:
+        typer.echo(f"verify: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        typer.echo("verify: interrupted", err=True)
+        sys.exit(EXIT_UNKNOWN)

@@ -1,0 +1,130 @@
+"""`verify card`, `verify parse`, `verify lookup`: one card from any source to a printed status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from verify.cards.classify import classify
+from verify.check import check_text, with_decision
+from verify.cli.app import Json, Lang, app, check_lang, emit, fail, read_text_arg
+from verify.lookup.settings import Settings
+
+
+@app.command()
+def card(
+    url: Annotated[
+        str | None, typer.Option("--url", help="a pasted lookup address or QR text")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="the code typed from the card's back")
+    ] = None,
+    lma: Annotated[str | None, typer.Option("--lma", help="the LMA number under the photo")] = None,
+    mrz: Annotated[
+        str | None, typer.Option("--mrz", help="a UT card's MRZ, typed or pasted; - reads stdin")
+    ] = None,
+    camera: Annotated[int | None, typer.Option("--camera", help="webcam index (default 0)")] = None,
+    image: Annotated[Path | None, typer.Option("--image", help="a photo of the card")] = None,
+    video: Annotated[Path | None, typer.Option("--video", help="a video of the card")] = None,
+    serial: Annotated[
+        str | None, typer.Option("--serial", help="a serial scanner port, e.g. /dev/ttyACM0")
+    ] = None,
+    keyboard: Annotated[
+        bool, typer.Option("--keyboard", help="a scanner typing into this terminal")
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="any source URL, e.g. replay:FILE")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", envvar="VERIFY_REGION", help="region for the decision")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="patient category when the card does not tell")
+    ] = None,
+    birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
+    age: Annotated[int | None, typer.Option("--age", min=0, max=130)] = None,
+    registered: Annotated[
+        bool, typer.Option("--registered", help="the patient has a personnummer")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="seconds to wait for a scan")
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview/--no-preview", help="camera preview window")
+    ] = True,
+    show_name: Annotated[
+        bool, typer.Option("--show-name", help="include the MRZ name in the output")
+    ] = False,
+    as_json: Json = False,
+    lang: Lang = "sv",
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="every source for every step")
+    ] = False,
+) -> None:
+    """Read one card, check it, decide, print."""
+    lang = check_lang(lang)
+    texts = {"--url": url, "--token": token, "--lma": lma, "--mrz": mrz}
+    captures = {
+        "--camera": None if camera is None else f"camera:{camera}",
+        "--image": None if image is None else f"image:{image}",
+        "--video": None if video is None else f"video:{video}",
+        "--serial": None if serial is None else f"serial:{serial}",
+        "--keyboard": "stdin:" if keyboard else None,
+        "--source": source,
+    }
+    given = [k for k, v in {**texts, **captures}.items() if v is not None]
+    if len(given) != 1:
+        raise fail("give exactly one card source: " + ", ".join([*texts, *captures]))
+    option = given[0]
+    if option in texts:
+        text = read_text_arg(texts[option] or "")
+        status = check_text(text, as_kind=option.lstrip("-"), show_name=show_name)
+    else:
+        # Imported here: the camera loop loads OpenCV (and Tk for the preview), which typed
+        # and pasted cards never need.
+        from verify.cli.capture import read_card
+
+        status = read_card(
+            captures[option] or "",
+            timeout=timeout,
+            preview=preview,
+            show_name=show_name,
+            lang=lang,
+        )
+    status = with_decision(
+        status,
+        region=region,
+        category=category,
+        age=age,
+        birth_date=birth_date,
+        registered=registered,
+    )
+    emit(status, as_json=as_json, lang=lang, verbose=verbose)
+
+
+@app.command()
+def parse(
+    text: Annotated[str, typer.Argument(help="the text to classify; - reads stdin")],
+    as_json: Json = False,
+) -> None:
+    """Say what a text is: LMA number, lookup address or token, MRZ."""
+    parsed = classify(read_text_arg(text), settings=Settings.from_env())
+    if as_json:
+        typer.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(parsed.describe())
+
+
+@app.command()
+def lookup(
+    text: Annotated[str, typer.Argument(help="a lookup address, QR text or token")],
+    as_json: Json = False,
+    lang: Lang = "sv",
+) -> None:
+    """Validity only: ask the agency's lookup service."""
+    lang = check_lang(lang)
+    status = check_text(read_text_arg(text), as_kind="lookup")
+    emit(status, as_json=as_json, lang=lang)

@@ -1,0 +1,163 @@
+"""`verify daemon`: the reception-desk service (docs/daemon.md)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from drivers import handler_for
+from drivers.scan import Scan
+from drivers.source import SourceURL
+from verify.check import check_text, not_a_card
+from verify.cli.app import app
+from verify.desk.audit import AuditLog, audit_key
+from verify.desk.config import DEFAULT_HTTP, DaemonConfig, build_config, load_config
+from verify.desk.daemon import Daemon
+from verify.desk.event_log import JsonLinesSink
+from verify.desk.server import DeskServer
+from verify.desk.state import DeskState
+from verify.errors import ConfigError, ParseError
+from verify.lookup.client import LookupClient
+from verify.lookup.settings import Settings
+from verify.model import Status
+from verify.redact import scrub_text
+
+log = logging.getLogger("verify.desk.daemon")
+
+
+class RedactingFilter(logging.Filter):
+    """Last line of defence: whatever any library logs, identifiers are masked before output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = scrub_text(message)
+        record.args = None
+        return True
+
+
+def setup_logging(verbose: bool) -> None:
+    """Plain lines on stderr (the journal adds time and unit); no identifiers, ever."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("verify daemon: %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # urllib3 logs request lines (with the card's token) at debug level: never let them through.
+    for noisy in ("urllib3", "requests", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def default_checker(config_path: Path | None = None) -> Any:
+    """Parse and look up with ONE LookupClient, so every lookup reuses the connection.
+
+    The lookup's own settings (lookup_base, allowed_hosts, …) may sit in the same TOML file.
+    """
+
+    client = LookupClient(Settings.from_env(config_path=config_path))
+
+    def checker(scan: Scan) -> Status:
+        try:
+            return check_text(scan.payload, client=client)
+        except ParseError as exc:
+            return not_a_card(exc)
+
+    return checker
+
+
+def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
+
+    sinks: list[Any] = []
+    if config.events is not None:
+
+        sinks.append(JsonLinesSink(config.events))
+    if config.audit_log is not None:
+
+        sinks.append(AuditLog(Path(config.audit_log), audit_key(config.audit_key)))
+    desk = DeskState(current)
+    sinks.append(desk)
+    return sinks, desk
+
+
+@app.command()
+def daemon(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="a source URL; repeat for several, e.g. serial:/dev/ttyACM0",
+    )] = None,
+    events: Annotated[str | None, typer.Option(
+        "--events", help="append redacted JSON Lines events to PATH, or - for stdout")] = None,
+    http: Annotated[str | None, typer.Option(
+        "--http", help=f"desk screen HOST:PORT (default {DEFAULT_HTTP}; off: none)")] = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="VERIFY_DESK_TOKEN",
+        help="desk-screen token, required when --http is not loopback")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", envvar="VERIFY_REGION", help="region for the decision")] = None,
+    clear_after: Annotated[float | None, typer.Option(
+        "--clear-after", help="seconds a status stays on the desk screen (default 30)")] = None,
+    dedupe: Annotated[float | None, typer.Option(
+        "--dedupe-seconds", help="the same card again within N seconds is one event")] = None,
+    max_lookups: Annotated[int | None, typer.Option(
+        "--max-lookups", help="concurrent lookups (default 4)")] = None,
+    audit_log: Annotated[str | None, typer.Option(
+        "--audit-log", help="opt-in pseudonymised audit log (needs VERIFY_AUDIT_KEY)")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="TOML settings file; re-read on SIGHUP")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="desk screen: sv or en")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="debug log (no identifiers)")] = False,
+) -> None:
+    """Reception-desk service: scan, check and show every card, until stopped (SIGTERM)."""
+
+    cli_layer = {
+        "sources": tuple(source) if source else None, "events": events, "http": http,
+        "http_token": token, "region": region, "clear_after": clear_after,
+        "dedupe_seconds": dedupe, "max_lookups": max_lookups, "audit_log": audit_log,
+        "lang": lang,
+    }
+
+    def load() -> DaemonConfig:
+        return build_config(load_config(config), cli_layer)
+
+    settings = load()  # ConfigError → exit 2 with the message, before anything starts
+    if settings.audit_log is not None:
+
+        audit_key(settings.audit_key)
+    for url in settings.sources:
+        _check_source_url(url)
+    checker = default_checker(config)  # lookup settings: ConfigError → exit 2 here too
+    setup_logging(verbose)
+
+    holder: dict[str, Daemon] = {}
+    sinks, desk = build_sinks(settings, lambda: holder["d"].config)
+    server = None
+    address = settings.http_address()
+    if address is not None:
+
+        try:
+            server = DeskServer(address, desk, token=settings.http_token,
+                                health=lambda: holder["d"].stats.to_json())
+        except OSError as exc:
+
+            raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
+    d = Daemon(settings, checker=checker, sinks=sinks, reload=load)
+    holder["d"] = d
+    if server is not None:
+        server.start()
+        log.info("desk screen at %s", server.url)
+    try:
+        d.run(on_tick=desk.tick)
+    finally:
+        if server is not None:
+            server.stop()
+    raise typer.Exit(0)
+
+
+def _check_source_url(url: str) -> None:
+    """Refuse a malformed URL or unknown scheme at start-up (exit 2), not in a retry loop."""
+
+    handler_for(SourceURL.parse(url).scheme)

@@ -1,0 +1,142 @@
+"""`verify demo`: the whole path on built-in data — no camera, no scanner, no network.
+
+Starts the agency emulator on loopback and feeds it the scans a desk meets in a day. Each case
+states what it must give, and the demo fails (exit 1) if any case does not, so it doubles as a
+smoke test of an installation.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, replace
+from typing import Annotated
+
+import typer
+
+from verify.cards.classify import classify
+from verify.cli.app import Lang, app, check_lang
+from verify.errors import ParseError
+from verify.lookup.client import LookupClient
+from verify.lookup.emulator import Emulator, serve_forever
+from verify.present.status import render_refusal, render_status
+
+
+@dataclass(frozen=True)
+class Case:
+    title_sv: str
+    title_en: str
+    text: str
+    as_kind: str | None
+    expect: str  # valid | not_valid | unknown | refused
+    unreachable: bool = False  # looked up against a service that does not answer
+
+
+def cases(base: str) -> list[Case]:
+    return [
+        Case(
+            "QR-kod från ett giltigt LMA-kort",
+            "QR code of a valid LMA card",
+            base + "VALID0001",
+            None,
+            "valid",
+        ),
+        Case(
+            "Giltigt kort utan rätt att arbeta",
+            "Valid card without right to work",
+            base + "NOWORK0001",
+            None,
+            "valid",
+        ),
+        Case(
+            "Kort som inte längre gäller",
+            "Card no longer valid",
+            base + "NOINFO001",
+            None,
+            "not_valid",
+        ),
+        Case(
+            "Kod inskriven för hand från kortets baksida",
+            "Code typed from the card's back",
+            "VALID0002",
+            "token",
+            "valid",
+        ),
+        Case("Bara LMA-numret", "Only the LMA number", "12-345678/1", "lma", "unknown"),
+        Case(
+            "Fientlig QR-kod (annan webbplats)",
+            "Hostile QR code (another site)",
+            "https://www.migrationsverket.se.evil.example/lmakort/VALID0001",
+            None,
+            "refused",
+        ),
+        Case(
+            "Uppslagstjänsten svarar inte",
+            "The lookup service does not answer",
+            "VALID0003",
+            "token",
+            "unknown",
+            unreachable=True,
+        ),
+    ]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_demo(lang: str = "sv") -> int:
+    failures = 0
+    with Emulator() as emu:
+        settings = emu.settings(timeout=2.0)
+        unreachable = replace(settings, base=f"http://127.0.0.1:{_closed_port()}/lmakort/")
+        title = (
+            "verify demo — inbyggda exempel, inget nätverk"
+            if lang == "sv"
+            else "verify demo — built-in examples, no network"
+        )
+        typer.echo(f"{title}\n")
+        with LookupClient(settings) as client, LookupClient(unreachable) as dead:
+            for i, case in enumerate(cases(emu.base_url), 1):
+                use = dead if case.unreachable else client
+                heading = case.title_sv if lang == "sv" else case.title_en
+                typer.secho(f"[{i}] {heading}", bold=True)
+                typer.echo(
+                    f"    skannat: {case.text}" if lang == "sv" else f"    scanned: {case.text}"
+                )
+                try:
+                    parsed = classify(case.text, as_kind=case.as_kind, settings=use.settings)
+                    status = parsed.status(use)
+                    got: str = status.validity.state
+                    text = render_status(status, lang=lang)
+                except ParseError as exc:
+                    got = "refused"
+                    text = render_refusal(exc.message, lang)
+                ok = got == case.expect
+                failures += not ok
+                for line in text.splitlines():
+                    typer.echo(f"    {line}")
+                if not ok:
+                    typer.secho(f"    !! expected {case.expect}, got {got}", fg="red")
+                typer.echo("")
+    done = "Klart." if lang == "sv" else "Done."
+    typer.echo(done if not failures else f"{failures} case(s) did not behave as expected")
+    return 0 if not failures else 1
+
+
+@app.command("agency-emulator")
+def agency_emulator(
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="0 picks a free port")
+    ] = 8088,
+    host: Annotated[str, typer.Option("--host", help="loopback only")] = "127.0.0.1",
+) -> None:
+    """Serve a local stand-in for the agency's lookup service (tests, demo, training)."""
+    serve_forever(host=host, port=port)
+
+
+@app.command()
+def demo(lang: Lang = "sv") -> None:
+    """The whole path on built-in data: no camera, no scanner, no network."""
+    raise typer.Exit(run_demo(lang=check_lang(lang)))

@@ -1,0 +1,386 @@
+"""The reception-desk daemon: every source, every scan, one event each, all day.
+
+    sources (a thread each) ─► dedupe ─► bounded queue ─► N lookup workers ─► in-order emit
+        ─► sinks (JSON Lines, audit log, desk screen)
+
+Why this shape:
+- A thread per source, because drivers are blocking iterators (pyserial, OpenCV).
+- Dedupe before the queue, so a card held in front of a camera costs one lookup, not thirty.
+- A bounded queue: when lookups fall behind, the sources block (back-pressure, bytes wait in the
+  serial driver) instead of memory growing without end.
+- N workers = the cap on concurrent lookups; they share ONE checker (one LookupClient, one
+  connection pool), so the agency's TLS connection is reused.
+- Emission is in scan order per source, whatever order lookups finish in: the desk sees the
+  last card scanned last.
+- Faults never stop it: a source that fails is reopened with backoff; a checker that raises gives
+  an `unknown` status; a sink that fails is logged and the others still get the event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from types import FrameType
+from typing import Any, Protocol
+
+from drivers import open_source
+from drivers.scan import Scan, SourceError
+from drivers.source import Source, SourceURL
+from verify.check import with_decision
+from verify.clock import now
+from verify.desk.config import RELOADABLE, DaemonConfig
+from verify.desk.events import Event
+from verify.model import Document, Status, Validity
+from verify.redact import scrub_text
+
+log = logging.getLogger("verify.desk.daemon")
+
+Checker = Callable[[Scan], Status]
+Decider = Callable[[Status, DaemonConfig], Status]
+
+# Sources that end by themselves (a file, a recording, a pipe): when they end, they are done.
+FINITE_SCHEMES = frozenset({"image", "video", "replay", "stdin"})
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+
+
+class Sink(Protocol):
+    def emit(self, event: Event) -> None: ...
+    def reopen(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Deduper:
+    """Has this payload been seen within the window? Keeps keyed digests, never the payloads.
+
+    The window slides: a card held in view keeps being "the same scan" until it is taken away
+    for longer than the window.
+    """
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._key = os.urandom(16)
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def admit(self, payload: str, at: float) -> bool:
+        digest = hashlib.blake2b(payload.strip().encode(), key=self._key, digest_size=16).digest()
+        with self._lock:
+            while self._seen:
+                oldest_key, oldest_at = next(iter(self._seen.items()))
+                if at - oldest_at <= self.window:
+                    break
+                del self._seen[oldest_key]
+            last = self._seen.pop(digest, None)
+            self._seen[digest] = at
+            return last is None or at - last > self.window
+
+    def forget(self, payload: str) -> None:
+        """Let the next scan of this payload through at once (its lookup could not answer)."""
+        digest = hashlib.blake2b(payload.strip().encode(), key=self._key, digest_size=16).digest()
+        with self._lock:
+            self._seen.pop(digest, None)
+
+
+FRAME_SCHEMES = ("camera:", "video:", "image:")
+
+
+def _worth_retrying(job: Job, status: Status) -> bool:
+    """A desk clerk who scans again after "cannot be determined" wants a new lookup, not a
+    repeat; a camera holding the card in view would ask every frame, so it keeps the window."""
+    return (
+        status.validity.state == "unknown"
+        and status.validity.basis == "lookup"
+        and not job.source.startswith(FRAME_SCHEMES)
+    )
+
+
+@dataclass
+class Job:
+    scan: Scan
+    source: str
+    seq: int  # per source, for in-order emission
+
+
+@dataclass
+class Stats:
+    scans: int = 0
+    duplicates: int = 0
+    events: int = 0
+    errors: int = 0
+    source_state: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scans": self.scans, "duplicates": self.duplicates, "events": self.events,
+            "errors": self.errors, "sources": dict(self.source_state),
+        }
+
+
+def internal_error_status(exc: BaseException) -> Status:
+    """Doubt gives unknown: a fault inside the check is never a verdict."""
+    return Status(
+        document=Document(kind="unknown"),
+        validity=Validity(
+            state="unknown", basis="error", checked_at=now(),
+            detail=f"the check failed ({type(exc).__name__}); check the card by hand",
+        ),
+    )
+
+
+def default_decider(status: Status, config: DaemonConfig) -> Status:
+
+    return with_decision(status, region=config.region)
+
+
+class Daemon:
+    """Runs sources, workers and sinks until `stop()`; `run()` adds signals (main thread)."""
+
+    def __init__(
+        self,
+        config: DaemonConfig,
+        *,
+        checker: Checker,
+        sinks: Iterable[Sink] = (),
+        decider: Decider = default_decider,
+        reload: Callable[[], DaemonConfig] | None = None,
+    ) -> None:
+        self.config = config
+        self.checker = checker
+        self.decider = decider
+        self.sinks: list[Sink] = list(sinks)
+        self._reload_fn = reload
+        self.stats = Stats()
+        self._dedupe = Deduper(config.dedupe_seconds)
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=config.queue_size)
+        self._stopping = threading.Event()  # sources stop reading
+        self._stopped = threading.Event()  # everything drained and closed
+        self._wake = threading.Event()
+        self._reload_requested = False
+        self._stop_requested = False
+        self._emit_lock = threading.Lock()
+        self._intake_lock = threading.Lock()
+        self._next_seq: dict[str, int] = {}
+        self._next_emit: dict[str, int] = {}
+        self._pending: dict[str, dict[int, tuple[Job, Status]]] = {}
+        self._open: dict[str, Source] = {}
+        self._open_lock = threading.Lock()
+        self._source_threads: list[threading.Thread] = []
+        self._workers: list[threading.Thread] = []
+        self._event_seq = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for i in range(self.config.max_lookups):
+            t = threading.Thread(target=self._work, name=f"lookup-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+        for url in self.config.sources:
+            self.stats.source_state[url] = "starting"
+            t = threading.Thread(target=self._run_source, args=(url,), name=f"source {url}",
+                                 daemon=True)
+            t.start()
+            self._source_threads.append(t)
+        log.info("started: %d source(s), %d lookup worker(s)", len(self.config.sources),
+                 self.config.max_lookups)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop reading, finish every scan already read, close the sinks. Idempotent."""
+        if self._stopped.is_set():
+            return
+        self._stopping.set()
+        with self._open_lock:
+            sources = list(self._open.values())
+        for source in sources:
+            try:
+                source.close()
+            except Exception as exc:  # a driver failing to close must not block shutdown
+                log.warning("closing a source failed: %s", type(exc).__name__)
+        deadline = time.monotonic() + timeout
+        for t in self._source_threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        for _ in self._workers:
+            self._queue.put(None)
+        for t in self._workers:
+            t.join(max(0.0, deadline - time.monotonic()))
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:
+                log.warning("closing %s failed: %s", type(sink).__name__, type(exc).__name__)
+        self._stopped.set()
+        log.info("stopped: %d scan(s), %d event(s), %d duplicate(s)", self.stats.scans,
+                 self.stats.events, self.stats.duplicates)
+
+    def run(self, on_tick: Callable[[], None] | None = None) -> None:
+        """Start, then wait for SIGTERM/SIGINT (stop) or SIGHUP (reload). Main thread only."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal)
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        }
+        try:
+            self.start()
+            while not self._stop_requested:
+                self._wake.wait(0.2)
+                self._wake.clear()
+                if self._reload_requested:
+                    self._reload_requested = False
+                    self.reload()
+                if on_tick is not None:
+                    on_tick()
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self._reload_requested = True
+        else:
+            self._stop_requested = True
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+        self._wake.set()
+
+    def reload(self) -> None:
+        """Re-read the configuration; apply what can change live, reopen files (log rotation)."""
+        if self._reload_fn is None:
+            return
+        try:
+            new = self._reload_fn()
+        except Exception as exc:
+            log.warning("reload failed, keeping the old settings: %s", scrub_text(str(exc)))
+            return
+        fixed = self.config.changed_fixed(new)
+        if fixed:
+            log.warning("reload: %s need a restart to change; ignored", ", ".join(fixed))
+        live = {name: getattr(new, name) for name in RELOADABLE}
+        self.config = replace(self.config, **live)
+        self._dedupe.window = self.config.dedupe_seconds
+        for sink in self.sinks:
+            try:
+                sink.reopen()
+            except Exception as exc:
+                log.warning("reopening %s failed: %s", type(sink).__name__, scrub_text(str(exc)))
+        log.info("reloaded: region=%s clear_after=%ss", self.config.region, self.config.clear_after)
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def _run_source(self, url: str) -> None:
+        scheme = SourceURL.parse(url).scheme
+        backoff = BACKOFF_FIRST
+        while not self._stopping.is_set():
+            try:
+                source = open_source(url)
+                with self._open_lock:
+                    self._open[url] = source
+                self.stats.source_state[url] = "open"
+                log.info("source %s: open", url)
+                with source:
+                    for scan in source:
+                        backoff = BACKOFF_FIRST
+                        self.submit(scan, url)
+                        if self._stopping.is_set():
+                            break
+                if self._stopping.is_set():
+                    break
+                if scheme in FINITE_SCHEMES:
+                    self.stats.source_state[url] = "ended"
+                    log.info("source %s: ended", url)
+                    return
+                log.warning("source %s: ended unexpectedly; reopening in %.1f s", url, backoff)
+            except SourceError as exc:
+                log.warning("source %s: %s; retrying in %.1f s", url, scrub_text(str(exc)), backoff)
+            except Exception as exc:
+                log.warning("source %s failed (%s); retrying in %.1f s", url,
+                            type(exc).__name__, backoff)
+            finally:
+                with self._open_lock:
+                    self._open.pop(url, None)
+            if self._stopping.is_set():
+                break
+            self.stats.source_state[url] = "retrying"
+            self._stopping.wait(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+        self.stats.source_state[url] = "stopped"
+
+    def submit(self, scan: Scan, source: str) -> bool:
+        """Take one scan from a source: drop repeats, queue the rest (blocks when full)."""
+        with self._intake_lock:
+            self.stats.scans += 1
+            if not self._dedupe.admit(scan.payload, scan.received):
+                self.stats.duplicates += 1
+                return False
+            seq = self._next_seq.get(source, 0)
+            self._next_seq[source] = seq + 1
+        self._queue.put(Job(scan=scan, source=source, seq=seq))
+        return True
+
+    # -- workers and emission -----------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            status = self._check(job.scan)
+            self._complete(job, status)
+
+    def _check(self, scan: Scan) -> Status:
+        try:
+            status = self.checker(scan)
+        except Exception as exc:
+            self.stats.errors += 1
+            log.warning("check failed: %s", type(exc).__name__)
+            return internal_error_status(exc)
+        try:
+            return self.decider(status, self.config)
+        except Exception as exc:
+            self.stats.errors += 1
+            log.warning("decision failed (%s); showing validity only", type(exc).__name__)
+            return status
+
+    def _complete(self, job: Job, status: Status) -> None:
+        """Emit in scan order per source, whichever lookup finished first."""
+        if _worth_retrying(job, status):
+            self._dedupe.forget(job.scan.payload)
+        with self._emit_lock:
+            pending = self._pending.setdefault(job.source, {})
+            pending[job.seq] = (job, status)
+            nxt = self._next_emit.get(job.source, 0)
+            while nxt in pending:
+                ready_job, ready_status = pending.pop(nxt)
+                self._emit(ready_job, ready_status)
+                nxt += 1
+            self._next_emit[job.source] = nxt
+
+    def _emit(self, job: Job, status: Status) -> None:
+        self._event_seq += 1
+        event = Event(
+            seq=self._event_seq,
+            status=status,
+            source=job.source,
+            symbology=job.scan.symbology,
+            scanned_at=job.scan.at,
+            emitted_at=now(),
+            latency_ms=(time.monotonic() - job.scan.received) * 1000.0,
+        )
+        self.stats.events += 1
+        for sink in self.sinks:
+            try:
+                sink.emit(event)
+            except Exception as exc:
+                log.warning("%s failed: %s", type(sink).__name__, type(exc).__name__)
+        log.debug("event %d: %s %s in %.1f ms", event.seq, job.source, status.validity.state,
+                  event.latency_ms)

@@ -1,0 +1,255 @@
+"""The desk screen's HTTP server: a static page, a JSON API and a Server-Sent Events feed.
+
+Security shape (docs/daemon.md):
+- loopback by default; any other address needs a token, sent as `Authorization: Bearer …`,
+  `X-Verify-Token: …` or the `verify_desk` cookie set by the /login form (POST body), so the token
+  never appears in a URL, a browser history or an access log;
+- without a token, the Host header must name this server (defeats DNS rebinding: a web page
+  elsewhere cannot read the feed through a hostname that resolves to 127.0.0.1);
+- a strict Content-Security-Policy: the page's script and style are files, nothing inline,
+  nothing external; the access log holds method, path (no query) and status only, at debug level.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from verify.desk.state import DeskState
+
+log = logging.getLogger("verify.desk.daemon.http")
+
+COOKIE = "verify_desk"
+KEEPALIVE_SECONDS = 15.0
+MAX_FORM_BYTES = 4096
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cache-Control": "no-store",
+}
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/desk.js": ("desk.js", "text/javascript; charset=utf-8"),
+    "/desk.css": ("desk.css", "text/css; charset=utf-8"),
+    "/login": ("login.html", "text/html; charset=utf-8"),
+}
+PUBLIC = {"/healthz", "/login", "/desk.css", "/favicon.ico"}
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("verify.desk.static").joinpath(name).read_bytes()
+
+
+class DeskServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        desk: DeskState,
+        *,
+        token: str | None = None,
+        health: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.desk = desk
+        self.token = token
+        self.health: Callable[[], dict[str, Any]] = health or dict
+        self.assets = {path: (_asset(name), ctype) for path, (name, ctype) in STATIC.items()}
+        self.stopping = threading.Event()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, DeskHandler)
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        self.port = port
+        self.allowed_hosts = {
+            f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"{host}:{port}",
+        }
+
+    @property
+    def url(self) -> str:
+        host = str(self.server_address[0])
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/"
+
+    def start(self) -> threading.Thread:
+        t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
+                             name="desk-http", daemon=True)
+        t.start()
+        return t
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+
+
+class DeskHandler(BaseHTTPRequestHandler):
+    server: DeskServer
+    server_version = "verify-desk"
+    sys_version = ""
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Never the query string or headers; method, path and status only, at debug level."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = urlsplit(self.path).path
+        log.debug("%s %s %s", self.command, path if path in STATIC or path.startswith("/api/")
+                  or path in PUBLIC else "(other)", code)
+
+    def _headers(self, code: int, ctype: str, extra: dict[str, str] | None = None,
+                 length: int | None = None) -> None:
+        self.send_response(code)
+        for k, v in SECURITY_HEADERS.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", ctype)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+
+    def _send(
+        self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None
+    ) -> None:
+        self._headers(code, ctype, extra, len(body))
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, data: Any) -> None:
+        body = json.dumps(data, ensure_ascii=False).encode()
+        self._send(code, body, "application/json; charset=utf-8")
+
+    def _presented_token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[7:].strip()
+        if self.headers.get("X-Verify-Token"):
+            return self.headers["X-Verify-Token"].strip()
+        raw = self.headers.get("Cookie")
+        if raw:
+            try:
+                cookie = SimpleCookie(raw)
+            except CookieError:
+                return None
+            if COOKIE in cookie:
+                return cookie[COOKIE].value
+        return None
+
+    def _authorised(self) -> bool:
+        token = self.server.token
+        if token is None:
+            return True
+        presented = self._presented_token()
+        return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
+
+    def _host_ok(self) -> bool:
+        if self.server.token is not None:
+            return True  # the token guards it; the desk may use any name for this machine
+        return self.headers.get("Host", "") in self.server.allowed_hosts
+
+    def _gate(self, path: str) -> bool:
+        if not self._host_ok():
+            self._json(HTTPStatus.MISDIRECTED_REQUEST, {"error": "unknown host"})
+            return False
+        if path in PUBLIC or self._authorised():
+            return True
+        if path.startswith("/api/"):
+            self._json(HTTPStatus.UNAUTHORIZED, {"error": "token required"})
+        else:
+            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login"})
+        return False
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if not self._gate(path):
+            return
+        if path == "/healthz":
+            self._json(HTTPStatus.OK, {"ok": True, **self.server.health()})
+        elif path == "/api/status/latest":
+            self._json(HTTPStatus.OK, {"event": self.server.desk.latest_record()})
+        elif path == "/api/events":
+            self._stream()
+        elif path == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
+        elif path in self.server.assets:
+            body, ctype = self.server.assets[path]
+            self._send(HTTPStatus.OK, body, ctype)
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if not self._host_ok() or path != "/login":
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_FORM_BYTES:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "bad form"})
+            return
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+        given = (form.get("token") or [""])[0].strip()
+        token = self.server.token
+        if token is None:
+            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/"})
+        elif hmac.compare_digest(given.encode(), token.encode()):
+            cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
+            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
+                       {"Location": "/", "Set-Cookie": cookie})
+        else:
+            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login?fel=1"})
+
+    def _stream(self) -> None:
+        desk = self.server.desk
+        if self.command == "HEAD":
+            self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
+            return
+        sub = desk.subscribe()
+        try:
+            self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8",
+                          {"X-Accel-Buffering": "no"})
+            self.wfile.write(b"retry: 2000\n\n")
+            while not self.server.stopping.is_set():
+                try:
+                    message = sub.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    self.wfile.write(b": keepalive\n\n")
+                    continue
+                if message is None:
+                    break
+                self.wfile.write(message.encode())
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass
+        finally:
+            desk.unsubscribe(sub)
+            self.close_connection = True
