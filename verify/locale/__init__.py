@@ -1,0 +1,84 @@
+"""One message catalogue for every human word: Swedish by default, English on request.
+
+    set_language("en")                      # --lang, VERIFY_LANG or config, once per process
+    _("The card is valid.")                 # the msgid is the English text
+    _("Valid until {date}.", date="2027-03-04")   # placeholders are filled after translating
+
+Catalogues are gettext `.po` files kept with Babel (`verify/locale/<lang>/LC_MESSAGES/verify.po`),
+read once on first use. English is the source language, so the English catalogue may leave a
+msgstr empty; a Swedish msgid without a translation is a bug that `tests/test_locale.py` catches.
+JSON output never goes through here: its keys and `detail` stay English.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache, lru_cache
+from importlib import resources
+
+from babel.messages.pofile import read_po
+
+from verify.errors import ConfigError
+
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+DOMAIN = "verify"
+
+_current = DEFAULT_LANGUAGE
+
+
+def check_language(lang: str | None) -> str:
+    """A supported language code, or a clear error (exit 2 at the CLI)."""
+    code = (lang or DEFAULT_LANGUAGE).strip().lower()
+    if code not in LANGUAGES:
+        raise ConfigError(f"language must be sv or en, not {lang!r}")
+    return code
+
+
+def set_language(lang: str | None) -> str:
+    """Set the process's language (a desk or a command speaks one language at a time)."""
+    global _current
+    _current = check_language(lang)
+    return _current
+
+
+def language() -> str:
+    return _current
+
+
+def language_from_env() -> str:
+    return check_language(os.environ.get("VERIFY_LANG") or DEFAULT_LANGUAGE)
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid → msgstr for one language; empty translations and fuzzy entries are left out."""
+    path = resources.files("verify.locale").joinpath(lang, "LC_MESSAGES", f"{DOMAIN}.po")
+    with path.open("rb") as f:
+        po = read_po(f, locale=lang, domain=DOMAIN)
+    return {
+        str(m.id): str(m.string)
+        for m in po
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+def gettext(message: str, lang: str | None = None, /, **params: object) -> str:
+    """`message` in `lang` (default: the process's language), placeholders filled."""
+    text = catalogue(lang or _current).get(message, message)
+    return text.format(**params) if params else text
+
+
+_ = gettext
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "catalogue",
+    "check_language",
+    "gettext",
+    "language",
+    "language_from_env",
+    "set_language",
+    "_",
+]
