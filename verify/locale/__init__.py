@@ -13,7 +13,7 @@ JSON output never goes through here: its keys and `detail` stay English.
 from __future__ import annotations
 
 import os
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
 from babel.messages.pofile import read_po
