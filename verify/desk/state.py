@@ -54,7 +54,7 @@ class DeskState:
         desk = event.to_desk(lang=config.lang, clear_after=config.clear_after)
         record = event.to_record()
         scan_id = secrets.token_urlsafe(16)
-        desk["scan_id"] = scan_id
+        desk["desk"]["scan_id"] = scan_id
         with self._lock:
             self._desk = desk
             self._record = record
@@ -108,7 +108,7 @@ class DeskState:
         status = decide_with_answers(event.status, config.region, answers)
         desk = dataclasses.replace(event, status=status).to_desk(
             lang=config.lang, clear_after=config.clear_after)
-        desk["scan_id"] = current
+        desk["desk"]["scan_id"] = current
         return desk
 
     # -- readers ------------------------------------------------------------------------------
