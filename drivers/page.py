@@ -113,3 +113,8 @@ class PageSource(KeyboardSource):
         with _lock:
             if _open.get(self.name) is self.inbox:
                 del _open[self.name]
+
+    def close(self) -> None:
+        """Stop taking bursts at once, then end the loop (any thread)."""
+        self.close_device()
+        super().close()
