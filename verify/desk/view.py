@@ -114,7 +114,7 @@ def desk_question(fact: MissingFact, lang: str) -> dict[str, Any]:
         meaning = fact.answers_en.get(label, meaning_sv) if en else meaning_sv
         value = fact.values[label_sv]
         options.append({"value": value, "label": _button(fact.fact, value, label, lang),
-                        "meaning": meaning})
+                        "meaning": compact(meaning)})
     if fact.fact == "age":
         question = gettext("How old is the patient?", lang)
     else:
@@ -123,6 +123,15 @@ def desk_question(fact: MissingFact, lang: str) -> dict[str, Any]:
     # The card's validity is checked by hand (the manual step), never tapped in: doubt stays.
     return {"fact": fact.fact, "question": question, "options": options,
             "answerable": fact.fact != "validity"}
+
+
+def compact(meaning: str) -> str:
+    """One outcome: its words in full. Several ("Label: summary / Label: summary"): the labels
+    only, so a question fits on the screen beside the manual address."""
+    parts = meaning.split(" / ")
+    if len(parts) == 1:
+        return meaning
+    return " / ".join(dict.fromkeys(p.split(": ", 1)[0] for p in parts))
 
 
 def _button(fact: str, value: str, label: str, lang: str) -> str:
