@@ -156,7 +156,8 @@ def test_an_answer_from_the_page_gives_the_adult_decision_and_changes_nothing_sh
     assert view["questions"] == [] and view["scan_id"] == scan
     # Not stored: the shared record and every other page still see the unanswered scan.
     assert desk.latest_record() == shown
-    assert desk._desk["desk"]["questions"] and desk._desk["desk"]["summary"].startswith("Kan inte avgöras")
+    on_screen = desk._desk["desk"]
+    assert on_screen["questions"] and on_screen["summary"].startswith("Kan inte avgöras")
 
 
 def test_every_page_gets_its_own_token():
