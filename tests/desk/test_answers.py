@@ -9,12 +9,15 @@ import html
 import http.client
 import json
 import re
+import threading
 from datetime import date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drivers import open_source
+from drivers.page import KeyboardPolicy
 from tests.support_daemon import status_for, url
 from verify.cards.mrz import compose_td1, mrz_status, parse_mrz
 from verify.check import with_decision
@@ -250,3 +253,64 @@ def test_the_page_comes_in_english_with_lang_en():
     finally:
         state.close()
         srv.stop()
+
+
+# -- a keyboard scanner's burst from the page ----------------------------------------------------
+
+
+@pytest.fixture
+def keyed(desk):
+    srv = DeskServer(("127.0.0.1", 0), desk, keyboard=KeyboardPolicy())
+    srv.start()
+    yield srv
+    desk.close()
+    srv.stop()
+
+
+def post_scan(srv, data, token, extra=None):
+    headers = {"Content-Type": "application/json", "X-Verify-Page": token,
+               "Sec-Fetch-Site": "same-origin", **(extra or {})}
+    body = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return request(srv, "POST", "/api/scan", body, headers)
+
+
+BURST = {"text": "httpsÖ--agency.test-lmakort-VALID0001",
+         "gaps": [6] * 36, "end": "Enter"}
+
+
+def test_a_burst_is_refused_without_a_page_source_or_when_it_is_not_a_scanners(server, keyed):
+    assert post_scan(server, BURST, page_token(server))[0] == 404  # no page: source configured
+    token = page_token(keyed)
+    assert post_scan(keyed, BURST, token, {"Sec-Fetch-Site": "cross-site"})[0] == 403
+    assert post_scan(keyed, BURST, "")[0] == 403
+    slow = {**BURST, "gaps": [150] * 36}
+    assert post_scan(keyed, slow, token)[0] == 422
+    assert post_scan(keyed, {**BURST, "end": "Escape"}, token)[0] == 422
+    assert post_scan(keyed, {**BURST, "gaps": [True] * 36}, token)[0] == 422
+    assert post_scan(keyed, BURST, token)[0] == 503  # configured, but no page source is open
+    with open_source("page:") as source:
+        got: list = []
+        reader = threading.Thread(target=lambda: got.extend(
+            s for _, s in zip(range(1), source, strict=False)))
+        reader.start()
+        for _ in range(200):
+            status, _ = post_scan(keyed, BURST, token)
+            if status == 202:
+                break
+            reader.join(0.01)
+        reader.join(5)
+    assert status == 202
+    assert [s.payload for s in got] == ["https://agency.test/lmakort/VALID0001"]
+
+
+@settings(max_examples=40, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(
+    st.binary(max_size=200),
+    st.fixed_dictionaries({"text": st.text(max_size=40), "gaps": st.lists(
+        st.one_of(st.integers(), st.floats(), st.text(max_size=3)), max_size=40),
+        "end": st.sampled_from(["Enter", "Tab", "x", ""])}).map(lambda d: json.dumps(d).encode()),
+))
+def test_hostile_scan_bodies_never_get_a_server_error(keyed, body):
+    status, _ = post_scan(keyed, body, page_token(keyed))
+    assert 400 <= status < 500 or status == 503

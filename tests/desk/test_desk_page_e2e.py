@@ -89,7 +89,7 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
         daemon = DaemonProcess(
             ["--source", f"serial:{scanner.link}", "--source", "page:?gap=100",
              "--http", "127.0.0.1:0", "--region", "skane", "--clear-after", "60",
-             "--events", str(events)],
+             "--events", str(events), "--verbose"],
             daemon_env(emu.env()), tmp_path,
         )
         try:
@@ -200,6 +200,11 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
             code = daemon.stop()
             scanner.unplug()
     assert code == 0
+    # Debug logging was on: the answers, the bursts and the tokens still never reach a log.
+    journal = "\n".join(daemon.log + daemon.out) + events.read_text()
+    assert "POST /api/answer 200" in journal and "POST /api/scan 202" in journal
+    for secret in ("VALID0001", "VALID0002", "NOINFO0001", "18-130", "lmakort-", "Ö"):
+        assert secret not in journal, secret
 
 
 def test_healthz_is_503_while_the_scanner_is_unplugged_or_lookups_fail(tmp_path: Path) -> None:

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from verify.desk.events import Event
 from verify.desk.health import CONNECTED, RECENT_LOOKUPS, assess, source_label
 from verify.model import Status
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 OUTCOMES = ("valid", "not_valid", "unknown", "not_a_card")
 # Validity bases an unknown may have; anything else is counted as "other" (bounded labels).
 REASONS = frozenset({"lookup", "error", "not_a_card", "lma_number_only", "mrz_check_failed",

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from drivers.page import KeyboardPolicy, deliver, is_scanner_burst
+from verify.desk.metrics import CONTENT_TYPE as METRICS_TYPE
 from verify.desk.page import PageTokens, render
 from verify.desk.state import BadAnswer, DeskState, StaleScan
 
@@ -296,8 +297,7 @@ class DeskHandler(BaseHTTPRequestHandler):
         if self.server.metrics is None:
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
-        self._send(HTTPStatus.OK, self.server.metrics(),
-                   "text/plain; version=0.0.4; charset=utf-8")
+        self._send(HTTPStatus.OK, self.server.metrics(), METRICS_TYPE)
 
     def _same_origin(self) -> bool:
         """A browser says where a request comes from; only this page's own origin may post."""
