@@ -72,7 +72,7 @@ if __name__ == "__main__":
                                        " == 'idle'"),
         ("daemon-desk.png", "VALID0001", ASKS),
         ("daemon-desk-answered.png", "click",
-         "return document.querySelectorAll('#questions button').length == 0"),
+         "return document.getElementById('change-answer') !== null"),
         ("daemon-desk-manual.png", "outage",
          "return document.getElementById('card').dataset.tone == 'unknown'"),
     ])

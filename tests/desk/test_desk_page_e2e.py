@@ -109,7 +109,14 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
             screen, seen = when(browser, lambda s: s["summary"].startswith(
                 "Asylsökande över 18 år"))
             assert seen - clicked < 1.0, f"the answer took {seen - clicked:.3f} s"
-            assert screen["buttons"] == [] and screen["headline"] == "GILTIGT"
+            assert screen["buttons"] == ["Ändra svaret"] and screen["headline"] == "GILTIGT"
+
+            # A wrong tap is undone on the page; the other answer gives the child's decision.
+            click(browser, "Ändra svaret")
+            when(browser, lambda s: s["buttons"] == ["Barn under 18", "Vuxen"]
+                 and s["summary"].startswith("Kan inte avgöras"))
+            click(browser, "Barn under 18")
+            when(browser, lambda s: s["summary"].startswith("Asylsökande under 18 år"))
 
             # A reload forgets the answer: the page asks again for the same scan.
             browser.refresh()

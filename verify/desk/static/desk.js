@@ -13,6 +13,7 @@
   let clearTimer = null;
   let scanId = null;
   let answers = {};
+  let original = null;  // the scan as the daemon sent it, before any answer
 
   function setList(el, items) {
     el.replaceChildren(...items.map((text) => {
@@ -35,6 +36,7 @@
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
     scanId = null;
     answers = {};
+    original = null;
     $("card").className = "tone-idle";
     $("card").dataset.tone = "idle";
     $("card").dataset.scan = "";
@@ -100,6 +102,15 @@
     setList($("lines"), desk.lines || []);
     $("summary").textContent = desk.summary || "";
     questions(desk.questions || []);
+    if (Object.keys(answers).length) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.id = "change-answer";
+      undo.className = "change";
+      undo.textContent = words.change_answer || "";
+      undo.addEventListener("click", () => { answers = {}; render(original, false); });
+      $("questions").append(undo);
+    }
     setList($("steps"), desk.steps || []);
     const url = desk.manual_check_url;
     if (url && /^https?:\/\//.test(url)) {
@@ -123,6 +134,7 @@
     if (id && id === scanId && Object.keys(answers).length) return;  // a reconnect's repeat
     scanId = id;
     answers = {};
+    original = event;
     render(event, true);
   }
 
