@@ -21,6 +21,7 @@ const t = (id) => document.getElementById(id).textContent;
 return {headline: t('headline'), summary: t('summary'), meta: t('meta'),
         connection: t('connection'), keyboard: t('keyboard'),
         scan: document.getElementById('card').dataset.scan,
+        answered: (document.getElementById('answered') || {}).textContent || '',
         buttons: [...document.querySelectorAll('#questions button')].map((b) => b.textContent),
         meanings: [...document.querySelectorAll('#questions .meaning')].map((m) => m.textContent)};
 """
@@ -110,6 +111,7 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
                 "Asylsökande över 18 år"))
             assert seen - clicked < 1.0, f"the answer took {seen - clicked:.3f} s"
             assert screen["buttons"] == ["Ändra svaret"] and screen["headline"] == "GILTIGT"
+            assert screen["answered"] == "Svar: Vuxen"
 
             # A wrong tap is undone on the page; the other answer gives the child's decision.
             click(browser, "Ändra svaret")

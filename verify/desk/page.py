@@ -29,6 +29,7 @@ def page_words(lang: str) -> dict[str, str]:
         "connected": gettext("Connected", lang),
         "disconnected": gettext("No contact with the service – trying again …", lang),
         "scanned": gettext("Scanned {time}", lang),
+        "answered": gettext("Answer: {answers}", lang),
         "change_answer": gettext("Change the answer", lang),
         "answer_failed": gettext("The answer was not taken; scan the card again.", lang),
         "keyboard_ready": gettext("Keyboard scanner: ready", lang),

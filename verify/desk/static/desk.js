@@ -14,6 +14,7 @@
   let scanId = null;
   let answers = {};
   let original = null;  // the scan as the daemon sent it, before any answer
+  let labels = [];  // the buttons tapped, in this page only
 
   function setList(el, items) {
     el.replaceChildren(...items.map((text) => {
@@ -36,6 +37,7 @@
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
     scanId = null;
     answers = {};
+    labels = [];
     original = null;
     $("card").className = "tone-idle";
     $("card").dataset.tone = "idle";
@@ -71,7 +73,10 @@
           button.type = "button";
           button.textContent = o.label || "";
           button.dataset.value = o.value;
-          button.addEventListener("click", () => { button.blur(); answer(q.fact, o.value); });
+          button.addEventListener("click", () => {
+            button.blur();
+            answer(q.fact, o.value, o.label || "");
+          });
           cell.append(button);
         } else {
           const label = document.createElement("strong");
@@ -108,8 +113,12 @@
       undo.id = "change-answer";
       undo.className = "change";
       undo.textContent = words.change_answer || "";
-      undo.addEventListener("click", () => { answers = {}; render(original, false); });
-      $("questions").append(undo);
+      undo.addEventListener("click", () => { answers = {}; labels = []; render(original, false); });
+      const said = document.createElement("span");
+      said.id = "answered";
+      said.className = "answered";
+      said.textContent = (words.answered || "{answers}").replace("{answers}", labels.join(", "));
+      $("questions").append(said, undo);
     }
     setList($("steps"), desk.steps || []);
     const url = desk.manual_check_url;
@@ -134,11 +143,12 @@
     if (id && id === scanId && Object.keys(answers).length) return;  // a reconnect's repeat
     scanId = id;
     answers = {};
+    labels = [];
     original = event;
     render(event, true);
   }
 
-  function answer(fact, value) {
+  function answer(fact, value, label) {
     const id = scanId;
     if (!id) return;
     const next = Object.assign({}, answers, {[fact]: value});
@@ -148,6 +158,7 @@
     }).then((event) => {
       if (scanId !== id) return;  // another card came meanwhile: the answer was for the old one
       answers = next;
+      labels = labels.concat([label]);
       render(event, false);
     }).catch(() => {
       if (scanId === id) $("meta").textContent = words.answer_failed || "";
