@@ -27,6 +27,7 @@ HANDLERS: dict[str, str] = {
     "stdin": "drivers.keyboard:StdinSource",
     "evdev": "drivers.keyboard:EvdevSource",
     "replay": "drivers.recording:ReplaySource",
+    "page": "drivers.page:PageSource",
 }
 
 

@@ -116,6 +116,9 @@ class MissingFact:
     answers: Mapping[str, str] = field(default_factory=dict)
     question_en: str = ""
     answers_en: Mapping[str, str] = field(default_factory=dict)
+    # Answer (the Swedish label, as in `answers`) -> the value to decide with: an age range
+    # "LO-HI", a category or a validity. Lets a desk turn a tapped answer into a fact.
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"fact": self.fact, "question": self.question, "answers": dict(self.answers),

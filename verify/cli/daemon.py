@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from drivers import handler_for
+from drivers.page import KeyboardPolicy
 from drivers.scan import Scan
 from drivers.source import SourceURL
 from verify.check import check_text, not_a_card
@@ -18,6 +20,7 @@ from verify.desk.audit import AuditLog, audit_key
 from verify.desk.config import DEFAULT_HTTP, DaemonConfig, build_config, load_config
 from verify.desk.daemon import Daemon
 from verify.desk.event_log import JsonLinesSink
+from verify.desk.metrics import DeskMetrics
 from verify.desk.server import DeskServer
 from verify.desk.state import DeskState
 from verify.errors import ConfigError, ParseError
@@ -52,21 +55,33 @@ def setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def default_checker(config_path: Path | None = None) -> Any:
+def default_checker(config_path: Path | None = None, metrics: DeskMetrics | None = None) -> Any:
     """Parse and look up with ONE LookupClient, so every lookup reuses the connection.
 
     The lookup's own settings (lookup_base, allowed_hosts, …) may sit in the same TOML file.
+    With `metrics`, each lookup's time and outcome is counted (nothing of the card is).
     """
 
     client = LookupClient(Settings.from_env(config_path=config_path))
 
     def checker(scan: Scan) -> Status:
+        started = time.monotonic()
         try:
-            return check_text(scan.payload, client=client)
+            status = check_text(scan.payload, client=client)
         except ParseError as exc:
             return not_a_card(exc)
+        if metrics is not None:
+            metrics.observe_check(time.monotonic() - started, status)
+        return status
 
     return checker
+
+
+def profile_confirmed(config_path: Path | None) -> bool | None:
+    try:
+        return Settings.from_env(config_path=config_path).profile.confirmed
+    except ConfigError:
+        return None
 
 
 def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
@@ -129,18 +144,25 @@ def daemon(
         audit_key(settings.audit_key)
     for url in settings.sources:
         _check_source_url(url)
-    checker = default_checker(config)  # lookup settings: ConfigError → exit 2 here too
+    keyboard = _page_source(settings.sources)
+    holder: dict[str, Daemon] = {}
+    metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
+                          profile_confirmed=profile_confirmed(config))
+    # lookup settings: ConfigError → exit 2 here too
+    checker = default_checker(config, metrics)
     setup_logging(verbose)
 
-    holder: dict[str, Daemon] = {}
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
+    sinks.append(metrics)
     server = None
     address = settings.http_address()
     if address is not None:
 
         try:
             server = DeskServer(address, desk, token=settings.http_token,
-                                health=lambda: holder["d"].stats.to_json())
+                                health=lambda: {**holder["d"].stats.to_json(),
+                                                **metrics.health()},
+                                metrics=metrics.render, keyboard=keyboard)
         except OSError as exc:
 
             raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
@@ -155,6 +177,14 @@ def daemon(
         if server is not None:
             server.stop()
     raise typer.Exit(0)
+
+
+def _page_source(sources: tuple[str, ...]) -> KeyboardPolicy | None:
+    """The keyboard policy of the one `page:` source, if the desk page is a scan source."""
+    pages = [u for u in sources if SourceURL.parse(u).scheme == "page"]
+    if len(pages) > 1:
+        raise ConfigError("give at most one page: source")
+    return KeyboardPolicy.from_url(pages[0]) if pages else None
 
 
 def _check_source_url(url: str) -> None:

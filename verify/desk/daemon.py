@@ -137,7 +137,9 @@ def internal_error_status(exc: BaseException) -> Status:
 
 
 def default_decider(status: Status, config: DaemonConfig) -> Status:
-
+    """The region's decision; a code that is no card gets none (there is no patient to decide)."""
+    if status.validity.basis == "not_a_card":
+        return status
     return with_decision(status, region=config.region)
 
 
@@ -314,6 +316,17 @@ class Daemon:
             self._stopping.wait(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
         self.stats.source_state[url] = "stopped"
+
+    def source_states(self) -> dict[str, str]:
+        """Each source's state as a desk sees it: a byte-stream driver's own when it has one
+        (a serial scanner unplugged is "waiting" while the daemon still holds its source)."""
+        states = dict(self.stats.source_state)
+        with self._open_lock:
+            live = {url: getattr(source, "state", None) for url, source in self._open.items()}
+        for url, state in live.items():
+            if states.get(url) == "open" and isinstance(state, str):
+                states[url] = state
+        return states
 
     def submit(self, scan: Scan, source: str) -> bool:
         """Take one scan from a source: drop repeats, queue the rest (blocks when full)."""

@@ -26,7 +26,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from verify.desk.state import DeskState
+from drivers.page import KeyboardPolicy, deliver, is_scanner_burst
+from verify.desk.metrics import CONTENT_TYPE as METRICS_TYPE
+from verify.desk.page import PageTokens, render
+from verify.desk.state import BadAnswer, DeskState, StaleScan
 
 log = logging.getLogger("verify.desk.daemon.http")
 
@@ -53,7 +56,12 @@ STATIC = {
     "/desk.css": ("desk.css", "text/css; charset=utf-8"),
     "/login": ("login.html", "text/html; charset=utf-8"),
 }
-PUBLIC = {"/healthz", "/login", "/desk.css", "/favicon.ico"}
+PUBLIC = {"/healthz", "/metrics", "/login", "/desk.css", "/favicon.ico"}
+# Pages whose words are filled in per request, in the desk's language (verify.desk.page).
+RENDERED = {"/", "/login"}
+POST_ROUTES = {"/api/answer": "_post_answer", "/api/scan": "_post_scan"}
+PAGE_TOKEN_HEADER = "X-Verify-Page"
+MAX_JSON_BYTES = 16384
 
 
 def _asset(name: str) -> bytes:
@@ -71,8 +79,13 @@ class DeskServer(ThreadingHTTPServer):
         *,
         token: str | None = None,
         health: Callable[[], dict[str, Any]] | None = None,
+        metrics: Callable[[], bytes] | None = None,
+        keyboard: KeyboardPolicy | None = None,
     ) -> None:
         self.desk = desk
+        self.metrics = metrics
+        self.keyboard = keyboard  # None: no `page:` source, the page does not capture keys
+        self.page_tokens = PageTokens()
         self.token = token
         self.health: Callable[[], dict[str, Any]] = health or dict
         self.assets = {path: (_asset(name), ctype) for path, (name, ctype) in STATIC.items()}
@@ -192,7 +205,11 @@ class DeskHandler(BaseHTTPRequestHandler):
         if not self._gate(path):
             return
         if path == "/healthz":
-            self._json(HTTPStatus.OK, {"ok": True, **self.server.health()})
+            self._healthz()
+        elif path == "/metrics":
+            self._metrics()
+        elif path in RENDERED:
+            self._page(path)
         elif path == "/api/status/latest":
             self._json(HTTPStatus.OK, {"event": self.server.desk.latest_record()})
         elif path == "/api/events":
@@ -207,6 +224,10 @@ class DeskHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
+        if path in POST_ROUTES:
+            if self._gate(path):
+                getattr(self, POST_ROUTES[path])()
+            return
         if not self._host_ok() or path != "/login":
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
@@ -253,3 +274,106 @@ class DeskHandler(BaseHTTPRequestHandler):
         finally:
             desk.unsubscribe(sub)
             self.close_connection = True
+
+    # -- issue 12: the page's words, its answers and scans, health and metrics ------------------
+
+    def _page(self, path: str) -> None:
+        """The page in the desk's language, with a fresh anti-forgery token for this page."""
+        body, ctype = self.server.assets[path]
+        keyboard = self.server.keyboard
+        page = render(
+            body, self.server.desk.lang(), page_token=self.server.page_tokens.issue(),
+            keyboard={"max_gap_ms": keyboard.max_gap_ms, "min_chars": keyboard.min_chars}
+            if keyboard is not None else None,
+        )
+        self._send(HTTPStatus.OK, page, ctype)
+
+    def _healthz(self) -> None:
+        report = {"ok": True, **self.server.health()}
+        code = HTTPStatus.OK if report.get("ok") else HTTPStatus.SERVICE_UNAVAILABLE
+        self._json(code, report)
+
+    def _metrics(self) -> None:
+        if self.server.metrics is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        self._send(HTTPStatus.OK, self.server.metrics(), METRICS_TYPE)
+
+    def _same_origin(self) -> bool:
+        """A browser says where a request comes from; only this page's own origin may post."""
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site != "same-origin":
+            return False
+        origin = self.headers.get("Origin")
+        return origin is None or origin == f"http://{self.headers.get('Host', '')}"
+
+    def _page_input(self) -> dict[str, Any] | None:
+        """The JSON body of a page's POST, or None after a 4xx (cross-origin, no page token,
+        wrong type or size, not a JSON object). Nothing of the body is logged."""
+        if not self._same_origin():
+            self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
+            return None
+        if not self.server.page_tokens.valid(self.headers.get(PAGE_TOKEN_HEADER)):
+            self._json(HTTPStatus.FORBIDDEN, {"error": "page token missing or wrong"})
+            return None
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "JSON only"})
+            return None
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_JSON_BYTES:
+            self.close_connection = True
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "bad length"})
+            return None
+        try:
+            data = json.loads(self.rfile.read(length).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict):
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "not a JSON object"})
+            return None
+        return data
+
+    def _post_answer(self) -> None:
+        """{"scan": id, "answers": {fact: value}} -> the scan's view decided with the answers."""
+        data = self._page_input()
+        if data is None:
+            return
+        scan, answers = data.get("scan"), data.get("answers")
+        if not isinstance(scan, str) or not isinstance(answers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+        ):
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "want scan and answers"})
+            return
+        try:
+            desk = self.server.desk.answer(scan, answers)
+        except StaleScan:
+            self._json(HTTPStatus.CONFLICT, {"error": "that scan is no longer on screen"})
+            return
+        except BadAnswer:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "not an answer to this scan"})
+            return
+        self._json(HTTPStatus.OK, desk)
+
+    def _post_scan(self) -> None:
+        """{"text", "gaps", "end"}: a keyboard scanner's burst typed into the page."""
+        policy = self.server.keyboard
+        if policy is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no page source configured"})
+            return
+        data = self._page_input()
+        if data is None:
+            return
+        text, gaps, end = data.get("text"), data.get("gaps"), data.get("end")
+        ok = (isinstance(text, str) and isinstance(gaps, list) and end in ("Enter", "Tab")
+              and all(isinstance(g, int | float) and not isinstance(g, bool) for g in gaps))
+        if not ok or not is_scanner_burst(str(text), gaps, policy):  # type: ignore[arg-type]
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "not a scanner's burst"})
+            return
+        if not deliver(str(text), "\r" if end == "Enter" else "\t"):
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "the page source is not open"})
+            return
+        self._json(HTTPStatus.ACCEPTED, {"accepted": True})

@@ -7,17 +7,30 @@ does not see it and nothing is left behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from verify.check import with_decision
 from verify.desk.config import DaemonConfig
 from verify.desk.events import Event
+from verify.model import Status
 
 SUBSCRIBER_BACKLOG = 32
+MAX_ANSWERS = 8
+
+
+class StaleScan(Exception):
+    """The answer is for a scan that is no longer on screen (cleared, or another card came)."""
+
+
+class BadAnswer(ValueError):
+    """The answer is not one the current decision asked for."""
 
 
 class DeskState:
@@ -28,6 +41,8 @@ class DeskState:
         self._lock = threading.Lock()
         self._desk: dict[str, Any] | None = None
         self._record: dict[str, Any] | None = None
+        self._event: Event | None = None  # the scan on screen, to decide again with answers
+        self._scan_id: str | None = None  # random per scan: what an answer must be bound to
         self._expires = 0.0
         self._subscribers: list[queue.Queue[str | None]] = []
         self.closed = False
@@ -38,9 +53,13 @@ class DeskState:
         config = self._config()
         desk = event.to_desk(lang=config.lang, clear_after=config.clear_after)
         record = event.to_record()
+        scan_id = secrets.token_urlsafe(16)
+        desk["desk"]["scan_id"] = scan_id
         with self._lock:
             self._desk = desk
             self._record = record
+            self._event = event
+            self._scan_id = scan_id
             self._expires = time.monotonic() + config.clear_after
             message = sse("status", desk)
             self._broadcast(message)
@@ -51,7 +70,7 @@ class DeskState:
     def close(self) -> None:
         with self._lock:
             self.closed = True
-            self._desk = self._record = None
+            self._desk = self._record = self._event = self._scan_id = None
             for sub in self._subscribers:
                 _offer(sub, None)
             self._subscribers.clear()
@@ -63,8 +82,34 @@ class DeskState:
         at = time.monotonic() if at is None else at
         with self._lock:
             if self._desk is not None and at >= self._expires:
-                self._desk = self._record = None
+                self._desk = self._record = self._event = self._scan_id = None
                 self._broadcast(sse("clear", {}))
+
+    # -- answers from the page ----------------------------------------------------------------
+
+    def lang(self) -> str:
+        return self._config().lang
+
+    def answer(self, scan_id: str, answers: Mapping[str, str]) -> dict[str, Any]:
+        """The desk view of the scan on screen decided again with the page's answers.
+
+        Nothing is kept: the answers live in the page that gave them, which sends all of them
+        each time; the shared screen, the other pages, the logs and the JSON API never see them.
+        Raises StaleScan or BadAnswer (the caller answers 4xx; nothing changes).
+        """
+        self.tick()
+        with self._lock:
+            event, current = self._event, self._scan_id
+        if event is None or current is None or not secrets.compare_digest(scan_id, current):
+            raise StaleScan()
+        if len(answers) > MAX_ANSWERS:
+            raise BadAnswer("too many answers")
+        config = self._config()
+        status = decide_with_answers(event.status, config.region, answers)
+        desk = dataclasses.replace(event, status=status).to_desk(
+            lang=config.lang, clear_after=config.clear_after)
+        desk["desk"]["scan_id"] = current
+        return desk
 
     # -- readers ------------------------------------------------------------------------------
 
@@ -101,6 +146,29 @@ class DeskState:
                 # A page that stopped reading: drop it rather than hold memory for it.
                 self._subscribers.remove(sub)
                 _offer(sub, None)
+
+
+def decide_with_answers(
+    status: Status, region: str | None, answers: Mapping[str, str]
+) -> Status:
+    """Apply answers one by one; each must answer a question the decision so far asks."""
+    if region is None or status.decision is None:
+        raise BadAnswer("this scan has no questions")
+    known: dict[str, Any] = {}
+    for fact, value in answers.items():
+        missing = {m.fact: m for m in (status.decision.missing if status.decision else ())}
+        asked = missing.get(fact)
+        if asked is None or value not in asked.values.values():
+            raise BadAnswer("not a question of this decision")
+        if fact == "age":
+            known["age"] = int(value.partition("-")[0])
+        elif fact == "validity":
+            raise BadAnswer("validity is checked by hand, not answered on the page")
+        else:
+            known["category"] = value
+        status = with_decision(dataclasses.replace(status, decision=None), region=region,
+                               **known)
+    return status
 
 
 def _offer(sub: queue.Queue[str | None], message: str | None) -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from verify.model import Status
+from verify.locale import gettext
+from verify.model import MissingFact, Status
 
 MAX_STEPS = 3
 
@@ -76,7 +77,7 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         lines.append(words["work_yes"] if status.validity.right_to_work else words["work_no"])
     steps: list[str] = []
     summary = ""
-    decision = status.decision
+    decision = None if not_a_card else status.decision  # a code that is no card: no decision
     if decision is not None:
         summary = decision.summary_en if lang == "en" and decision.summary_en else decision.summary
         for step in decision.steps[:MAX_STEPS]:
@@ -94,4 +95,51 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         "steps": steps,
         "manual_label": words["manual"] if manual else "",
         "manual_check_url": manual,
+        "questions": [desk_question(m, lang) for m in decision.missing if m.values]
+        if decision is not None else [],
     }
+
+
+def desk_question(fact: MissingFact, lang: str) -> dict[str, Any]:
+    """One missing fact as a question with one large button per answer, and what each means.
+
+    `value` is what the page sends back; the words come from the rule data (the meaning) and the
+    catalogue (the buttons), in the desk's language.
+    """
+    en = lang == "en"
+    labels_en = list(fact.answers_en)
+    options = []
+    for i, (label_sv, meaning_sv) in enumerate(fact.answers.items()):
+        label = labels_en[i] if en and i < len(labels_en) else label_sv
+        meaning = fact.answers_en.get(label, meaning_sv) if en else meaning_sv
+        value = fact.values[label_sv]
+        options.append({"value": value, "label": _button(fact.fact, value, label, lang),
+                        "meaning": compact(meaning)})
+    if fact.fact == "age":
+        question = gettext("How old is the patient?", lang)
+    else:
+        question = (fact.question_en or fact.question) if en else fact.question
+        question = question.split(" Ange --")[0].split(" Give --")[0]  # CLI hints, not desk words
+    # The card's validity is checked by hand (the manual step), never tapped in: doubt stays.
+    return {"fact": fact.fact, "question": question, "options": options,
+            "answerable": fact.fact != "validity"}
+
+
+def compact(meaning: str) -> str:
+    """One outcome: its words in full. Several ("Label: summary / Label: summary"): the labels
+    only, so a question fits on the screen beside the manual address."""
+    parts = meaning.split(" / ")
+    if len(parts) == 1:
+        return meaning
+    return " / ".join(dict.fromkeys(p.split(": ", 1)[0] for p in parts))
+
+
+def _button(fact: str, value: str, label: str, lang: str) -> str:
+    """"Barn under 18" / "Vuxen" for the usual split at 18; the rule data's own words otherwise."""
+    if fact == "age":
+        lo, _, hi = value.partition("-")
+        if lo == "0":
+            return gettext("Child under {age}", lang, age=int(hi) + 1)
+        if lo == "18" and int(hi) >= 100:
+            return gettext("Adult", lang)
+    return label[:1].upper() + label[1:]

@@ -371,6 +371,7 @@ def missing_facts(
             continue
         answers: dict[str, str] = {}
         answers_en: dict[str, str] = {}
+        values: dict[str, str] = {}
         if fact == "age":
             intervals = age_intervals(rules_in_force(book, region, day),
                                       book.national.child_under)
@@ -385,22 +386,24 @@ def missing_facts(
                 group = [o for a in range(len(intervals)) if lo <= intervals[a][0] <= hi
                          for o in by_value[str(intervals[a][0])]]
                 answers[_label_age(lo, hi, 0)] = describe(group, 0)
+                values[_label_age(lo, hi, 0)] = f"{lo}-{hi}"
                 answers_en[_label_age(lo, hi, 1)] = describe(group, 1)
             out.append(MissingFact(
                 fact="age",
                 question="Hur gammal är patienten? Ange --age eller --birth-date.",
                 question_en="How old is the patient? Give --age or --birth-date.",
-                answers=answers, answers_en=answers_en,
+                answers=answers, answers_en=answers_en, values=values,
             ))
         elif fact == "validity":
             for v, os in by_value.items():
                 answers[VALIDITY_LABELS[v][0]] = describe(os, 0)
+                values[VALIDITY_LABELS[v][0]] = v
                 answers_en[VALIDITY_LABELS[v][1]] = describe(os, 1)
             out.append(MissingFact(
                 fact="validity",
                 question="Är kortet giltigt? Kontrollen kunde inte göras; kontrollera för hand.",
                 question_en="Is the card valid? The check could not be made; check by hand.",
-                answers=answers, answers_en=answers_en,
+                answers=answers, answers_en=answers_en, values=values,
             ))
         else:
             d = derives.get(fact)
@@ -408,12 +411,13 @@ def missing_facts(
                 sv, en = book.national.categories[c]
                 answers[sv] = describe(os, 0)
                 answers_en[en] = describe(os, 1)
+                values[sv] = c
             out.append(MissingFact(
                 fact=fact,
                 question=d.question if d else "Vilken grupp tillhör patienten? Ange --category.",
                 question_en=d.question_en if d else
                 "Which group does the patient belong to? Give --category.",
-                answers=answers, answers_en=answers_en,
+                answers=answers, answers_en=answers_en, values=values,
             ))
     return tuple(out)
 

@@ -1,9 +1,20 @@
 // The desk screen: shows the latest status from the daemon's event feed, clears it after a
 // while. Sets textContent only (never markup) so nothing from a scan can run as code.
+// Questions the rules ask become buttons; an answer lives in this page only, for the scan on
+// screen: it is sent with the scan's id and the page's token, and forgotten when the screen
+// clears, another card is scanned or the page is reloaded.
+// With a `page:` source, a keyboard scanner's burst typed into this page becomes a scan.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
+  const meta = document.querySelector('meta[name="verify-page"]');
+  const page = meta ? JSON.parse(meta.content) : {};
+  const words = page.words || {};
   let clearTimer = null;
+  let scanId = null;
+  let answers = {};
+  let original = null;  // the scan as the daemon sent it, before any answer
+  let labels = [];  // the buttons tapped, in this page only
 
   function setList(el, items) {
     el.replaceChildren(...items.map((text) => {
@@ -13,15 +24,30 @@
     }));
   }
 
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-Verify-Page": page.page_token || ""},
+      body: JSON.stringify(body),
+    });
+  }
+
   function clearScreen() {
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
+    scanId = null;
+    answers = {};
+    labels = [];
+    original = null;
     $("card").className = "tone-idle";
     $("card").dataset.tone = "idle";
+    $("card").dataset.scan = "";
     $("document").textContent = "";
-    $("headline").textContent = "Väntar på kort …";
-    $("detail").textContent = "Skanna kortets QR-kod.";
+    $("headline").textContent = words.waiting || "";
+    $("detail").textContent = words.scan_hint || "";
     setList($("lines"), []);
     $("summary").textContent = "";
+    $("questions").replaceChildren();
     setList($("steps"), []);
     $("manual").hidden = true;
     $("manual-link").textContent = "";
@@ -29,17 +55,71 @@
     $("meta").textContent = "";
   }
 
-  function show(event) {
+  function questions(list) {
+    $("questions").replaceChildren(...list.map((q) => {
+      const box = document.createElement("section");
+      box.className = "question";
+      box.dataset.fact = q.fact;
+      const text = document.createElement("p");
+      text.className = "question-text";
+      text.textContent = q.question || "";
+      const options = document.createElement("div");
+      options.className = "options";
+      for (const o of q.options || []) {
+        const cell = document.createElement("div");
+        cell.className = "option";
+        if (q.answerable) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = o.label || "";
+          button.dataset.value = o.value;
+          button.addEventListener("click", () => {
+            button.blur();
+            answer(q.fact, o.value, o.label || "");
+          });
+          cell.append(button);
+        } else {
+          const label = document.createElement("strong");
+          label.textContent = o.label || "";
+          cell.append(label);
+        }
+        const meaning = document.createElement("span");
+        meaning.className = "meaning";
+        meaning.textContent = o.meaning || "";
+        cell.append(meaning);
+        options.append(cell);
+      }
+      box.append(text, options);
+      return box;
+    }));
+  }
+
+  function render(event, fresh) {
     const desk = event.desk || {};
     const tone = ["valid", "not_valid", "unknown"].includes(desk.tone) ? desk.tone : "unknown";
     $("card").className = "tone-" + tone;
     $("card").dataset.tone = tone;
     $("card").dataset.seq = String((event.event || {}).seq || "");
+    $("card").dataset.scan = desk.scan_id || "";
     $("document").textContent = desk.document || "";
     $("headline").textContent = desk.headline || "";
     $("detail").textContent = desk.detail || "";
     setList($("lines"), desk.lines || []);
     $("summary").textContent = desk.summary || "";
+    questions(desk.questions || []);
+    if (Object.keys(answers).length) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.id = "change-answer";
+      undo.className = "change";
+      undo.textContent = words.change_answer || "";
+      undo.addEventListener("click", () => { answers = {}; labels = []; render(original, false); });
+      const said = document.createElement("span");
+      said.id = "answered";
+      said.className = "answered";
+      said.textContent = (words.answered || "{answers}").replace("{answers}", labels.join(", "));
+      $("questions").append(said, undo);
+    }
     setList($("steps"), desk.steps || []);
     const url = desk.manual_check_url;
     if (url && /^https?:\/\//.test(url)) {
@@ -50,27 +130,96 @@
     } else {
       $("manual").hidden = true;
     }
+    if (!fresh) return;
     const at = (event.event || {}).scanned_at || "";
-    $("meta").textContent = at ? "Skannat " + at.slice(11, 19) : "";
+    $("meta").textContent = at ? (words.scanned || "{time}").replace("{time}", at.slice(11, 19)) : "";
     if (clearTimer) clearTimeout(clearTimer);
     const after = Number(desk.clear_after) || 30;
     clearTimer = setTimeout(clearScreen, after * 1000);
   }
 
+  function show(event) {
+    const id = (event.desk || {}).scan_id || null;
+    if (id && id === scanId && Object.keys(answers).length) return;  // a reconnect's repeat
+    scanId = id;
+    answers = {};
+    labels = [];
+    original = event;
+    render(event, true);
+  }
+
+  function answer(fact, value, label) {
+    const id = scanId;
+    if (!id) return;
+    const next = Object.assign({}, answers, {[fact]: value});
+    post("/api/answer", {scan: id, answers: next}).then((resp) => {
+      if (!resp.ok) throw new Error(String(resp.status));
+      return resp.json();
+    }).then((event) => {
+      if (scanId !== id) return;  // another card came meanwhile: the answer was for the old one
+      answers = next;
+      labels = labels.concat([label]);
+      render(event, false);
+    }).catch(() => {
+      if (scanId === id) $("meta").textContent = words.answer_failed || "";
+    });
+  }
+
   function connect() {
     const feed = new EventSource("/api/events");
     feed.addEventListener("open", () => {
-      $("connection").textContent = "Ansluten";
+      $("connection").textContent = words.connected || "";
       $("connection").classList.remove("down");
     });
     feed.addEventListener("error", () => {
-      $("connection").textContent = "Ingen kontakt med tjänsten – försöker igen …";
+      $("connection").textContent = words.disconnected || "";
       $("connection").classList.add("down");
     });
     feed.addEventListener("status", (e) => show(JSON.parse(e.data)));
     feed.addEventListener("clear", clearScreen);
   }
 
+  // -- a keyboard-mode scanner typing into this page ------------------------------------------
+  function keyboard(policy) {
+    const badge = $("keyboard");
+    const focus = () => {
+      const on = document.hasFocus();
+      badge.hidden = false;
+      badge.textContent = on ? words.keyboard_ready : words.keyboard_blurred;
+      badge.classList.toggle("off", !on);
+    };
+    window.addEventListener("focus", focus);
+    window.addEventListener("blur", focus);
+    focus();
+    let text = "";
+    let gaps = [];
+    let prev = 0;
+    document.addEventListener("keydown", (e) => {
+      const now = performance.now();
+      if (e.key === "Enter" || e.key === "Tab") {
+        const burst = text.length >= policy.min_chars && now - prev <= policy.max_gap_ms;
+        if (burst) {
+          e.preventDefault();  // the scanner's Enter must not press a focused button
+          const body = {text: text, gaps: gaps, end: e.key};
+          post("/api/scan", body).then((resp) => {
+            if (!resp.ok) $("meta").textContent = words.scan_refused || "";
+          }).catch(() => { $("meta").textContent = words.scan_refused || ""; });
+        }
+        text = ""; gaps = []; prev = 0;
+        return;
+      }
+      if (e.key.length !== 1 || e.metaKey || (e.ctrlKey && !e.altKey)) return;  // not text
+      const gap = now - prev;
+      if (!text || gap > policy.max_gap_ms) {
+        text = e.key; gaps = [];  // too slow: a person typing, start again from this key
+      } else if (text.length < 4096) {
+        text += e.key; gaps.push(Math.round(gap));
+      }
+      prev = now;
+    }, true);
+  }
+
   clearScreen();
   connect();
+  if (page.keyboard) keyboard(page.keyboard);
 })();
