@@ -62,7 +62,7 @@ def default_checker(config_path: Path | None = None) -> Any:
 
     def checker(scan: Scan) -> Status:
         try:
-            return check_text(scan.payload, client=client)
+            return check_text(scan.payload, as_kind="scan", client=client)
         except ParseError as exc:
             return not_a_card(exc)
 
