@@ -28,7 +28,7 @@ def test_scanner_barcodes_that_are_not_lookup_addresses_make_no_lookup(tmp_path:
     # fit its token grammar, so only "scanned, not typed" keeps them from the agency.
     profile = tmp_path / "profile.toml"
     text = (REPO / "verify" / "lookup" / "profiles" / "default.toml").read_text("utf-8")
-    fixed = text.replace('token_pattern = "[A-Za-z0-9]{4,64}"', 'token_pattern = "[A-Za-z0-9]{8,64}"')
+    fixed = text.replace('"[A-Za-z0-9]{4,64}"', '"[A-Za-z0-9]{8,64}"')
     assert fixed != text
     profile.write_text(fixed, "utf-8")
     scanner = PtyScanner(tmp_path / "scanner")
