@@ -223,8 +223,8 @@ class Daemon:
         for t in self._workers:
             t.join(max(0.0, deadline - time.monotonic()))
         with self._emit_cond:
-            for source in list(self._pending):
-                self._drain(source, float("inf"))
+            for held in list(self._pending):
+                self._drain(held, float("inf"))
             self._stopped_emitting = True
             self._emit_cond.notify_all()
         if self._releaser is not None:
