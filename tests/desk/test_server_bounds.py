@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support_daemon import DaemonProcess, PtyScanner, daemon_env
 from verify.desk import connections
@@ -190,3 +192,29 @@ def test_two_thousand_idle_connections_do_not_take_the_desk_down(tmp_path: Path)
         daemon.stop()
         scanner.unplug()
     assert "Traceback" not in "\n".join(daemon.log)
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    config = build_config({"sources": ["feed:x"], "clear_after": 2})
+    state = DeskState(lambda: config)
+    srv = _serve(state)
+    yield srv
+    state.close()
+    srv.stop()
+
+
+REQUEST_STARTS = st.sampled_from([
+    b"", b"GET ", b"GET / ", b"POST /login HTTP/1.1\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+    b"\x00", b"G\xc3\xa9T / ", b"GET /\x00 HTTP/1.1\r\n", b"OPTIONS * HTTP/1.1\r\n",
+])
+
+
+@settings(max_examples=80, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=REQUEST_STARTS, rest=st.binary(max_size=200))
+def test_any_bytes_get_an_answer_with_the_security_headers(shared_server, capfd, start, rest):
+    answer = raw(shared_server.port, start + rest.replace(b"\n", b"") + b"\r\n\r\n", timeout=12)
+    assert answer.startswith((b"HTTP/1.0 ", b"HTTP/1.1 ")), answer[:100]
+    assert b"Content-Security-Policy: default-src 'none'" in answer.split(b"\r\n\r\n")[0]
+    assert capfd.readouterr().err == ""
