@@ -30,7 +30,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from drivers.decode import Cascade, Decoded  # noqa: E402
-from drivers.imageheader import image_size  # noqa: E402
+from drivers.imageheader import DECODE_BUDGET_BYTES, ImageHeader, image_header  # noqa: E402
 from drivers.scan import Scan, SourceError  # noqa: E402
 from drivers.source import Source, SourceURL  # noqa: E402
 
@@ -171,19 +171,15 @@ class ImageSource(FrameSource):
         except OSError as exc:
             raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
-            header = image_size(data)
+            header = image_header(data)
         except ValueError as exc:
             raise SourceError(f"{self.path} is a damaged image ({exc})") from None
         flags = cv2.IMREAD_COLOR
         if header is not None:
-            fmt, w, h = header
-            if w <= 0 or h <= 0:
-                raise SourceError(f"{self.path} is a damaged {fmt.upper()} image (size {w}×{h})")
-            pixels = w * h
-            if pixels > self.max_pixels:
-                flags = self._reduced_flags(fmt, w, h)
-            elif pixels > 16_000_000:
-                flags = cv2.IMREAD_GRAYSCALE  # a third of the memory; the decoders want gray
+            if header.width <= 0 or header.height <= 0:
+                raise SourceError(f"{self.path} is a damaged {header.fmt.upper()} image "
+                                  f"(size {header.width}×{header.height})")
+            flags = self._flags(header)
         buf = np.frombuffer(data, dtype=np.uint8)
         try:
             image = cv2.imdecode(buf, flags)
@@ -194,19 +190,31 @@ class ImageSource(FrameSource):
             raise SourceError(f"{self.path} is {kind} (JPEG, PNG, WebP, BMP or TIFF expected)")
         return image
 
-    def _reduced_flags(self, fmt: str, w: int, h: int) -> int:
-        mp = w * h / 1e6
-        limit = self.max_pixels / 1e6
-        if fmt == "jpeg":
+    def _flags(self, header: ImageHeader) -> int:
+        """How to decode within the pixel limit and the memory budget, judged from the header
+        (size, samples, bit depth); refused when no way fits."""
+        w, h = header.width, header.height
+        big = header.pixels > 16_000_000  # gray: a third of the memory; the decoders want gray
+        if header.pixels <= self.max_pixels and header.fits(gray=big):
+            return cv2.IMREAD_GRAYSCALE if big else cv2.IMREAD_COLOR
+        if header.fmt == "jpeg":
             # libjpeg can decode at 1/2, 1/4, 1/8 scale without ever holding the full image.
             for factor, flag in ((2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
                                  (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
                                  (8, cv2.IMREAD_REDUCED_GRAYSCALE_8)):
-                if (w // factor) * (h // factor) <= self.max_pixels:
+                if (w // factor) * (h // factor) <= self.max_pixels and header.fits(factor):
                     return flag
+        mp = header.pixels / 1e6
+        if header.pixels > self.max_pixels:
+            raise SourceError(
+                f"{self.path} is {w}×{h} ({mp:.0f} megapixels), more than the "
+                f"{self.max_pixels / 1e6:.0f} accepted; take a smaller photo or crop it to the "
+                "card")
+        need = header.decode_bytes(gray=big) / 2**20
         raise SourceError(
-            f"{self.path} is {w}×{h} ({mp:.0f} megapixels), more than the {limit:.0f} accepted; "
-            "take a smaller photo or crop it to the card")
+            f"{self.path} is {w}×{h} at {header.bits} bits × {header.channels} "
+            f"({need:.0f} MB to decode), more than the {DECODE_BUDGET_BYTES // 2**20} MB an "
+            "image may take; take a smaller photo or crop it to the card")
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         yield self.image, 0.0

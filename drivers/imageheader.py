@@ -7,7 +7,50 @@ Covers the formats people send from phones and scanners: JPEG, PNG, WebP, GIF, B
 
 from __future__ import annotations
 
+import math
 import struct
+from dataclasses import dataclass
+
+# What decoding one image may cost in decoder memory (pixel buffers), judged from the header
+# before any pixel is decoded. The desk daemon's unit has MemoryMax=256M and the process itself
+# takes about 105 MB before it reads a photo; docs/hostile-conditions.md has the arithmetic.
+DECODE_BUDGET_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header promises: size, samples per pixel and bits per sample."""
+
+    fmt: str
+    width: int
+    height: int
+    channels: int = 3
+    bits: int = 8
+    progressive: bool = False  # a progressive JPEG keeps every coefficient of the full image
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    def decode_bytes(self, reduction: int = 1, *, gray: bool = True) -> int:
+        """Peak decoder memory, estimated: the image at its own depth, plus the 8-bit result.
+
+        JPEG can decode scaled down (1/2, 1/4, 1/8) inside libjpeg; other formats decode at full
+        size first, and OpenCV converts afterwards, so both buffers are alive at once.
+        """
+        out = math.ceil(self.width / reduction) * math.ceil(self.height / reduction)
+        out_channels = 1 if gray else 3
+        if self.fmt == "jpeg":
+            estimate = out * out_channels
+            if self.progressive:
+                estimate += self.pixels * self.channels * 2  # 16-bit coefficients, full size
+            return estimate
+        native = self.pixels * max(self.channels, 1) * max(1, math.ceil(self.bits / 8))
+        return native + out * out_channels
+
+    def fits(self, reduction: int = 1, *, gray: bool = True,
+             budget: int = DECODE_BUDGET_BYTES) -> bool:
+        return self.decode_bytes(reduction, gray=gray) <= budget
 
 
 def image_size(data: bytes) -> tuple[str, int, int] | None:
@@ -15,20 +58,31 @@ def image_size(data: bytes) -> tuple[str, int, int] | None:
 
     Raises ValueError when the format is recognised but the header is cut short or malformed.
     """
+    header = image_header(data)
+    return None if header is None else (header.fmt, header.width, header.height)
+
+
+def image_header(data: bytes) -> ImageHeader | None:
+    """The header's promises, or None when the format is not recognised.
+
+    Raises ValueError when the format is recognised but the header is cut short or malformed.
+    """
     try:
         if data.startswith(b"\x89PNG\r\n\x1a\n"):
-            w, h = struct.unpack(">II", data[16:24])
-            return "png", w, h
+            w, h, bits, color = struct.unpack(">IIBB", data[16:26])
+            channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(color, 4)
+            return ImageHeader("png", w, h, channels, 8 if color == 3 else bits)
         if data.startswith(b"\xff\xd8"):
             return _jpeg(data)
         if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return _webp(data)
+            fmt, w, h = _webp(data)
+            return ImageHeader(fmt, w, h, 4)
         if data[:6] in (b"GIF87a", b"GIF89a"):
             w, h = struct.unpack("<HH", data[6:10])
-            return "gif", w, h
+            return ImageHeader("gif", w, h, 4)
         if data[:2] == b"BM":
-            w, h = struct.unpack("<ii", data[18:26])
-            return "bmp", abs(w), abs(h)
+            w, h, _planes, bpp = struct.unpack("<iiHH", data[18:30])
+            return ImageHeader("bmp", abs(w), abs(h), 4 if bpp > 24 else 3)
         if data[:4] in (b"II*\x00", b"MM\x00*"):
             return _tiff(data)
     except struct.error:
@@ -36,7 +90,7 @@ def image_size(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def _jpeg(data: bytes) -> tuple[str, int, int]:
+def _jpeg(data: bytes) -> ImageHeader:
     i = 2
     n = len(data)
     while i + 4 <= n:
@@ -54,8 +108,19 @@ def _jpeg(data: bytes) -> tuple[str, int, int]:
             raise ValueError("JPEG segment length")
         # SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC)
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
-            return "jpeg", w, h
+            bits, h, w, components = struct.unpack(">BHHB", data[i + 4:i + 10])
+            # SOF2, SOF6, SOF10, SOF14: progressive
+            progressive = marker in (0xC2, 0xC6, 0xCA, 0xCE)
+            # Sequential JPEG spends at least 2 bits on every 8×8 block (a DC code and an
+            # end-of-block code): a file shorter than that cannot hold the pixels it declares.
+            # It is cut short, or a decompression bomb; libjpeg would "decode" it anyway.
+            blocks = math.ceil(w / 8) * math.ceil(h / 8)
+            if not progressive and len(data) < blocks // 4:
+                raise ValueError(
+                    f"it declares {w}×{h} pixels but holds only {len(data)} bytes, too few for "
+                    "that many: cut short, or a decompression bomb"
+                )
+            return ImageHeader("jpeg", w, h, components, bits, progressive)
         if marker == 0xDA:  # start of scan before any frame header
             break
         i += 2 + length
@@ -81,22 +146,30 @@ def _webp(data: bytes) -> tuple[str, int, int]:
     raise ValueError("unknown WebP chunk")
 
 
-def _tiff(data: bytes) -> tuple[str, int, int]:
+def _tiff(data: bytes) -> ImageHeader:
     end = "<" if data[:2] == b"II" else ">"
     (ifd,) = struct.unpack(end + "I", data[4:8])
     (count,) = struct.unpack(end + "H", data[ifd:ifd + 2])
     w = h = None
+    bits, channels = 8, 1
     for k in range(min(count, 512)):
         e = ifd + 2 + 12 * k
-        tag, typ = struct.unpack(end + "HH", data[e:e + 4])
+        tag, typ, n = struct.unpack(end + "HHI", data[e:e + 8])
         if typ == 3:
             (val,) = struct.unpack(end + "H", data[e + 8:e + 10])
+            if tag == 258 and n > 2:  # several bits-per-sample values: at an offset
+                (offset,) = struct.unpack(end + "I", data[e + 8:e + 12])
+                (val,) = struct.unpack(end + "H", data[offset:offset + 2])
         else:
             (val,) = struct.unpack(end + "I", data[e + 8:e + 12])
         if tag == 256:
             w = val
         elif tag == 257:
             h = val
+        elif tag == 258:
+            bits = val
+        elif tag == 277:
+            channels = val
     if w is None or h is None:
         raise ValueError("TIFF without width/height")
-    return "tiff", w, h
+    return ImageHeader("tiff", w, h, max(1, channels), max(1, bits))

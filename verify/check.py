@@ -25,7 +25,7 @@ def check_text(
     show_name: bool = False,
     client: LookupClient | None = None,
 ) -> Status:
-    """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup").
+    """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup", "scan").
 
     Pass one `client` to reuse its connection across lookups (the daemon does).
     """
@@ -73,9 +73,10 @@ def check(
 
     Never raises for a bad payload: a text that is no card gives an `unknown` status saying so.
     """
+    is_scan = isinstance(text_or_scan, Scan)
     text = text_or_scan.payload if isinstance(text_or_scan, Scan) else text_or_scan
     try:
-        status = check_text(text, client=client)
+        status = check_text(text, as_kind="scan" if is_scan else None, client=client)
     except ParseError as exc:
         status = not_a_card(exc)
     return with_decision(status, region=region, age=age, registered=registered)

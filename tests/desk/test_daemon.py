@@ -282,7 +282,8 @@ def test_a_slow_agency_gives_unknown_with_the_manual_address_and_later_scans_fol
             events = rec.wait_for(2, timeout=5)
         finally:
             d.stop()
-    slow, after = events
+    by_token = {e.status.document.lookup_token: e for e in events}
+    slow, after = by_token["SLOW0001"], by_token["VALID0002"]
     assert slow.status.validity.state == "unknown"
     assert slow.status.validity.manual_check_url == emu.url("SLOW0001")
     assert 400 < slow.latency_ms < 2000
@@ -312,3 +313,40 @@ def test_scanning_again_after_the_agency_could_not_answer_asks_again_at_once(mon
     assert first.status.validity.state == "unknown"
     assert events[1].status.validity.state == "valid"
     assert len(rec.events) == 2 and d.stats.duplicates == 1
+
+
+def test_a_trickling_lookup_for_card_1_does_not_hold_card_2_beyond_the_deadline(monkeypatch):
+    """Card 1's agency answer trickles without a length; card 2's comes at once. Card 2's event
+    arrives within the deadline of its own scan; card 1 ends unknown, marked superseded."""
+    from tests.support_faults import framed, script_server
+    from verify.cli.daemon import default_checker
+
+    def agency(request: bytes):
+        if b"TRICKLE" in request:
+            return framed("close11", "body", 0.1)
+        return framed("length", "body", 0)  # all at once
+
+    deadline = 1.0
+    with script_server(agency) as server:
+        base = f"http://127.0.0.1:{server.port}/lmakort/"
+        env = {"VERIFY_LOOKUP_BASE": base, "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
+               "VERIFY_ALLOW_LOOPBACK_HTTP": "1", "VERIFY_LOOKUP_TIMEOUT": str(deadline)}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        d, rec = make("trickle-first", checker=default_checker())
+        d.start()
+        try:
+            feed("trickle-first").put(base + "TRICKLE0001")
+            time.sleep(0.05)
+            feed("trickle-first").put(base + "VALID0002")
+            events = rec.wait_for(2, timeout=deadline + 3)
+        finally:
+            d.stop()
+    first_out, second_out = events
+    assert second_out.status.document.lookup_token == "TRICKLE0001"
+    assert first_out.status.document.lookup_token == "VALID0002"
+    assert first_out.status.validity.state == "valid"
+    assert first_out.latency_ms < deadline * 1000
+    assert second_out.status.validity.state == "unknown"
+    assert second_out.superseded and not first_out.superseded
+    assert second_out.latency_ms < (deadline + 1.0) * 1000

@@ -124,13 +124,20 @@ def classify(
     show_name: bool = False,
     settings: Settings,
 ) -> Parsed:
-    """Decide what `text` is. `as_kind` ("lma", "url", "token", "lookup", "mrz") narrows it."""
+    """Decide what `text` is. `as_kind` ("lma", "url", "token", "lookup", "mrz", "scan") narrows it.
+
+    "scan" is what a scanner or camera read: a card only as a lookup address or an MRZ. A bare
+    token or number is something a person types; from a scanner it is some other barcode
+    (a Code 39 label, a cut-short read), and looking it up would ask the agency about nothing.
+    """
     if not isinstance(text, str):
         raise ParseError("not_text", "input must be text")
     if as_kind == "lma":
         return ParsedLma(parse_lma(text), settings)
     if as_kind == "mrz" or (as_kind is None and looks_like_mrz(text)):
         return _mrz(text, show_name)
+    if as_kind == "scan":
+        return _scan(text, show_name, settings)
     if as_kind == "token":
         return ParsedReference(parse_reference(text, settings, allow_url=False), settings)
     if as_kind in ("url", "lookup"):
@@ -147,6 +154,21 @@ def classify(
             raise ParseError(
                 "unrecognised",
                 "not an LMA number, lookup address, lookup token or MRZ",
+            ) from None
+        raise
+
+
+def _scan(text: str, show_name: bool, settings: Settings) -> Parsed:
+    if looks_like_mrz(text):
+        return _mrz(text, show_name)
+    try:
+        return ParsedReference(parse_reference(text, settings, allow_token=False), settings)
+    except ParseError as exc:
+        if exc.reason in ("token_not_url", "token_grammar", "non_ascii"):
+            raise ParseError(
+                "not_a_card_scan",
+                "a scanned code that is not a lookup address or an MRZ (a token counts only "
+                "when typed: verify card --token)",
             ) from None
         raise
 

@@ -99,7 +99,7 @@ def read_card(
                                     show_name=show_name, lang=lang)
     scan = first_scan(url, timeout=timeout)
     # A desk MRZ reader's scan (serial mode=mrz) is known to be an MRZ: say so to the parser.
-    as_kind = "mrz" if scan.symbology == "MRZ" else None
+    as_kind = "mrz" if scan.symbology == "MRZ" else "scan"
     return check_text(scan.payload, as_kind=as_kind, show_name=show_name)
 
 

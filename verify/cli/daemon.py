@@ -67,7 +67,7 @@ def default_checker(config_path: Path | None = None, metrics: DeskMetrics | None
     def checker(scan: Scan) -> Status:
         started = time.monotonic()
         try:
-            status = check_text(scan.payload, client=client)
+            status = check_text(scan.payload, as_kind="scan", client=client)
         except ParseError as exc:
             return not_a_card(exc)
         if metrics is not None:

@@ -10,8 +10,10 @@ Why this shape:
   serial driver) instead of memory growing without end.
 - N workers = the cap on concurrent lookups; they share ONE checker (one LookupClient, one
   connection pool), so the agency's TLS connection is reused.
-- Emission is in scan order per source, whatever order lookups finish in: the desk sees the
-  last card scanned last.
+- Emission is in scan order per source, whatever order lookups finish in, but a finished event
+  waits for an earlier, still-running lookup at most ORDER_GRACE: one stuck lookup never holds
+  the next card back. The earlier one, when it ends, goes out marked `superseded` (logged and
+  audited; the desk screen keeps the newer card): the desk still sees the last card scanned last.
 - Faults never stop it: a source that fails is reopened with backoff; a checker that raises gives
   an `unknown` status; a sink that fails is logged and the others still get the event.
 """
@@ -49,6 +51,9 @@ Decider = Callable[[Status, DaemonConfig], Status]
 # Sources that end by themselves (a file, a recording, a pipe): when they end, they are done.
 FINITE_SCHEMES = frozenset({"image", "video", "replay", "stdin"})
 BACKOFF_FIRST = 0.5
+# How long a finished event waits for an earlier scan's lookup before it goes out anyway. Short
+# against any lookup deadline (5 s by default), long against a normal lookup (tens of ms).
+ORDER_GRACE = 0.5
 BACKOFF_MAX = 30.0
 
 
@@ -169,14 +174,17 @@ class Daemon:
         self._reload_requested = False
         self._stop_requested = False
         self._emit_lock = threading.Lock()
+        self._emit_cond = threading.Condition(self._emit_lock)
         self._intake_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}
         self._next_emit: dict[str, int] = {}
-        self._pending: dict[str, dict[int, tuple[Job, Status]]] = {}
+        self._pending: dict[str, dict[int, tuple[Job, Status, float]]] = {}
         self._open: dict[str, Source] = {}
         self._open_lock = threading.Lock()
         self._source_threads: list[threading.Thread] = []
         self._workers: list[threading.Thread] = []
+        self._releaser: threading.Thread | None = None
+        self._stopped_emitting = False
         self._event_seq = 0
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -186,6 +194,8 @@ class Daemon:
             t = threading.Thread(target=self._work, name=f"lookup-{i}", daemon=True)
             t.start()
             self._workers.append(t)
+        self._releaser = threading.Thread(target=self._release_held, name="order", daemon=True)
+        self._releaser.start()
         for url in self.config.sources:
             self.stats.source_state[url] = "starting"
             t = threading.Thread(target=self._run_source, args=(url,), name=f"source {url}",
@@ -214,6 +224,13 @@ class Daemon:
             self._queue.put(None)
         for t in self._workers:
             t.join(max(0.0, deadline - time.monotonic()))
+        with self._emit_cond:
+            for held in list(self._pending):
+                self._drain(held, float("inf"))
+            self._stopped_emitting = True
+            self._emit_cond.notify_all()
+        if self._releaser is not None:
+            self._releaser.join(max(0.0, deadline - time.monotonic()))
         for sink in self.sinks:
             try:
                 sink.close()
@@ -365,20 +382,58 @@ class Daemon:
             return status
 
     def _complete(self, job: Job, status: Status) -> None:
-        """Emit in scan order per source, whichever lookup finished first."""
+        """Emit in scan order per source, but never hold a finished event past ORDER_GRACE."""
         if _worth_retrying(job, status):
             self._dedupe.forget(job.scan.payload)
-        with self._emit_lock:
-            pending = self._pending.setdefault(job.source, {})
-            pending[job.seq] = (job, status)
-            nxt = self._next_emit.get(job.source, 0)
-            while nxt in pending:
-                ready_job, ready_status = pending.pop(nxt)
-                self._emit(ready_job, ready_status)
-                nxt += 1
-            self._next_emit[job.source] = nxt
+        with self._emit_cond:
+            if job.seq < self._next_emit.get(job.source, 0):
+                # A later scan from this source is already out: this one is history.
+                self._emit(job, status, superseded=True)
+                return
+            self._pending.setdefault(job.source, {})[job.seq] = (job, status, time.monotonic())
+            self._drain(job.source, time.monotonic())
+            self._emit_cond.notify_all()
 
-    def _emit(self, job: Job, status: Status) -> None:
+    def _drain(self, source: str, at: float) -> None:
+        """Emit what is ready in order; past the grace, skip over scans still being looked up.
+
+        Caller holds the emit lock.
+        """
+        pending = self._pending.get(source, {})
+        nxt = self._next_emit.get(source, 0)
+        while pending:
+            if nxt in pending:
+                job, status, _ = pending.pop(nxt)
+                self._emit(job, status)
+                nxt += 1
+                continue
+            first = min(pending)
+            if at - pending[first][2] < ORDER_GRACE:
+                break
+            job, status, _ = pending.pop(first)
+            self._emit(job, status)
+            nxt = first + 1
+        self._next_emit[source] = nxt
+
+    def _held_until(self) -> float | None:
+        """When the first held event's grace ends (caller holds the emit lock)."""
+        held = [ready for pending in self._pending.values() for _, _, ready in pending.values()]
+        return min(held) + ORDER_GRACE if held else None
+
+    def _release_held(self) -> None:
+        """Let held events go when their grace ends, though the earlier lookup still runs."""
+        with self._emit_cond:
+            while not self._stopped_emitting:
+                until = self._held_until()
+                wait = None if until is None else until - time.monotonic()
+                if wait is None or wait > 0:
+                    self._emit_cond.wait(wait)
+                    continue
+                at = time.monotonic()
+                for source in list(self._pending):
+                    self._drain(source, at)
+
+    def _emit(self, job: Job, status: Status, *, superseded: bool = False) -> None:
         self._event_seq += 1
         event = Event(
             seq=self._event_seq,
@@ -388,6 +443,7 @@ class Daemon:
             scanned_at=job.scan.at,
             emitted_at=now(),
             latency_ms=(time.monotonic() - job.scan.received) * 1000.0,
+            superseded=superseded,
         )
         self.stats.events += 1
         for sink in self.sinks:

@@ -28,6 +28,9 @@ class Event:
     scanned_at: datetime  # wall clock when the driver had the payload
     emitted_at: datetime
     latency_ms: float  # terminator byte / decoded frame → event emitted (monotonic clock)
+    # A later scan from the same source went out first (this lookup was slow): for the record,
+    # not for the screen.
+    superseded: bool = False
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class Event:
             "scanned_at": self.scanned_at.astimezone().isoformat(timespec="milliseconds"),
             "emitted_at": self.emitted_at.astimezone().isoformat(timespec="milliseconds"),
             "latency_ms": round(self.latency_ms, 2),
+            "superseded": self.superseded,
         }
 
     @cached_property

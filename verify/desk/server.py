@@ -12,21 +12,23 @@ Security shape (docs/daemon.md):
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 import queue
-import socket
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from drivers.page import KeyboardPolicy, deliver, is_scanner_burst
+from verify.desk.connections import BoundedHandler, BoundedHTTPServer
 from verify.desk.metrics import CONTENT_TYPE as METRICS_TYPE
 from verify.desk.page import PageTokens, render
 from verify.desk.state import BadAnswer, DeskState, StaleScan
@@ -62,15 +64,58 @@ RENDERED = {"/", "/login"}
 POST_ROUTES = {"/api/answer": "_post_answer", "/api/scan": "_post_scan"}
 PAGE_TOKEN_HEADER = "X-Verify-Page"
 MAX_JSON_BYTES = 16384
+MAX_STREAMS = 16  # live event feeds (desk screens); each holds one of the server's workers
+LOGIN_WINDOW = 60.0
+LOGIN_FAILURES_PER_CLIENT = 5  # wrong tokens per address per window, then 429
+LOGIN_FAILURES_IN_ALL = 20  # wrong tokens from everyone per window, then 429
+
+
+def session_value(token: str) -> str:
+    """What the login cookie carries: derived from the token, never the token itself.
+
+    A cookie that leaks (a browser profile, a proxy log) cannot be used as the token elsewhere
+    (Bearer, another desk's login), and changing the token ends every session.
+    """
+    return hmac.new(token.encode(), b"verify-desk-session-v1", hashlib.sha256).hexdigest()
+
+
+class LoginLimit:
+    """Wrong tokens are limited per client address and in all, over a sliding window."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: deque[tuple[float, str]] = deque()
+
+    def _trim(self, now: float) -> None:
+        while self._failures and now - self._failures[0][0] > LOGIN_WINDOW:
+            self._failures.popleft()
+
+    def blocked(self, client: str, now: float | None = None) -> float:
+        """Seconds to wait before this client may try again; 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._trim(now)
+            mine = [at for at, who in self._failures if who == client]
+            if len(mine) >= LOGIN_FAILURES_PER_CLIENT:
+                return LOGIN_WINDOW - (now - mine[0])
+            if len(self._failures) >= LOGIN_FAILURES_IN_ALL:
+                return LOGIN_WINDOW - (now - self._failures[0][0])
+            return 0.0
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._trim(now)
+            if len(self._failures) < 10 * LOGIN_FAILURES_IN_ALL:  # bounded memory
+                self._failures.append((now, client))
 
 
 def _asset(name: str) -> bytes:
     return resources.files("verify.desk.static").joinpath(name).read_bytes()
 
 
-class DeskServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class DeskServer(BoundedHTTPServer):
+    """The desk's routes on the bounded server (connection cap, timeouts: desk/connections.py)."""
 
     def __init__(
         self,
@@ -87,11 +132,11 @@ class DeskServer(ThreadingHTTPServer):
         self.keyboard = keyboard  # None: no `page:` source, the page does not capture keys
         self.page_tokens = PageTokens()
         self.token = token
+        self.session = None if token is None else session_value(token)
         self.health: Callable[[], dict[str, Any]] = health or dict
         self.assets = {path: (_asset(name), ctype) for path, (name, ctype) in STATIC.items()}
-        self.stopping = threading.Event()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
+        self.logins = LoginLimit()
         super().__init__(address, DeskHandler)
         host, port = str(self.server_address[0]), int(self.server_address[1])
         self.port = port
@@ -117,20 +162,20 @@ class DeskServer(ThreadingHTTPServer):
         self.server_close()
 
 
-class DeskHandler(BaseHTTPRequestHandler):
+class DeskHandler(BoundedHandler):
     server: DeskServer
     server_version = "verify-desk"
     sys_version = ""
+    security_headers = SECURITY_HEADERS
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Never the query string or headers; method, path and status only, at debug level."""
-
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = urlsplit(self.path).path
-        log.debug("%s %s %s", self.command, path if path in STATIC or path.startswith("/api/")
-                  or path in PUBLIC else "(other)", code)
+        """Never the query string or headers; method, path and status only, at debug level."""
+        path = urlsplit(getattr(self, "path", "") or "").path
+        log.debug("%s %s %s", getattr(self, "command", None) or "-",
+                  path if path in STATIC or path.startswith("/api/") or path in PUBLIC
+                  else "(other)", code)
 
     def _headers(self, code: int, ctype: str, extra: dict[str, str] | None = None,
                  length: int | None = None) -> None:
@@ -161,6 +206,9 @@ class DeskHandler(BaseHTTPRequestHandler):
             return auth[7:].strip()
         if self.headers.get("X-Verify-Token"):
             return self.headers["X-Verify-Token"].strip()
+        return None
+
+    def _presented_session(self) -> str | None:
         raw = self.headers.get("Cookie")
         if raw:
             try:
@@ -172,11 +220,14 @@ class DeskHandler(BaseHTTPRequestHandler):
         return None
 
     def _authorised(self) -> bool:
-        token = self.server.token
-        if token is None:
+        token, session = self.server.token, self.server.session
+        if token is None or session is None:
             return True
         presented = self._presented_token()
-        return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
+        if presented is not None and hmac.compare_digest(presented.encode(), token.encode()):
+            return True
+        cookie = self._presented_session()
+        return cookie is not None and hmac.compare_digest(cookie.encode(), session.encode())
 
     def _host_ok(self) -> bool:
         if self.server.token is not None:
@@ -238,16 +289,23 @@ class DeskHandler(BaseHTTPRequestHandler):
         if not 0 <= length <= MAX_FORM_BYTES:
             self._json(HTTPStatus.BAD_REQUEST, {"error": "bad form"})
             return
+        client = str(self.client_address[0])
+        wait = self.server.logins.blocked(client)
+        if wait > 0:
+            self._send(HTTPStatus.TOO_MANY_REQUESTS, b'{"error": "too many attempts"}',
+                       "application/json; charset=utf-8", {"Retry-After": str(int(wait) + 1)})
+            return
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
         given = (form.get("token") or [""])[0].strip()
-        token = self.server.token
-        if token is None:
+        token, session = self.server.token, self.server.session
+        if token is None or session is None:
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/"})
         elif hmac.compare_digest(given.encode(), token.encode()):
-            cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
+            cookie = f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
                        {"Location": "/", "Set-Cookie": cookie})
         else:
+            self.server.logins.failed(client)
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login?fel=1"})
 
     def _stream(self) -> None:
@@ -255,6 +313,10 @@ class DeskHandler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
             return
+        if not self.server.streams.acquire(blocking=False):
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "too many event streams"})
+            return
+        self.server.unbounded(self.connection)
         sub = desk.subscribe()
         try:
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8",
@@ -273,6 +335,7 @@ class DeskHandler(BaseHTTPRequestHandler):
             pass
         finally:
             desk.unsubscribe(sub)
+            self.server.streams.release()
             self.close_connection = True
 
     # -- issue 12: the page's words, its answers and scans, health and metrics ------------------

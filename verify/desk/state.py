@@ -50,6 +50,8 @@ class DeskState:
     # -- sink ---------------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
+        if event.superseded:  # a newer card is already on screen
+            return
         config = self._config()
         desk = event.to_desk(lang=config.lang, clear_after=config.clear_after)
         record = event.to_record()

@@ -52,29 +52,64 @@ class _RedactURLPaths(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactURLPaths())
 
 MAX_REDIRECTS = 3
+_READ_CHUNK = 1024
 USER_AGENT = "verify/0.1 (+https://github.com/verify-lma/verify)"
 
 
 class _Attempt:
-    """The connection one lookup is using, so the watchdog can cut it."""
+    """The sockets one lookup is using, so the watchdog can cut them in any phase.
+
+    The watchdog owns each socket from the moment it exists (`_new_conn`), before a proxy's
+    CONNECT, before the TLS handshake, and after http.client detached it from the connection
+    for a close-delimited answer. It holds a duplicate descriptor of the same kernel socket:
+    `shutdown()` acts on the socket, not the descriptor, so cutting the duplicate wakes any
+    read blocked on the original, whichever Python object (plain, TLS, buffered file) wraps it.
+    """
 
     def __init__(self) -> None:
-        self.conn: HTTPConnection | None = None
+        self.socks: list[socket.socket] = []
         self.expired = False
         self.done = False
         self.lock = threading.Lock()
+
+    def own(self, sock: socket.socket) -> None:
+        """Take a handle on `sock`; if the deadline already passed, cut it at once."""
+        try:
+            handle = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except (OSError, ValueError):
+            return
+        with self.lock:
+            if self.done:
+                handle.close()
+                return
+            self.socks.append(handle)
+            expired = self.expired
+        if expired:
+            _cut(handle)
+            raise TimeoutError("lookup deadline passed")
 
     def kill(self) -> None:
         with self.lock:
             if self.done:
                 return
             self.expired = True
-            sock = getattr(self.conn, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            socks = list(self.socks)
+        for sock in socks:
+            _cut(sock)
+
+    def finish(self) -> None:
+        with self.lock:
+            self.done = True
+            socks, self.socks = self.socks, []
+        for sock in socks:
+            sock.close()
+
+
+def _cut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class _Watchdog:
@@ -122,15 +157,28 @@ _WATCHDOG = _Watchdog()
 _current = threading.local()
 
 
+def _own(sock: socket.socket) -> None:
+    attempt: _Attempt | None = getattr(_current, "attempt", None)
+    if attempt is not None:
+        attempt.own(sock)
+
+
 class _TrackedHTTPConnection(HTTPConnection):
+    """A connection whose socket the current lookup's watchdog owns from its creation."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        try:
+            _own(sock)
+        except TimeoutError:
+            sock.close()
+            raise
+        return sock
+
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        attempt: _Attempt | None = getattr(_current, "attempt", None)
-        if attempt is not None:
-            with attempt.lock:
-                attempt.conn = self
-                expired = attempt.expired
-            if expired:
-                raise TimeoutError("lookup deadline passed")
+        # A kept-alive connection from an earlier lookup: this lookup owns its socket too.
+        if self.sock is not None:
+            _own(self.sock)
         super().request(*args, **kwargs)
 
 
@@ -146,10 +194,20 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _TrackedHTTPSConnection
 
 
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 class _Adapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # Through a proxy (HTTPS_PROXY) the tunnel is built inside connect(): the same tracked
+        # connections, so a proxy that trickles its CONNECT reply is cut at the deadline too.
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -254,8 +312,7 @@ class LookupClient:
                 f"the lookup service could not be reached ({type(exc).__name__})"
             ) from None
         finally:
-            with attempt.lock:
-                attempt.done = True
+            attempt.finish()
             _current.attempt = None
 
     def _get(self, url: str, deadline: float) -> requests.Response:
@@ -277,7 +334,9 @@ class LookupClient:
             raise _Unknown(f"the lookup's answer is too large ({declared} bytes)")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=16384):
+        # Small reads: a trickled body is seen byte by byte and the deadline checked between
+        # them; a read blocked past the deadline is woken by the watchdog cutting the socket.
+        for chunk in response.iter_content(chunk_size=_READ_CHUNK):
             size += len(chunk)
             if size > cap:
                 raise _Unknown(f"the lookup's answer is larger than {cap} bytes")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import html.parser
 
 from verify.clock import now
@@ -11,33 +10,89 @@ from verify.model import LookupReference, Validity
 
 
 def page_text(markup: str) -> str:
-    """The visible text of a page, case-folded, white space collapsed (scripts/styles dropped)."""
+    """The visible text of a page, case-folded, white space collapsed.
+
+    Not visible, so not read: scripts, styles, templates, noscript; any element with the `hidden`
+    attribute or an inline style `display:none`, `visibility:hidden|collapse` or
+    `content-visibility:hidden`, with everything inside it. `aria-hidden` text is shown on the
+    screen, so it counts. Stylesheet rules are not evaluated (docs/hostile-conditions.md). Character
+    references are decoded exactly once (`&amp;auml;` stays `&auml;`).
+    """
     parser = _TextParser()
     try:
         parser.feed(markup)
         parser.close()
     except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient
         pass
-    return " ".join(html.unescape(" ".join(parser.parts)).split()).casefold()
+    return " ".join(" ".join(parser.parts).split()).casefold()
+
+
+_NOT_RENDERED = frozenset({"script", "style", "template", "noscript"})
+# Elements without an end tag: never pushed, or the stack would never unwind.
+_VOID = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
+    "param", "source", "track", "wbr",
+})
+_HIDING = {
+    "display": {"none"},
+    "visibility": {"hidden", "collapse"},
+    "content-visibility": {"hidden"},
+}
+
+
+def _hides(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if name == "hidden":
+            return True
+        if name == "style" and value:
+            style = value.casefold()
+            if "\\" in style or "/*" in style:
+                return True  # an escaped or commented style is not read: count it as hiding
+            for declaration in style.split(";"):
+                prop, _, val = declaration.partition(":")
+                val = val.replace("!important", "").strip()
+                if val in _HIDING.get(prop.strip(), ()):
+                    return True
+    return False
 
 
 class _TextParser(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self._stack: list[tuple[str, bool]] = []  # open elements: tag, hides its content
+        self._hidden = 0  # how many open elements hide their content
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template", "noscript"):
-            self._skip += 1
+        if tag in _VOID:
+            return
+        hides = tag in _NOT_RENDERED or _hides(attrs)
+        self._stack.append((tag, hides))
+        self._hidden += hides
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass  # `<div hidden/>` has no content to hide
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template", "noscript") and self._skip:
-            self._skip -= 1
+        # Close up to the nearest open element of this name; a stray end tag closes nothing.
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                for _, hides in self._stack[i:]:
+                    self._hidden -= hides
+                del self._stack[i:]
+                return
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._hidden:
             self.parts.append(data)
+
+    def close(self) -> None:
+        # A tag, comment or declaration left unfinished at the end of the page is dropped by a
+        # browser; html.parser would flush it as text. Drop it here too.
+        cut = self.rawdata.find("<")
+        if cut >= 0:
+            self.rawdata = self.rawdata[:cut]
+        super().close()
 
 
 def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity:

@@ -1,0 +1,132 @@
+"""Images that would decode past the memory budget are refused (or decoded reduced) from their
+header alone: the peak memory of `verify card --image` stays within the documented budget."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drivers.imageheader import DECODE_BUDGET_BYTES, image_header
+from tests.conftest import REPO, verify_env
+
+UNIT_MEMORY_MAX = 256 * 1024 * 1024  # packaging's systemd unit: MemoryMax=256M
+
+
+def tiff_16bit_rgb(path: Path, side: int = 7000) -> None:
+    """A 49-megapixel 16-bit RGB TIFF (deflate, one strip) of a few hundred KB, written
+    without ever holding its pixels."""
+    row = bytes(side * 3 * 2)
+    comp = zlib.compressobj(9)
+    data = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    entries = [(256, 4, 1, side), (257, 4, 1, side), (258, 3, 3, -1), (259, 3, 1, 8),
+               (262, 3, 1, 2), (273, 4, 1, -2), (277, 3, 1, 3), (278, 4, 1, side),
+               (279, 4, 1, len(data)), (284, 3, 1, 1)]
+    bits_at = 8 + 2 + 12 * len(entries) + 4
+    data_at = bits_at + 6
+    out = bytearray(b"II*\x00" + struct.pack("<IH", 8, len(entries)))
+    for tag, typ, count, value in entries:
+        value = {-1: bits_at, -2: data_at}.get(value, value)
+        if typ == 3 and count == 1:
+            out += struct.pack("<HHIHH", tag, typ, count, value, 0)
+        else:
+            out += struct.pack("<HHII", tag, typ, count, value)
+    out += struct.pack("<I", 0) + struct.pack("<HHH", 16, 16, 16) + data
+    path.write_bytes(bytes(out))
+
+
+def jpeg_declaring(path: Path, side: int = 50000, pad: int = 0) -> None:
+    """A small real JPEG whose frame header claims side × side pixels."""
+    ok, buf = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))
+    assert ok
+    data = bytearray(buf.tobytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+    path.write_bytes(bytes(data) + bytes(pad))
+
+
+def peak_of(*args: str) -> tuple[int, int, str]:
+    """Exit code, peak resident memory (bytes) and stderr of `verify ARGS` in a fresh process.
+
+    A wrapper process runs it, so RUSAGE_CHILDREN holds this one child only."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run([sys.executable, '-m', 'verify', *sys.argv[1:]],"
+        " capture_output=True, text=True)\n"
+        "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+        "print(p.stderr, end='')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True,
+                          env=verify_env({"VERIFY_LANG": "en"}), cwd=REPO, timeout=120)
+    first, _, rest = done.stdout.partition("\n")
+    code, peak = (int(x) for x in first.split())
+    return code, peak, rest
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> int:
+    small = tmp_path_factory.mktemp("img") / "small.jpg"
+    cv2.imwrite(str(small), np.full((480, 640, 3), 200, np.uint8))
+    return peak_of("card", "--image", str(small))[1]
+
+
+@pytest.mark.parametrize("make, name, words", [
+    (tiff_16bit_rgb, "49mp-16bit.tiff", "MB an image may take"),
+    (jpeg_declaring, "50000x50000.jpg", "decompression bomb"),
+])
+def test_the_reported_images_stay_within_the_budget(tmp_path, baseline, make, name, words):
+    path = tmp_path / name
+    make(path)
+    assert path.stat().st_size < 400_000  # small files, huge promises
+    code, peak, stderr = peak_of("card", "--image", str(path), "--lang", "en")
+    assert code == 2, stderr
+    assert words in stderr and "Traceback" not in stderr
+    assert peak <= baseline + DECODE_BUDGET_BYTES, (peak >> 20, baseline >> 20)
+    assert peak <= UNIT_MEMORY_MAX
+
+
+def test_the_header_gives_depth_and_samples(tmp_path) -> None:
+    path = tmp_path / "a.tiff"
+    tiff_16bit_rgb(path, side=64)
+    header = image_header(path.read_bytes())
+    assert header is not None
+    assert (header.fmt, header.width, header.channels, header.bits) == ("tiff", 64, 3, 16)
+    ok, png = cv2.imencode(".png", np.zeros((10, 20), np.uint16))
+    header = image_header(png.tobytes())
+    assert header is not None and (header.channels, header.bits) == (1, 16)
+    assert header.decode_bytes(gray=True) == 10 * 20 * 2 + 10 * 20
+
+
+def test_a_large_jpeg_is_decoded_reduced_within_the_budget() -> None:
+    # 12,000 × 9,000 (108 MP) with data enough to be real: 1/4 in gray fits the budget.
+    ok, buf = cv2.imencode(".jpg", np.full((8, 8, 3), 1, np.uint8))
+    data = bytearray(buf.tobytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 9000, 12000)
+    header = image_header(bytes(data) + bytes(500_000))
+    assert header is not None
+    assert not header.fits(1, gray=False) and header.fits(4)
+
+
+MAGIC = [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"\xff\xd8", b"II*\x00", b"MM\x00*", b"BM",
+         b"GIF89a", b"RIFF\x00\x00\x00\x00WEBPVP8X"]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sampled_from(MAGIC), st.binary(max_size=300))
+def test_hostile_headers_give_a_header_or_value_error(magic: bytes, body: bytes) -> None:
+    try:
+        header = image_header(magic + body)
+    except ValueError:
+        return
+    if header is not None:
+        assert header.width >= 0 and header.height >= 0
+        assert header.decode_bytes() >= 0

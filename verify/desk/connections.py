@@ -1,0 +1,328 @@
+"""An http.server that bounds itself: what the desk's web server stands on.
+
+The standard `ThreadingHTTPServer` gives every connection a thread from the moment it is
+accepted, with no cap, no read timeout and a backlog of 5: a thousand idle connections take
+the page down. Here (the nginx model, in the standard library, docs/daemon.md):
+
+- One waiter thread holds every connection that has not yet sent a whole request head, in a
+  selector: an idle or slow client costs a descriptor, never a thread. It reads the head itself
+  (non-blocking) and hands the connection to a worker only when the head is complete (or its
+  first line is already not HTTP/1.x, so it can be refused at once).
+- A fixed pool of worker threads serves complete requests; a request body must arrive within
+  `READ_TIMEOUT` per read and `REQUEST_TIMEOUT` in all (the waiter cuts the socket after that).
+- At most `MAX_CONNECTIONS` are open; past that the connection idle the longest is closed, so a
+  new visitor (the desk's own page) always gets in. A head must arrive within `HEAD_TIMEOUT`.
+- Every malformed request gets a short 400 with the security headers; nothing reaches stderr:
+  errors go through the logging module (and its redacting filter), one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import selectors
+import socket
+import sys
+import threading
+import time
+from collections import OrderedDict
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+log = logging.getLogger("verify.desk.daemon.http")
+
+MAX_CONNECTIONS = 256  # open client connections, idle or busy
+WORKERS = 32  # threads serving complete requests (event streams included)
+MAX_HEAD_BYTES = 65536  # request line + headers
+HEAD_TIMEOUT = 10.0  # from accept to the end of the request head
+READ_TIMEOUT = 5.0  # any single read or write in a worker
+REQUEST_TIMEOUT = 10.0  # from dispatch to the end of the answer (event streams excepted)
+BACKLOG = 1024  # the kernel caps it at net.core.somaxconn
+
+
+class _Pending:
+    __slots__ = ("addr", "head", "since")
+
+    def __init__(self, addr: Any, since: float) -> None:
+        self.addr = addr
+        self.head = b""
+        self.since = since
+
+
+def _head_ready(head: bytes) -> bool:
+    """A whole head, an oversized one, or a first line that is already not HTTP/1.x."""
+    if b"\r\n\r\n" in head or b"\n\n" in head or len(head) >= MAX_HEAD_BYTES:
+        return True
+    line, newline, _ = head.partition(b"\n")
+    if not newline:
+        return False
+    words = line.strip().split()
+    return len(words) != 3 or not words[2].startswith(b"HTTP/1.")
+
+
+class BoundedHTTPServer(HTTPServer):
+    """`HTTPServer` with a waiter thread, a worker pool and the bounds above."""
+
+    request_queue_size = BACKLOG
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BoundedHandler]) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+        self.stopping = threading.Event()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._inbox: queue.SimpleQueue[tuple[socket.socket, Any]] = queue.SimpleQueue()
+        self._idle: OrderedDict[socket.socket, _Pending] = OrderedDict()
+        self._busy: dict[socket.socket, float] = {}  # socket → when the waiter cuts it
+        self._busy_lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[tuple[socket.socket, Any, bytes] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads = [threading.Thread(target=self._wait, name="desk-http-wait", daemon=True)]
+        self._threads += [
+            threading.Thread(target=self._work, name=f"desk-http-{i}", daemon=True)
+            for i in range(WORKERS)
+        ]
+        for t in self._threads:
+            t.start()
+
+    # -- accept (serve_forever's thread) ----------------------------------------------------
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Accepted: to the waiter, never a thread of its own."""
+        self._inbox.put((request, client_address))
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:
+            pass
+
+    @property
+    def open_connections(self) -> int:
+        with self._busy_lock:
+            return len(self._idle) + len(self._busy) + self._inbox.qsize()
+
+    # -- the waiter ---------------------------------------------------------------------------
+
+    def _wait(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                events = self._selector.select(timeout=0.25)
+            except OSError:  # pragma: no cover - selector closed at shutdown
+                return
+            now = time.monotonic()
+            for key, _ in events:
+                if key.fileobj is self._wake_r:
+                    try:
+                        self._wake_r.recv(4096)
+                    except OSError:
+                        pass
+                    continue
+                self._read_head(key.fileobj, now)  # type: ignore[arg-type]
+            self._take_new(now)
+            self._expire(now)
+
+    def _take_new(self, now: float) -> None:
+        while True:
+            try:
+                sock, addr = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            sock.setblocking(False)
+            with self._busy_lock:
+                self._idle[sock] = _Pending(addr, now)
+                over = len(self._idle) + len(self._busy) - MAX_CONNECTIONS
+            self._selector.register(sock, selectors.EVENT_READ)
+            for _ in range(max(0, over)):
+                # The connection idle the longest goes, so the newest (a desk page) gets in.
+                oldest = next(iter(self._idle))
+                self._drop(oldest)
+
+    def _read_head(self, sock: socket.socket, now: float) -> None:
+        pending = self._idle.get(sock)
+        if pending is None:
+            return
+        try:
+            data = sock.recv(MAX_HEAD_BYTES - len(pending.head))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(sock)
+            return
+        pending.head += data
+        if _head_ready(pending.head):
+            self._selector.unregister(sock)
+            with self._busy_lock:
+                del self._idle[sock]
+                self._busy[sock] = now + REQUEST_TIMEOUT
+            self._jobs.put((sock, pending.addr, pending.head))
+
+    def _drop(self, sock: socket.socket) -> None:
+        try:
+            self._selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+        with self._busy_lock:
+            self._idle.pop(sock, None)
+        _close(sock)
+
+    def _expire(self, now: float) -> None:
+        stale = [s for s, p in self._idle.items() if now - p.since > HEAD_TIMEOUT]
+        for sock in stale:
+            self._drop(sock)  # no answer: it never said what it wanted
+        with self._busy_lock:
+            late = [s for s, until in self._busy.items() if now > until]
+        for sock in late:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # the worker's read or write ends now
+            except OSError:
+                pass
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            sock, addr, head = job
+            try:
+                sock.setblocking(True)
+                sock.settimeout(READ_TIMEOUT)
+                self.RequestHandlerClass(sock, addr, self, head)  # type: ignore[call-arg, arg-type]
+            except Exception:
+                self.handle_error(sock, addr)
+            finally:
+                with self._busy_lock:
+                    self._busy.pop(sock, None)
+                self.shutdown_request(sock)
+
+    def unbounded(self, sock: socket.socket) -> None:
+        """An event stream lives as long as the screen: the request deadline no longer applies."""
+        with self._busy_lock:
+            if sock in self._busy:
+                self._busy[sock] = float("inf")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One log line through the logging module (redacted there), never a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            log.debug("client connection ended: %s", type(exc).__name__)
+        else:
+            log.warning("desk web server: a request failed (%s)", type(exc).__name__)
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def server_close(self) -> None:
+        self.stopping.set()
+        self._wake()
+        super().server_close()
+        for _ in range(WORKERS):
+            self._jobs.put(None)
+        for t in self._threads:
+            t.join(2)
+        with self._busy_lock:
+            idle = list(self._idle)
+            busy = list(self._busy)
+        for sock in idle + busy:
+            _close(sock)
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+class _Prefixed(io.RawIOBase):
+    """The head the waiter already read, then the socket."""
+
+    def __init__(self, head: bytes, sock: socket.socket) -> None:
+        self._head = memoryview(head)
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._sock.recv_into(buffer)
+
+
+class BoundedHandler(BaseHTTPRequestHandler):
+    """One request per connection; malformed ones get a 400 with the security headers."""
+
+    server: BoundedHTTPServer
+    default_request_version = "HTTP/1.0"  # so that even an error before parsing has headers
+    raw_requestline: bytes
+    security_headers: dict[str, str] = {}
+
+    def __init__(self, request: Any, client_address: Any, server: Any, head: bytes) -> None:
+        self._head = head
+        super().__init__(request, client_address, server)
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = io.BufferedReader(_Prefixed(self._head, self.connection))
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self.handle_one_request()
+
+    def parse_request(self) -> bool:
+        raw_line: bytes = getattr(self, "raw_requestline", b"")
+        if len(raw_line.split()) != 3:
+            # `GET /` alone is HTTP/0.9: http.server would wait for headers, then answer
+            # without any (no CSP); nothing here speaks it.
+            self.command = None  # type: ignore[assignment]
+            self.request_version = "HTTP/1.0"
+            self.send_error(HTTPStatus.BAD_REQUEST)
+            return False
+        return super().parse_request()
+
+    def send_error(
+        self, code: int, message: str | None = None, explain: str | None = None
+    ) -> None:
+        """A short plain answer with the security headers; nothing of the request echoed."""
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        body = f"{code} {phrase}\n".encode()
+        log.debug("refused a request: %s", code)
+        self.send_response(code, phrase)
+        for name, value in self.security_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+        """http.server's own complaints (they quote the request line): never logged as such."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Nothing of the request line or headers; `log_request` says what is needed."""
