@@ -30,6 +30,36 @@ settings.register_profile("explore", derandomize=False, **_COMMON)  # type: igno
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# Only two kinds of test may read ../shared (the files are not the project's; CI has them beside
+# the checkout): the audits of rule citations against the seed documents, and the scoring of the
+# public QR corpus. Without the files they are skipped with a reason that says so; with
+# VERIFY_REQUIRE_SHARED=1 (set by .ci/run) a missing file is a failure instead.
+REQUIRE_SHARED = os.environ.get("VERIFY_REQUIRE_SHARED") == "1"
+
+
+def shared_path(*parts: str, what: str) -> Path:
+    """The path under ../shared, or skip (fail in CI) saying plainly what was not run."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = (f"NOT RUN: {what} needs {path}, which is not beside this checkout "
+                  "(CI has it; see docs/testing.md)")
+        if REQUIRE_SHARED:
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    """The seed documents and domain.md, whitespace-normalised, for the citation audits."""
+    seeds = shared_path("seeds", what="the seed-citation audit")
+    domain = shared_path("domain.md", what="the seed-citation audit")
+    texts = {p.name: " ".join(p.read_text(encoding="utf-8").split())
+             for p in seeds.glob("*.txt")}
+    texts["domain.md"] = " ".join(domain.read_text(encoding="utf-8").split())
+    return texts
+
+
 def verify_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_")}
     env["PYTHONPATH"] = str(REPO)

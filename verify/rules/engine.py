@@ -52,6 +52,7 @@ MANUAL_CHECK_SOURCE = (
     "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
     "göra samma sökning via en webbadress som står på baksidan av det nya kortet."
 )
+NO_RULE_SOURCE = "domain.md: Regional routines (how to order and who pays)"
 UT_EXPIRY_SOURCE = (
     "domain.md: The card's expiry date (MRZ) is the validity the toolkit can check offline."
 )
@@ -267,7 +268,7 @@ def no_rule_step(book: RuleBook, region: RegionRules, facts: Facts, day: date) -
              f"{region.title} vilken rutin som gäller och notera svaret.",
         text_en=f"No rule in the toolkit applies to {en} on {day.isoformat()}. Ask "
                 f"{region.title_en} which routine applies and note the answer.",
-        source=region.valid_from_source or f"{region.seed}: {region.document}",
+        source=NO_RULE_SOURCE,
     )
 
 
