@@ -12,6 +12,7 @@ import sys
 import time
 
 from tests.conftest import REPO, verify_env
+from verify.lookup.emulator import Emulator
 
 # Make the Linux-only modules unimportable, then run the real command line.
 BLOCK = """
@@ -23,8 +24,9 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def run_blocked(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BLOCK, *args], env=verify_env(),
+def run_blocked(*args: str, env: dict[str, str] | None = None,
+                ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", BLOCK, *args], env=verify_env(env),
                           capture_output=True, text=True, timeout=60, cwd=REPO)
 
 
@@ -33,10 +35,11 @@ def test_core_commands_start_without_linux_only_modules() -> None:
                     "--lang", "en")
     assert r.returncode == 0, r.stderr
     assert "CARE THAT CANNOT WAIT" in r.stdout
-    r = run_blocked("card", "--token", "VALID0001", "--json")  # no lookup service: unknown
-    assert r.returncode == 3 and '"state": "unknown"' in r.stdout, r.stderr
-    r = run_blocked("lookup", "--help")
-    assert r.returncode == 0 and "Traceback" not in r.stderr
+    with Emulator() as emulator:  # the agency's stand-in on loopback
+        r = run_blocked("card", "--token", "VALID0001", "--json", env=emulator.env())
+        assert r.returncode == 0 and '"state": "valid"' in r.stdout, r.stderr
+        r = run_blocked("lookup", "VALID0002", "--json", env=emulator.env())
+        assert r.returncode == 0 and '"state": "valid"' in r.stdout, r.stderr
 
 
 def test_daemon_with_a_serial_source_starts_without_linux_only_modules() -> None:
