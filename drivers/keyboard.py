@@ -111,7 +111,8 @@ class EvdevSource(KeyboardSource):
         try:
             import evdev
         except ImportError:
-            raise SourceError("evdev: python-evdev is not installed (pip install evdev)") from None
+            raise SourceError("evdev: sources need python-evdev, on Linux only: pip install "
+                              "'verify-lma[keyboard]' (docs/platforms.md)") from None
         try:
             device = evdev.InputDevice(self.url.target)
         except PermissionError:

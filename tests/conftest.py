@@ -1,4 +1,5 @@
-"""Shared test helpers: run the real `verify` command in a subprocess."""
+"""Shared test helpers: run the real `verify` command in a subprocess; the hypothesis profiles;
+the files beside the repo that only the audits may read."""
 
 from __future__ import annotations
 
@@ -9,9 +10,54 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# Hypothesis runs the same examples on every run and every machine unless asked otherwise, so a
+# red run is reproducible and a run cannot fail at random (docs/testing.md):
+#   ci       (default) examples derived from each test's own code; no example database, so a
+#            failure seen once does not haunt the checkout; print_blob prints the
+#            @reproduce_failure line for a failure.
+#   explore  fresh random examples each run (HYPOTHESIS_PROFILE=explore, with --hypothesis-seed=N
+#            to replay one); a failure prints the seed that reproduces it.
+# Timing-based checks (deadline, too_slow) are off in both: on a loaded machine they fail at random.
+_COMMON = dict(database=None, print_blob=True, deadline=None,
+               suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", derandomize=True, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("explore", derandomize=False, **_COMMON)  # type: ignore[arg-type]
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# Only two kinds of test may read ../shared (the files are not the project's; CI has them beside
+# the checkout): the audits of rule citations against the seed documents, and the scoring of the
+# public QR corpus. Without the files they are skipped with a reason that says so; with
+# VERIFY_REQUIRE_SHARED=1 (set by .ci/run) a missing file is a failure instead.
+REQUIRE_SHARED = os.environ.get("VERIFY_REQUIRE_SHARED") == "1"
+
+
+def shared_path(*parts: str, what: str) -> Path:
+    """The path under ../shared, or skip (fail in CI) saying plainly what was not run."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = (f"NOT RUN: {what} needs {path}, which is not beside this checkout "
+                  "(CI has it; see docs/testing.md)")
+        if REQUIRE_SHARED:
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    """The seed documents and domain.md, whitespace-normalised, for the citation audits."""
+    seeds = shared_path("seeds", what="the seed-citation audit")
+    domain = shared_path("domain.md", what="the seed-citation audit")
+    texts = {p.name: " ".join(p.read_text(encoding="utf-8").split())
+             for p in seeds.glob("*.txt")}
+    texts["domain.md"] = " ".join(domain.read_text(encoding="utf-8").split())
+    return texts
 
 
 def verify_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

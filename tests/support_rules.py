@@ -1,4 +1,5 @@
-"""Helpers for the rules tests: the seed texts, normalised, and a passage finder."""
+"""Helpers for the rules tests: normalised text, sources of a rule document. The seed texts
+themselves come from the `seed_texts` fixture (tests/conftest.py), only for the audits."""
 
 from __future__ import annotations
 
@@ -7,21 +8,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"  # as tests/conftest.py: the seed documents live beside the repo
-SEEDS = SHARED / "seeds"
-DOMAIN = SHARED / "domain.md"
 RULES_DIR = REPO / "verify" / "rules"
 
 
 def norm(text: str) -> str:
     """Whitespace-insensitive form: seeds break lines (and words) mid-passage."""
     return " ".join(text.split())
-
-
-def source_texts() -> dict[str, str]:
-    texts = {p.name: norm(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
-    texts["domain.md"] = norm(DOMAIN.read_text(encoding="utf-8"))
-    return texts
 
 
 def split_source(source: str) -> tuple[str, str]:

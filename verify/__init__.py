@@ -8,8 +8,7 @@
 from verify.check import check
 from verify.errors import ConfigError, ParseError, VerifyError
 from verify.model import Decision, Document, Status, Step, Validity
-
-__version__ = "0.1.0"
+from verify.version import __version__
 
 __all__ = [
     "ConfigError", "Decision", "Document", "ParseError", "Status", "Step", "Validity",

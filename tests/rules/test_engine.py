@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from verify.check import with_decision
@@ -157,7 +157,31 @@ def test_missing_facts_are_rendered_with_each_answer() -> None:
 REGIONS = ["ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm"]
 
 
+@pytest.mark.parametrize(("given", "day", "rule_date"), [
+    # Before the law on undocumented people (2013-07-01): no rule yet, whatever the age.
+    ({"region": "ostergotland", "category": "undocumented", "document": "lma",
+      "validity": "valid"}, date(2000, 1, 1), "2013-07-01"),
+    # After the Ukrainian rules end (2027-03-04), age unknown: child and adult rules both gone.
+    ({"region": "stockholm", "document": "ut", "validity": "valid"}, date(2028, 1, 1),
+     "2027-03-04"),
+])
+def test_no_rule_in_force_still_says_what_to_do(given: dict[str, str], day: date,
+                                                rule_date: str) -> None:
+    """Every answer to the unknown age leads to "no rule applies", so no fact is missing; the
+    decision must still tell staff what to do and which rules applied when."""
+    d = decide(**given, today=day)
+    assert d.entitlement == "manual_check" and d.missing == ()
+    assert d.steps[0].kind == "step" and "vilken rutin som gäller" in d.steps[0].text
+    notes = [s.text for s in d.steps if s.kind == "note"]
+    assert len(notes) >= 2 and all(rule_date in n for n in notes)  # child's and adult's rule
+    assert "Ask" in render_decision(d, lang="en")
+
+
 @settings(max_examples=300, deadline=None)
+@example(region="ostergotland", category="undocumented", age=None, birth_date=None,
+         registered=False, document="lma", validity="valid", today=date(2000, 1, 1))
+@example(region="stockholm", category=None, age=None, birth_date=None, registered=False,
+         document="ut", validity="valid", today=date(2028, 1, 1))
 @given(
     region=st.one_of(st.sampled_from(REGIONS), st.text(max_size=20)),
     category=st.one_of(st.none(), st.sampled_from(

@@ -14,6 +14,7 @@ import typer
 
 from verify.model import EXIT_USAGE, Status
 from verify.present.status import render_status
+from verify.version import __version__
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -21,6 +22,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Check LMA and UT cards and tell the desk what the patient is entitled to.",
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"verify {__version__} (verify-lma)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_print_version,
+        help="print the version and exit")] = False,
+) -> None:
+    """Check LMA and UT cards and tell the desk what the patient is entitled to."""
+
 
 Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="VERIFY_LANG")]
 Json = Annotated[

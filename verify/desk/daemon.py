@@ -43,6 +43,8 @@ from verify.desk.events import Event
 from verify.model import Document, Status, Validity
 from verify.redact import scrub_text
 
+HAS_SIGHUP = hasattr(signal, "SIGHUP")
+
 log = logging.getLogger("verify.desk.daemon")
 
 Checker = Callable[[Scan], Status]
@@ -242,10 +244,9 @@ class Daemon:
 
     def run(self, on_tick: Callable[[], None] | None = None) -> None:
         """Start, then wait for SIGTERM/SIGINT (stop) or SIGHUP (reload). Main thread only."""
-        previous = {
-            sig: signal.signal(sig, self._on_signal)
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-        }
+        # SIGHUP does not exist on Windows: there the daemon reloads only by restarting.
+        signals = [signal.SIGTERM, signal.SIGINT, *([signal.SIGHUP] if HAS_SIGHUP else [])]
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in signals}
         try:
             self.start()
             while not self._stop_requested:
@@ -262,7 +263,7 @@ class Daemon:
                 signal.signal(sig, handler)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGHUP:
+        if HAS_SIGHUP and signum == signal.SIGHUP:
             self._reload_requested = True
         else:
             self._stop_requested = True

@@ -19,7 +19,7 @@ from verify.errors import VerifyError
 from verify.lookup.profile import load_profile
 from verify.lookup.settings import Settings
 
-PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "agency"
+PAGES = Path(__file__).resolve().parent / "emulator_pages"  # package data: shipped in the wheel
 BASE_PATH = "/lmakort/"
 TOKEN = re.compile(r"[A-Za-z0-9]{4,64}")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -1,7 +1,8 @@
 """Settings from the environment and an optional TOML config file (environment wins).
 
-Config file: `$VERIFY_CONFIG`, else `~/.config/verify/config.toml`, else
-`/etc/verify/config.toml`. Keys: lookup_base, allowed_hosts (list), allow_loopback_http,
+Config file: `$VERIFY_CONFIG`, else the user's, then the machine's settings directory
+(verify.locations; on Linux `~/.config/verify/config.toml`, `/etc/xdg/verify/config.toml`,
+then `/etc/verify/config.toml`). Keys: lookup_base, allowed_hosts (list), allow_loopback_http,
 lookup_timeout, region, profile (path).
 """
 
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from verify.cards.reference import LOOPBACK_HOSTS
 from verify.errors import ConfigError
+from verify.locations import config_candidates
 from verify.lookup.profile import LookupProfile, load_profile
 
 DEFAULT_TIMEOUT = 5.0
@@ -101,7 +103,7 @@ def _read_config(path: str | Path | None) -> dict[str, Any]:
     candidates = (
         [Path(path)]
         if path
-        else [Path.home() / ".config" / "verify" / "config.toml", Path("/etc/verify/config.toml")]
+        else config_candidates()
     )
     for candidate in candidates:
         if candidate.is_file():

@@ -9,6 +9,7 @@ No display (no DISPLAY), no Tk, or `--no-preview`: no window, nothing else chang
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,10 @@ def banner_for(status: Status, lang: str = "sv") -> Banner:
 
 
 def display_available() -> bool:
-    """A window can be shown: an X display is set (Wayland sessions have one via XWayland)."""
+    """A window can be shown: Tk draws natively on Windows and macOS; elsewhere an X display
+    is set (Wayland sessions have one via XWayland)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
     return bool(os.environ.get("DISPLAY"))
 
 

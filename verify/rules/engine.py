@@ -52,6 +52,7 @@ MANUAL_CHECK_SOURCE = (
     "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
     "göra samma sökning via en webbadress som står på baksidan av det nya kortet."
 )
+NO_RULE_SOURCE = "domain.md: Regional routines (how to order and who pays)"
 UT_EXPIRY_SOURCE = (
     "domain.md: The card's expiry date (MRZ) is the validity the toolkit can check offline."
 )
@@ -209,6 +210,7 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
     with_party = next((r for r in ([decisive] if decisive else []) + contributing
                        if r.responsible), None)
     if decisive is None:
+        steps.insert(0, no_rule_step(book, region, facts, day))
         steps.extend(expired_rule_steps(book, region, facts, day))
         return Outcome(
             entitlement="manual_check", responsible=None, responsible_text="",
@@ -254,6 +256,20 @@ def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
         if step not in out:
             out.append(step)
     return out
+
+
+def no_rule_step(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Step:
+    """What staff do when the rule data has no answer: ask the region, whose routine decides.
+    Every manual check must say what to do next, even when no rule was ever in force."""
+    sv, en = book.national.categories[facts.category]
+    return Step(
+        kind="step",
+        text=f"Ingen regel i verktyget gäller för {sv} den {day.isoformat()}. Fråga "
+             f"{region.title} vilken rutin som gäller och notera svaret.",
+        text_en=f"No rule in the toolkit applies to {en} on {day.isoformat()}. Ask "
+                f"{region.title_en} which routine applies and note the answer.",
+        source=NO_RULE_SOURCE,
+    )
 
 
 def region_not_in_force_step(region: RegionRules, day: date) -> Step:
@@ -487,7 +503,13 @@ def decide(
         [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
     base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
                 registered=registered, rules=rules, sources=sources)
-    if len({o.key for o in outcomes}) == 1:
+    keys = {o.key for o in outcomes}
+    unanimous_manual = len(keys) == 1 and outcomes[0].entitlement == "manual_check"
+    if unanimous_manual or (len(keys) > 1 and not missing):
+        # No answer to the unknown facts changes the outcome, so no missing fact is listed;
+        # staff then need what every answer says to do, not only the steps all answers share.
+        steps = list(dict.fromkeys(s for o in outcomes for s in o.steps))
+    if len(keys) == 1:
         first = outcomes[0]
         same_summary = len({o.summary for o in outcomes}) == 1
         return Decision(
