@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-DocumentKind = Literal["lma", "application", "ut", "passport", "unknown"]  # as docs/status-schema.json
+# As docs/status-schema.json: "application" is the application card (from June 2026).
+DocumentKind = Literal["lma", "application", "ut", "passport", "unknown"]
 ValidityState = Literal["valid", "not_valid", "unknown"]
 Category = Literal["asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident"]
 Entitlement = Literal[

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from verify.locale import _
 from verify.model import Status
 
 MAX_STEPS = 3
@@ -64,7 +65,10 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
     tone = "unknown" if not_a_card else state
     headline = words["not_a_card"] if not_a_card else words[state]
     kind = status.document.kind
-    document = words["unknown_kind"] if kind == "unknown" else words[kind]
+    if kind == "application":
+        document = _("Application card", lang)
+    else:
+        document = words["unknown_kind"] if kind not in words else words[kind]
     if not_a_card:
         detail = words["not_a_card_detail"]
     elif kind == "ut" and state in ("valid", "not_valid"):
@@ -94,4 +98,22 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         "steps": steps,
         "manual_label": words["manual"] if manual else "",
         "manual_check_url": manual,
+        "profile_notice": profile_notice(
+            [status.validity.profile.name]
+            if status.validity.profile is not None and not status.validity.profile.confirmed
+            else [],
+            lang=lang,
+        ),
     }
+
+
+def profile_notice(unconfirmed: list[str], *, lang: str = "sv") -> str:
+    """The desk's standing banner while a lookup profile in use is unconfirmed (else empty)."""
+    if not unconfirmed:
+        return ""
+    return _(
+        "Unconfirmed lookup profile ({names}): the wording of the agency's page has not been "
+        "checked against real cards. Answers may be wrong — check doubtful cards by hand.",
+        lang,
+        names=", ".join(unconfirmed),
+    )

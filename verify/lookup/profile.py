@@ -154,7 +154,7 @@ def _q(text: str) -> str:
 
 
 def load_profile(path: str | Path | None = None, kind: str = "lma") -> LookupProfile:
-    """The profile at `path` (read each time: a region may edit it), or the shipped one of `kind`."""
+    """The profile at `path` (read each time: a region may edit it), else the shipped `kind`."""
     if path is None:
         return shipped_profile(kind)
     try:

@@ -198,9 +198,9 @@ def _profiles_in_force(env: Mapping[str, str], configured: Any) -> dict[str, Loo
             found[profile.kind] = profile
         learnt.update(found)
     profiles.update(learnt)
-    paths = [] if not configured else [configured] if isinstance(configured, str) else configured
-    for path in paths:
-        profile = load_profile(str(path))
+    named = [] if not configured else [configured] if isinstance(configured, str) else configured
+    for entry in named:
+        profile = load_profile(str(entry))
         profiles[profile.kind] = profile
     return profiles
 
