@@ -41,6 +41,13 @@ _PERSONAL = re.compile(
     r"|samordningsnummer|ärende\w*|case|dossier|adress|address|foto|photo|nationalitet"
     r"|nationality|medborgarskap|citizenship|kön|sex)\b"
 )
+# A bare name: two to four words of letters only, no sentence mark, none of these words.
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+_NOT_NAME = re.compile(
+    r"^(?:av|för|är|och|om|i|på|till|med|har|inte|ej|ingen|finns|den|det|kortet|the|of|is|and"
+    r"|for|on|to|has|not|no|card|valid|work|kontroll\w*|giltig\w*|\w*kort\w*|arbet\w*"
+    r"|information|uppgift\w*|migrationsverket|status|resultat|sökresultat|lma\S*|at-und)$"
+)
 TOKEN_CLASSES = (("A-Z", str.isupper), ("a-z", str.islower), ("0-9", str.isdigit))
 
 
@@ -134,6 +141,13 @@ def personal_reason(sentence: str, tokens: Iterable[str] = ()) -> str | None:
     if _DATE.search(folded):
         return _("it looks like a date")
     if _PERSONAL.search(folded):
+        return _("it looks like a name or another personal detail")
+    words = folded.split()
+    if (
+        2 <= len(words) <= 4
+        and all(_NAME_WORD.fullmatch(w) for w in words)
+        and not any(_NOT_NAME.match(w) for w in words)
+    ):
         return _("it looks like a name or another personal detail")
     if len(folded) > MAX_MARKER_CHARS:
         return _("it is longer than {n} characters", n=MAX_MARKER_CHARS)
