@@ -172,3 +172,16 @@ def test_check_reports_the_markers_and_shows_the_page_only_when_asked(
     typed = verify_cli("profile", "check", "VALID0001", "--card", "application", "--lang", "en",
                        env=env)
     assert "migrationsverket-application-unconfirmed (application card)" in typed.stdout
+
+
+def test_learn_reads_the_cards_from_a_scanner_source(
+    verify_cli, emu: Emulator, tmp_path: Path
+) -> None:
+    """`stdin:` is a scanner typing into the terminal: three scans, then every step by flags."""
+    env = learn_env(tmp_path)
+    scans = "".join(emu.design2_url(t) + "\n" for t in ("VALID0001", "NOWORK0001", "NOINFO0001"))
+    r = verify_cli("profile", "learn", "--card", "application", "--source", "stdin:",
+                   "--count", "3", "--yes", *PICKS, "--no-confirm", "--lang", "en",
+                   env=env, input=scans)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Card 3 read." in r.stdout and "card 3: not_valid" in r.stdout

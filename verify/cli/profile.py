@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from drivers import open_source
 from verify.cards.reference import parse_reference
 from verify.cli.app import Card, Json, Lang, app, check_card, check_lang, fail
 from verify.errors import ConfigError, ParseError
@@ -153,6 +154,13 @@ def learn(
         list[str] | None,
         typer.Option("--code", help="a real card's QR code or lookup address; give 2 or more"),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="scan the cards from any source, e.g. serial:/dev/ttyACM0"),
+    ] = None,
+    count: Annotated[
+        int, typer.Option("--count", min=2, max=20, help="how many cards --source reads")
+    ] = 2,
     base: Annotated[str | None, typer.Option(help="the base address (default: proposed)")] = None,
     token_location: Annotated[
         str | None, typer.Option(help="path or query:NAME (default: proposed)")
@@ -182,7 +190,10 @@ def learn(
     """Confirm a lookup profile from two or more real cards, step by step."""
     set_language(check_lang(lang))
     kind = check_card(card_kind) or _ask_kind()
-    codes = list(code or []) or _ask_codes()
+    codes = list(code or [])
+    if source is not None:
+        codes += _scan_codes(source, count)
+    codes = codes or _ask_codes()
     proposal = propose(codes)
     proposal = _settle_address(proposal, base, token_location, token_pattern, yes)
     draft = candidate(proposal, kind, name)
@@ -254,6 +265,19 @@ def _ask_kind() -> str:
     if kind not in CARD_KINDS:
         raise fail(_("card kind must be lma or application"))
     return str(kind)
+
+
+def _scan_codes(source: str, count: int) -> list[str]:
+    """`count` scans from a scanner, camera or file source (the source's end stops early)."""
+    typer.echo(_("Scan {n} real cards now.", n=count))
+    codes: list[str] = []
+    with open_source(source) as scans:
+        for scan in scans:
+            codes.append(scan.payload)
+            typer.echo(_("Card {n} read.", n=len(codes)))
+            if len(codes) >= count:
+                break
+    return codes
 
 
 def _ask_codes() -> list[str]:
