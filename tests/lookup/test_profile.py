@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verify.cards.reference import parse_reference
 from verify.errors import ConfigError, ParseError
@@ -118,3 +120,27 @@ def test_the_origin_moves_every_shipped_profile_and_keeps_their_paths(tmp_path: 
                    VERIFY_ALLOWED_HOSTS="127.0.0.1", VERIFY_ALLOW_LOOPBACK_HTTP="1")
     bases = sorted(p.base for p in Settings.from_env(env=env).profiles)
     assert bases == ["http://127.0.0.1:8088/ansokningskort/", "http://127.0.0.1:8088/lmakort/"]
+
+
+_PATHS = st.sampled_from(["/lmakort/", "/ansokningskort/", "/lmakort/ansokningskort/", "/", ""])
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(path=_PATHS, token=st.text(max_size=20), query=st.sampled_from(["", "?kod=x", "#f"]))
+def test_hostile_addresses_are_read_by_their_own_profile_or_refused(
+    path: str, token: str, query: str
+) -> None:
+    settings_ = Settings(
+        profile=shipped_profile("lma"), base=LMA,
+        allowed_hosts=frozenset({"www.migrationsverket.se"}),
+        others=(shipped_profile("application"),),
+    )
+    text = f"https://www.migrationsverket.se{path}{token}{query}"
+    try:
+        ref = parse_reference(text, settings_)
+    except ParseError as exc:
+        assert exc.reason and exc.message
+        return
+    profile = settings_.profile_named(ref.profile)
+    assert ref.kind == profile.kind and ref.url.startswith(profile.base)
+    assert ref.url == profile.base + ref.token

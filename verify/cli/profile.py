@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ import typer
 from drivers import open_source
 from verify.cards.reference import parse_reference
 from verify.cli.app import Card, Json, Lang, app, check_card, check_lang, fail
+from verify.clock import today
 from verify.errors import ConfigError, ParseError
 from verify.locale import _, set_language
 from verify.lookup.client import LookupClient, Page
@@ -364,7 +364,7 @@ def _resolve(
 
 def _confirmed(profile: LookupProfile, note: str) -> LookupProfile:
     return dataclasses.replace(
-        profile, confirmed=True, confirmed_on=date.today().isoformat(), note=note
+        profile, confirmed=True, confirmed_on=today().isoformat(), note=note
     )
 
 
