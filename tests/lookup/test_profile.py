@@ -144,3 +144,27 @@ def test_hostile_addresses_are_read_by_their_own_profile_or_refused(
     profile = settings_.profile_named(ref.profile)
     assert ref.kind == profile.kind and ref.url.startswith(profile.base)
     assert ref.url == profile.base + ref.token
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30),
+                    st.lists(st.text(max_size=10), max_size=3))
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    overrides=st.dictionaries(
+        st.sampled_from(["name", "kind", "confirmed", "base", "allowed_hosts", "token_location",
+                         "token_pattern", "max_body_bytes", "markers", "confirmed_on", "note"]),
+        _VALUES, max_size=4,
+    )
+)
+def test_a_hostile_profile_file_is_a_config_error_or_a_profile(overrides: dict) -> None:
+    data = tomllib.loads(shipped_profile("application").to_toml())
+    data.update(overrides)
+    try:
+        profile = LookupProfile.from_mapping(data, "hostile")
+    except ConfigError as exc:
+        assert "hostile" in str(exc)
+        return
+    assert profile.kind in ("lma", "application")
+    assert profile.markers["valid"] and profile.markers["no_information"]
