@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-AGENCY = REPO / "fixtures" / "agency"
+AGENCY = REPO / "verify" / "lookup" / "emulator_pages"
 
 
 def valid_page() -> bytes:

@@ -20,14 +20,14 @@ def test_config_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         'lookup_base = "https://lma.example.se/kort/"\n'
-        'allowed_hosts = ["lma.example.se"]\n'
+        'allowed_hosts = ["lma.example.se", "www.migrationsverket.se"]\n'
         "lookup_timeout = 2.5\n"
         'region = "skane"\n'
     )
     s = Settings.from_env(env={"VERIFY_CONFIG": str(config)})
     assert (s.base, s.allowed_hosts, s.timeout, s.region) == (
         "https://lma.example.se/kort/",
-        frozenset({"lma.example.se"}),
+        frozenset({"lma.example.se", "www.migrationsverket.se"}),
         2.5,
         "skane",
     )
@@ -57,7 +57,7 @@ def test_unusable_settings_say_why(env: dict[str, str], message: str) -> None:
 
 
 def test_a_profile_with_the_token_in_the_query(tmp_path: Path) -> None:
-    text = (Path(verify.__file__).parent / "lookup" / "profiles" / "default.toml").read_text()
+    text = (Path(verify.__file__).parent / "lookup" / "profiles" / "lma.toml").read_text()
     text = text.replace('token_location = "path"', 'token_location = "query:id"')
     text = text.replace(
         'base = "https://www.migrationsverket.se/lmakort/"',

@@ -24,12 +24,16 @@ def check_text(
     as_kind: str | None = None,
     show_name: bool = False,
     client: LookupClient | None = None,
+    card: str | None = None,
 ) -> Status:
     """`as_kind` narrows what the text may be ("url", "token", "lma", "mrz", "lookup", "scan").
 
+    `card` ("lma", "application") names the card kind of a typed token (default: config).
     Pass one `client` to reuse its connection across lookups (the daemon does).
     """
     settings = client.settings if client is not None else Settings.from_env()
+    if card is not None:
+        settings = settings.for_card(card)
     parsed = classify(text, as_kind=as_kind, show_name=show_name, settings=settings)
     if client is not None or not isinstance(parsed, ParsedReference):
         return parsed.status(client)

@@ -18,10 +18,15 @@ APP = "verify"
 CONFIG_NAME = "config.toml"
 
 
+def user_config_dir() -> Path:
+    """The user's settings folder (learnt lookup profiles live in its `profiles/`)."""
+    return platformdirs.user_config_path(APP, appauthor=False)
+
+
 def config_candidates() -> list[Path]:
     """The settings files to try, first match wins."""
     out = [
-        platformdirs.user_config_path(APP, appauthor=False) / CONFIG_NAME,
+        user_config_dir() / CONFIG_NAME,
         platformdirs.site_config_path(APP, appauthor=False) / CONFIG_NAME,
     ]
     if sys.platform != "win32":

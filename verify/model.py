@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-DocumentKind = Literal["lma", "ut", "passport", "unknown"]  # as docs/status-schema.json
+# As docs/status-schema.json: "application" is the application card (from June 2026).
+DocumentKind = Literal["lma", "application", "ut", "passport", "unknown"]
 ValidityState = Literal["valid", "not_valid", "unknown"]
 Category = Literal["asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident"]
 Entitlement = Literal[
@@ -43,6 +44,8 @@ class LookupReference:
 
     url: str
     token: str
+    kind: str = "lma"  # the card kind whose profile the address fits: "lma" | "application"
+    profile: str = ""  # that profile's name
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class ProfileUse:
+    """Which lookup profile read the page, and whether a person confirmed its wording."""
+
+    name: str
+    confirmed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "confirmed": self.confirmed}
+
+
+@dataclass(frozen=True)
 class Validity:
     state: ValidityState
     basis: str
@@ -74,6 +88,7 @@ class Validity:
     detail: str
     right_to_work: bool | None = None
     manual_check_url: str | None = None
+    profile: ProfileUse | None = None  # set for answers from the agency's lookup
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +98,7 @@ class Validity:
             "checked_at": self.checked_at.isoformat(timespec="seconds"),
             "manual_check_url": self.manual_check_url,
             "detail": self.detail,
+            "profile": self.profile.to_json() if self.profile is not None else None,
         }
 
 

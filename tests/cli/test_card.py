@@ -146,7 +146,7 @@ def test_emulator_prints_its_base_first(verify_cli) -> None:
         assert first.startswith("http://127.0.0.1:") and first.endswith("/lmakort/")
         port = first.split(":")[2].split("/")[0]
         env = {
-            "VERIFY_LOOKUP_BASE": first,
+            "VERIFY_LOOKUP_ORIGIN": first.removesuffix("/lmakort/"),
             "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
             "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
         }

@@ -94,7 +94,7 @@ def test_outage_is_unknown(emu, client) -> None:
 
 def test_unreachable_service_is_unknown(verify_cli) -> None:
     env = {
-        "VERIFY_LOOKUP_BASE": "http://127.0.0.1:9/lmakort/",
+        "VERIFY_LOOKUP_ORIGIN": "http://127.0.0.1:9",
         "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
         "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
     }

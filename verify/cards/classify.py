@@ -9,10 +9,10 @@ from typing import Any, Protocol
 
 from verify.cards.lma import parse_lma
 from verify.cards.mrz import Mrz, looks_like_mrz, mrz_status, parse_mrz
-from verify.cards.reference import Settings, clean_text, parse_reference
+from verify.cards.reference import Settings, TokenRules, clean_text, parse_reference
 from verify.clock import now, today
 from verify.errors import ParseError
-from verify.model import Document, LmaNumber, LookupReference, Status, Validity
+from verify.model import Document, DocumentKind, LmaNumber, LookupReference, Status, Validity
 
 # Digits, dashes, spaces and one slash: someone typed the number under the photo.
 _LMA_SHAPE = re.compile(r"[\s\d\u2010-\u2014\u2212-]{6,}(/\s*\w{0,4})?\s*")
@@ -76,25 +76,35 @@ class ParsedReference:
     settings: Settings
     kind: str = "lookup_reference"
 
+    @property
+    def profile(self) -> TokenRules:
+        """The profile the address fits (the typed token's card kind for a token)."""
+        for profile in self.settings.profiles:
+            if profile.name == self.value.profile:
+                return profile
+        return self.settings.profiles[0]
+
     def describe(self) -> str:
-        unconfirmed = "" if self.settings.profile.confirmed else " [lookup profile unconfirmed]"
-        return f"lookup reference: {self.value.url}{unconfirmed}"
+        unconfirmed = "" if self.profile.confirmed else " [lookup profile unconfirmed]"
+        return f"lookup reference ({self.value.kind} card): {self.value.url}{unconfirmed}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "card": self.value.kind,
             "lookup_url": self.value.url,
             "lookup_token": self.value.token,
-            "profile": self.settings.profile.name,
-            "profile_confirmed": self.settings.profile.confirmed,
+            "profile": self.profile.name,
+            "profile_confirmed": self.profile.confirmed,
         }
 
     def status(self, client: Lookup | None = None) -> Status:
         if client is None:
             raise TypeError("a lookup reference needs a lookup client to give a status")
         validity = client.lookup(self.value)
+        kind: DocumentKind = "application" if self.value.kind == "application" else "lma"
         return Status(
-            document=Document(kind="lma", lookup_token=self.value.token, lookup_url=self.value.url),
+            document=Document(kind=kind, lookup_token=self.value.token, lookup_url=self.value.url),
             validity=validity,
         )
 

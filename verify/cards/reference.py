@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from verify.errors import ParseError
 from verify.model import LookupReference
@@ -26,13 +27,21 @@ class TokenRules(Protocol):
     @property
     def name(self) -> str: ...
     @property
+    def kind(self) -> str: ...
+    @property
     def confirmed(self) -> bool: ...
+    @property
+    def base(self) -> str: ...
+    @property
+    def base_path(self) -> str: ...
     @property
     def token_re(self) -> re.Pattern[str]: ...
     @property
     def token_pattern(self) -> str: ...
     @property
     def query_param(self) -> str | None: ...
+
+    def fits(self, host: str, path: str) -> bool: ...
 
 
 class Settings(Protocol):
@@ -49,6 +58,9 @@ class Settings(Protocol):
     def allow_loopback_http(self) -> bool: ...
     @property
     def profile(self) -> TokenRules: ...
+    @property
+    def profiles(self) -> Sequence[TokenRules]: ...
+
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(.*)", re.S)
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -114,21 +126,21 @@ def parse_reference(
 
 
 def from_token(token: str, settings: Settings) -> LookupReference:
-    """A token typed from the back of the card, composed with the configured base."""
-    _check_token(token, settings)
-    profile = settings.profile
+    """A token typed from the back of the card, composed with its card kind's base."""
+    profile = settings.profiles[0]
+    _check_token(token, profile)
     param = profile.query_param
-    url = f"{settings.base}{token}" if param is None else f"{settings.base}?{param}={token}"
-    return LookupReference(url=url, token=token)
+    url = f"{profile.base}{token}" if param is None else f"{profile.base}?{param}={token}"
+    return LookupReference(url=url, token=token, kind=profile.kind, profile=profile.name)
 
 
-def _check_token(token: str, settings: Settings) -> None:
+def _check_token(token: str, profile: TokenRules) -> None:
     if not token.isascii():
         raise refuse("non_ascii", "the token has characters that are not plain letters or digits")
-    if not settings.profile.token_re.fullmatch(token):
+    if not profile.token_re.fullmatch(token):
         raise refuse(
             "token_grammar",
-            f"not a lookup token: the profile expects {settings.profile.token_pattern}",
+            f"not a lookup token: the profile expects {profile.token_pattern}",
         )
 
 
@@ -229,8 +241,13 @@ def _from_url(s: str, settings: Settings) -> LookupReference:
         raise refuse("fragment", "the address has a '#' part; a lookup address has none")
     if "%" in path or "%" in query:
         raise refuse("percent_encoding", "the address hides characters as %-codes")
-    base_path = urlsplit(settings.base).path or "/"
-    param = settings.profile.query_param
+    fitting = [p for p in settings.profiles if p.fits(origin.host, path)]
+    if len(fitting) != 1:
+        # Overlapping profiles are refused when settings load; doubt is never a guess.
+        raise refuse("path_not_lookup", "the address is not a card lookup on the agency's site")
+    profile = fitting[0]
+    base_path = profile.base_path
+    param = profile.query_param
     if param is None:
         if query:
             raise refuse("query", "the address has a '?' part; a lookup address has none")
@@ -244,9 +261,9 @@ def _from_url(s: str, settings: Settings) -> LookupReference:
         if len(pairs) != 1 or pairs[0][0] != param or not pairs[0][1]:
             raise refuse("query", f"a lookup address has exactly ?{param}=TOKEN")
         token = pairs[0][2]
-    _check_token(token, settings)
+    _check_token(token, profile)
     url = f"{origin}{base_path}{token}" if param is None else f"{origin}{base_path}?{param}={token}"
-    return LookupReference(url=url, token=token)
+    return LookupReference(url=url, token=token, kind=profile.kind, profile=profile.name)
 
 
 def check_redirect(location: str, current_url: str, settings: Settings) -> str:

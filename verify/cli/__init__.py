@@ -12,7 +12,15 @@ from typing import Any
 import typer
 
 from drivers.scan import SourceError
-from verify.cli import card, daemon, demo, desk, rules, scanner  # noqa: F401  (they register commands)
+from verify.cli import (  # noqa: F401  (they register commands)
+    card,
+    daemon,
+    demo,
+    desk,
+    profile,
+    rules,
+    scanner,
+)
 from verify.cli.app import app
 from verify.errors import VerifyError
 from verify.model import EXIT_UNKNOWN, EXIT_USAGE

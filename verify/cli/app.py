@@ -41,6 +41,13 @@ def _main(
 
 
 Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="VERIFY_LANG")]
+Card = Annotated[
+    str | None,
+    typer.Option(
+        "--card",
+        help="card kind of a typed token: lma or application (default: config `card`, else lma)",
+    ),
+]
 Json = Annotated[
     bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")
 ]
@@ -49,6 +56,12 @@ Json = Annotated[
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     typer.echo(f"verify: {message}", err=True)
     return typer.Exit(code)
+
+
+def check_card(card: str | None) -> str | None:
+    if card is not None and card not in ("lma", "application"):
+        raise fail(f"--card must be lma or application, not {card!r}")
+    return card
 
 
 def check_lang(lang: str) -> str:

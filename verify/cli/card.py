@@ -10,7 +10,17 @@ import typer
 
 from verify.cards.classify import classify
 from verify.check import check_text, with_decision
-from verify.cli.app import Json, Lang, app, check_lang, emit, fail, read_text_arg
+from verify.cli.app import (
+    Card,
+    Json,
+    Lang,
+    app,
+    check_card,
+    check_lang,
+    emit,
+    fail,
+    read_text_arg,
+)
 from verify.lookup.settings import Settings
 
 
@@ -58,6 +68,7 @@ def card(
     show_name: Annotated[
         bool, typer.Option("--show-name", help="include the MRZ name in the output")
     ] = False,
+    card_kind: Card = None,
     as_json: Json = False,
     lang: Lang = "sv",
     verbose: Annotated[
@@ -66,6 +77,7 @@ def card(
 ) -> None:
     """Read one card, check it, decide, print."""
     lang = check_lang(lang)
+    card_kind = check_card(card_kind)
     texts = {"--url": url, "--token": token, "--lma": lma, "--mrz": mrz}
     captures = {
         "--camera": None if camera is None else f"camera:{camera}",
@@ -81,7 +93,9 @@ def card(
     option = given[0]
     if option in texts:
         text = read_text_arg(texts[option] or "")
-        status = check_text(text, as_kind=option.lstrip("-"), show_name=show_name)
+        status = check_text(
+            text, as_kind=option.lstrip("-"), show_name=show_name, card=card_kind
+        )
     else:
         # Imported here: the camera loop loads OpenCV (and Tk for the preview), which typed
         # and pasted cards never need.
@@ -108,10 +122,15 @@ def card(
 @app.command()
 def parse(
     text: Annotated[str, typer.Argument(help="the text to classify; - reads stdin")],
+    card_kind: Card = None,
     as_json: Json = False,
 ) -> None:
     """Say what a text is: LMA number, lookup address or token, MRZ."""
-    parsed = classify(read_text_arg(text), settings=Settings.from_env())
+    settings = Settings.from_env()
+    card_kind = check_card(card_kind)
+    if card_kind is not None:
+        settings = settings.for_card(card_kind)
+    parsed = classify(read_text_arg(text), settings=settings)
     if as_json:
         typer.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -121,10 +140,11 @@ def parse(
 @app.command()
 def lookup(
     text: Annotated[str, typer.Argument(help="a lookup address, QR text or token")],
+    card_kind: Card = None,
     as_json: Json = False,
     lang: Lang = "sv",
 ) -> None:
     """Validity only: ask the agency's lookup service."""
     lang = check_lang(lang)
-    status = check_text(read_text_arg(text), as_kind="lookup")
+    status = check_text(read_text_arg(text), as_kind="lookup", card=check_card(card_kind))
     emit(status, as_json=as_json, lang=lang)

@@ -23,6 +23,7 @@ from verify.desk.event_log import JsonLinesSink
 from verify.desk.metrics import DeskMetrics
 from verify.desk.server import DeskServer
 from verify.desk.state import DeskState
+from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
 from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
@@ -154,6 +155,9 @@ def daemon(
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
     sinks.append(metrics)
+    lookup = Settings.from_env(config_path=config)
+    desk.notice = profile_notice([p.name for p in lookup.profiles if not p.confirmed],
+                                 lang=settings.lang)
     server = None
     address = settings.http_address()
     if address is not None:

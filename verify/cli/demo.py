@@ -16,6 +16,7 @@ import typer
 from verify.cards.classify import classify
 from verify.cli.app import Lang, app, check_lang
 from verify.errors import ParseError
+from verify.locale import _
 from verify.lookup.client import LookupClient
 from verify.lookup.emulator import Emulator, serve_forever
 from verify.present.status import render_refusal, render_status
@@ -37,6 +38,13 @@ def cases(base: str) -> list[Case]:
             "QR-kod från ett giltigt LMA-kort",
             "QR code of a valid LMA card",
             base + "VALID0001",
+            None,
+            "valid",
+        ),
+        Case(
+            _("QR code of a valid application card (since June 2026)", "sv"),
+            _("QR code of a valid application card (since June 2026)", "en"),
+            base.replace("/lmakort/", "/ansokningskort/") + "VALID0001",
             None,
             "valid",
         ),

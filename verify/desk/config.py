@@ -91,6 +91,7 @@ def load_config(path: Path | None) -> dict[str, Any]:
 # Keys of the same file that the lookup reads (verify.lookup.settings.Settings), not the daemon.
 LOOKUP_KEYS = frozenset({
     "lookup_base", "allowed_hosts", "allow_loopback_http", "lookup_timeout", "profile",
+    "lookup_origin", "card",
 })
 
 

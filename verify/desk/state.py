@@ -46,6 +46,8 @@ class DeskState:
         self._expires = 0.0
         self._subscribers: list[queue.Queue[str | None]] = []
         self.closed = False
+        # The standing banner (unconfirmed lookup profiles in force), sent with every clear.
+        self.notice = ""
 
     # -- sink ---------------------------------------------------------------------------------
 
@@ -85,7 +87,7 @@ class DeskState:
         with self._lock:
             if self._desk is not None and at >= self._expires:
                 self._desk = self._record = self._event = self._scan_id = None
-                self._broadcast(sse("clear", {}))
+                self._broadcast(sse("clear", {"profile_notice": self.notice}))
 
     # -- answers from the page ----------------------------------------------------------------
 
@@ -129,7 +131,8 @@ class DeskState:
             if self.closed:
                 sub.put(None)
                 return sub
-            sub.put(sse("status", self._desk) if self._desk is not None else sse("clear", {}))
+            idle = sse("clear", {"profile_notice": self.notice})
+            sub.put(sse("status", self._desk) if self._desk is not None else idle)
             self._subscribers.append(sub)
         return sub
 

@@ -65,7 +65,10 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
     tone = "unknown" if not_a_card else state
     headline = words["not_a_card"] if not_a_card else words[state]
     kind = status.document.kind
-    document = words["unknown_kind"] if kind == "unknown" else words[kind]
+    if kind == "application":
+        document = gettext("Application card", lang)
+    else:
+        document = words["unknown_kind"] if kind not in words else words[kind]
     if not_a_card:
         detail = words["not_a_card_detail"]
     elif kind == "ut" and state in ("valid", "not_valid"):
@@ -97,6 +100,12 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         "manual_check_url": manual,
         "questions": [desk_question(m, lang) for m in decision.missing if m.values]
         if decision is not None else [],
+        "profile_notice": profile_notice(
+            [status.validity.profile.name]
+            if status.validity.profile is not None and not status.validity.profile.confirmed
+            else [],
+            lang=lang,
+        ),
     }
 
 
@@ -143,3 +152,15 @@ def _button(fact: str, value: str, label: str, lang: str) -> str:
         if lo == "18" and int(hi) >= 100:
             return gettext("Adult", lang)
     return label[:1].upper() + label[1:]
+
+
+def profile_notice(unconfirmed: list[str], *, lang: str = "sv") -> str:
+    """The desk's standing banner while a lookup profile in use is unconfirmed (else empty)."""
+    if not unconfirmed:
+        return ""
+    return gettext(
+        "Unconfirmed lookup profile ({names}): the wording of the agency's page has not been "
+        "checked against real cards. Answers may be wrong — check doubtful cards by hand.",
+        lang,
+        names=", ".join(unconfirmed),
+    )

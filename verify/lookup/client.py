@@ -33,7 +33,7 @@ from verify.clock import now
 from verify.errors import ParseError
 from verify.lookup.page import read_page
 from verify.lookup.settings import Settings
-from verify.model import LookupReference, Validity
+from verify.model import LookupReference, ProfileUse, Validity
 
 log = logging.getLogger(__name__)
 
@@ -358,20 +358,35 @@ class LookupClient:
 
     # -- reading the page --------------------------------------------------------------------
 
+    def fetch_page(self, ref: LookupReference) -> Page | Validity:
+        """The answer page itself (for `verify profile check|learn`), or why there is none."""
+        deadline = time.monotonic() + self.settings.timeout
+        try:
+            page = self._fetch(ref.url, deadline)
+            self._check_page(page)
+        except _Unknown as exc:
+            return self._unknown(ref, str(exc))
+        return page
+
     def _read(self, page: Page, ref: LookupReference) -> Validity:
+        self._check_page(page)
+        return read_page(page.text, self.settings, ref)
+
+    def _check_page(self, page: Page) -> None:
         if page.status != 200:
             raise _Unknown(f"the lookup service answered HTTP {page.status}")
         if page.content_type not in ("text/html", "application/xhtml+xml"):
             raise _Unknown(
                 f"the lookup answered with {page.content_type or 'no content type'}, not a web page"
             )
-        return read_page(page.text, self.settings, ref)
 
     def _unknown(self, ref: LookupReference, detail: str) -> Validity:
+        profile = self.settings.profile_named(ref.profile)
         return Validity(
             state="unknown",
             basis="lookup",
             checked_at=now(),
             detail=detail,
             manual_check_url=ref.url,
+            profile=ProfileUse(profile.name, profile.confirmed),
         )

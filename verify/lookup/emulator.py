@@ -1,5 +1,10 @@
 """A local stand-in for the agency's lookup service: tests, the demo, and desk training.
 
+Three page designs: the LMA card (`/lmakort/TOKEN`), the application card
+(`/ansokningskort/TOKEN`, whose page also shows the holder's name, birth date and case number),
+and a second design no shipped profile knows (`/kontroll?kod=TOKEN`, other wording) for
+`verify profile learn`; `wording = 2` rewords that design, as an agency redesign would.
+
 Tokens choose the answer (docs/lookup.md lists them): `VALID…`, `NOWORK…`, any other well-formed
 token → no information; fault tokens `SLOW…`, `TRICKLE…`, `TRICKLEHEAD…`, `ERROR…`, `MAINT…`,
 `CONSENT…`, `LAYOUT…`, `REDIRECT…`, `REDIRECTOK…`, `HUGE…`, `HUGESTREAM…`, `JSON…`.
@@ -16,20 +21,71 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import VerifyError
-from verify.lookup.profile import load_profile
+from verify.lookup.profile import shipped_profile
 from verify.lookup.settings import Settings
 
 PAGES = Path(__file__).resolve().parent / "emulator_pages"  # package data: shipped in the wheel
 BASE_PATH = "/lmakort/"
+APPLICATION_PATH = "/ansokningskort/"
+DESIGN2_PATH = "/kontroll"
+DESIGN2_PARAM = "kod"
 TOKEN = re.compile(r"[A-Za-z0-9]{4,64}")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 SLOW_SECONDS = 30.0
 TRICKLE_INTERVAL = 0.05
 
 
-def _page(name: str) -> bytes:
+# The made-up holder the application card's page shows: the leak tests look for these.
+HOLDER = {
+    "name": "Zainab Qorvani-Lindqvist",
+    "birth_date": "1987-03-14",
+    "case_number": "4471-2026-889012",
+}
+
+# The second design's wording; 2 is the same page after the agency reworded it.
+WORDINGS: dict[int, dict[str, str]] = {
+    1: {
+        "heading": "Sökresultat för kortkontroll",
+        "valid": "Kortet gäller.",
+        "work_yes": "Personen får arbeta i Sverige.",
+        "work_no": "Personen får inte arbeta i Sverige.",
+        "no_information": "Inga uppgifter hittades för den angivna koden.",
+        "footer": "Uppgifterna hämtas direkt ur ärendesystemet.",
+    },
+    2: {
+        "heading": "Sökresultat för kortkontroll",
+        "valid": "Kortet är aktivt.",
+        "work_yes": "Arbete: tillåtet.",
+        "work_no": "Arbete: ej tillåtet.",
+        "no_information": "Koden gav ingen träff.",
+        "footer": "Uppgifterna hämtas direkt ur ärendesystemet.",
+    },
+}
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _design_page(name: str, design: str = "lma", wording: int = 1) -> bytes:
+    """The page `name` (valid/nowork/noinfo.html or a fault page) in one of the designs."""
     content = (PAGES / name).read_text("utf-8")
-    if name in ("valid.html", "nowork.html", "noinfo.html"):
+    answers = ("valid.html", "nowork.html", "noinfo.html")
+    if design == "application" and name in answers:
+        holder = _fill((PAGES / "application-holder.html").read_text("utf-8"), HOLDER)
+        content = (PAGES / f"application-{name}").read_text("utf-8").replace("{holder}", holder)
+        layout = (PAGES / "application-layout.html").read_text("utf-8")
+        content = layout.replace("{content}", content)
+    elif design == "design2" and name in answers:
+        words = WORDINGS[wording]
+        inner = "design2-noinfo.html" if name == "noinfo.html" else "design2-valid.html"
+        work = words["work_no"] if name == "nowork.html" else words["work_yes"]
+        body = _fill((PAGES / inner).read_text("utf-8"), {**HOLDER, **words, "work": work})
+        layout = (PAGES / "design2-layout.html").read_text("utf-8")
+        content = _fill(layout.replace("{content}", body), words)
+    elif name in answers:
         content = (PAGES / "_layout.html").read_text("utf-8").replace("{content}", content)
     return content.encode("utf-8")
 
@@ -68,16 +124,28 @@ class _Handler(BaseHTTPRequestHandler):
             emu.last_headers = dict(self.headers.items())
         if emu.outage:
             return self._send(503, b"<html><body>Service Unavailable</body></html>")
-        path = self.path.split("?", 1)[0]
-        if not path.startswith(BASE_PATH):
+        path, _, query = self.path.partition("?")
+        if path == DESIGN2_PATH:
+            name, _, token = query.partition("=")
+            design = "design2"
+            if name != DESIGN2_PARAM:
+                return self._send(400, b"<html><body>Bad request</body></html>")
+        elif path.startswith(APPLICATION_PATH):
+            token, design = path[len(APPLICATION_PATH) :], "application"
+        elif path.startswith(BASE_PATH):
+            token, design = path[len(BASE_PATH) :], "lma"
+        else:
             return self._send(404, b"<html><body>Not found</body></html>")
-        token = path[len(BASE_PATH) :]
         if not TOKEN.fullmatch(token):
             return self._send(400, b"<html><body>Bad request</body></html>")
-        self._answer(token.upper(), token)
+        self._answer(token.upper(), token, design)
 
-    def _answer(self, upper: str, token: str) -> None:
+    def _answer(self, upper: str, token: str, design: str = "lma") -> None:
         emu = self.server.emulator
+
+        def _page(name: str) -> bytes:
+            return _design_page(name, design, emu.wording)
+
         if upper.startswith("VALID"):
             return self._send(200, _page("valid.html"))
         if upper.startswith("NOWORK"):
@@ -191,6 +259,7 @@ class Emulator:
         self.connections = 0
         self.requests = 0
         self.outage = False
+        self.wording = 1  # the second design's wording (WORDINGS)
         self.redirect_target: str | None = None
         self.last_headers: dict[str, str] = {}
         self.stopping = threading.Event()
@@ -207,30 +276,50 @@ class Emulator:
         return str(self._server.server_address[0])
 
     @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}{BASE_PATH}"
+        """The LMA card's lookup base."""
+        return f"{self.origin}{BASE_PATH}"
+
+    @property
+    def application_base_url(self) -> str:
+        return f"{self.origin}{APPLICATION_PATH}"
 
     def env(self) -> dict[str, str]:
-        """VERIFY_* variables that point the lookup at this emulator."""
+        """VERIFY_* variables that point the shipped profiles (both card kinds) at this emulator."""
         return {
-            "VERIFY_LOOKUP_BASE": self.base_url,
+            "VERIFY_LOOKUP_ORIGIN": self.origin,
             "VERIFY_ALLOWED_HOSTS": self.host,
             "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
         }
 
-    def settings(self, timeout: float = 5.0) -> Settings:
-        """Lookup settings pointing at this emulator (for in-process clients)."""
-
+    def settings(self, timeout: float = 5.0, card: str = "lma") -> Settings:
+        """Lookup settings pointing the shipped profiles at this emulator (in-process clients)."""
+        lma = shipped_profile("lma").rebased(self.base_url)
+        application = shipped_profile("application").rebased(self.application_base_url)
         return Settings(
-            profile=load_profile(),
-            base=self.base_url,
+            profile=lma,
+            base=lma.base,
             allowed_hosts=frozenset({self.host}),
             allow_loopback_http=True,
             timeout=timeout,
-        )
+            others=(application,),
+        ).for_card(card)
 
     def url(self, token: str) -> str:
+        """An LMA card's QR address."""
         return self.base_url + token
+
+    def application_url(self, token: str) -> str:
+        """An application card's QR address."""
+        return self.application_base_url + token
+
+    def design2_url(self, token: str) -> str:
+        """A card's QR address in the second page design (no shipped profile knows it)."""
+        return f"{self.origin}{DESIGN2_PATH}?{DESIGN2_PARAM}={token}"
 
     def start(self) -> Emulator:
         self._thread = threading.Thread(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html.parser
 
 from verify.clock import now
+from verify.lookup.profile import MARKER_KINDS, LookupProfile
 from verify.lookup.settings import Settings
-from verify.model import LookupReference, Validity
+from verify.model import LookupReference, ProfileUse, Validity
 
 
 def page_text(markup: str) -> str:
@@ -95,10 +96,26 @@ class _TextParser(html.parser.HTMLParser):
         super().close()
 
 
+NOT_RECOGNISED = "page not recognised — the profile may be out of date"
+
+
+def marker_hits(text: str, profile: LookupProfile) -> dict[str, dict[str, bool]]:
+    """Which of the profile's markers the visible text holds (`verify profile check`)."""
+    return {kind: {m: m in text for m in profile.markers[kind]} for kind in MARKER_KINDS}
+
+
 def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity:
-    """Pure: what a lookup page says, per the profile's markers. Unrecognised → unknown."""
-    markers = settings.profile.markers
-    text = page_text(markup)
+    """Pure: what a lookup page says, per the markers of the profile the address fits.
+
+    Only the state and the right to work are read from the page; nothing else on it (names,
+    dates, numbers, photos) is kept, so nothing else can reach output, logs or disk.
+    """
+    return read_text(page_text(markup), settings.profile_named(ref.profile), ref)
+
+
+def read_text(text: str, profile: LookupProfile, ref: LookupReference) -> Validity:
+    """What the visible text of a lookup page says per `profile`. Unrecognised → unknown."""
+    markers = profile.markers
 
     def has(kind: str) -> bool:
         return any(m in text for m in markers[kind])
@@ -111,6 +128,7 @@ def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity
             detail=detail,
             right_to_work=right_to_work,
             manual_check_url=ref.url,
+            profile=ProfileUse(profile.name, profile.confirmed),
         )
 
     if not has("page"):
@@ -118,7 +136,7 @@ def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity
             return result("unknown", "the lookup service shows a maintenance page")
         if has("consent"):
             return result("unknown", "the lookup service shows a consent page, not an answer")
-        return result("unknown", "the lookup answered with a page this profile does not recognise")
+        return result("unknown", NOT_RECOGNISED)
     valid, no_info = has("valid"), has("no_information")
     if valid and not no_info:
         if has("no_right_to_work"):
@@ -134,4 +152,4 @@ def read_page(markup: str, settings: Settings, ref: LookupReference) -> Validity
             "the agency's lookup shows no information for this card: no longer valid",
             None,
         )
-    return result("unknown", "the lookup page says neither valid nor no information clearly")
+    return result("unknown", f"{NOT_RECOGNISED}: it says neither valid nor no information clearly")

@@ -1,17 +1,22 @@
-"""Lookup profiles: data that says where the token sits and which page text means what.
+"""Lookup profiles: one per card kind, data that says where the token sits and what page text means.
 
-Kept out of code so that a region can confirm or correct it from a real card without a release.
+Kept out of code so that a region can confirm or correct it from a real card without a release
+(`verify profile learn` writes one). Each card kind (LMA card, application card) has its own
+profile; a scanned address belongs to the one profile whose host and path it fits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from verify.errors import ConfigError
 
@@ -24,6 +29,8 @@ MARKER_KINDS = (
     "maintenance",
     "consent",
 )
+CARD_KINDS = ("lma", "application")
+SHIPPED = "shipped"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,10 @@ class LookupProfile:
     token_pattern: str
     max_body_bytes: int
     markers: dict[str, tuple[str, ...]]
+    kind: str = "lma"  # the card kind: "lma" or "application"
+    source: str = SHIPPED  # "shipped" or the file it was read from
+    confirmed_on: str | None = None  # ISO date
+    note: str = ""  # who confirmed it, from which cards
 
     @property
     def token_re(self) -> re.Pattern[str]:
@@ -46,14 +57,43 @@ class LookupProfile:
         kind, _, name = self.token_location.partition(":")
         return name if kind == "query" else None
 
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.base).hostname or "").lower()
+
+    @property
+    def base_path(self) -> str:
+        return urlsplit(self.base).path or "/"
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts whose addresses this profile answers for: its base's and the allowed ones."""
+        return frozenset({self.host, *self.allowed_hosts})
+
+    def fits(self, host: str, path: str) -> bool:
+        """Whether an address with this host and path is this profile's kind of lookup."""
+        if host.lower().strip("[]") not in {h.strip("[]") for h in self.hosts}:
+            return False
+        if self.query_param is None:
+            return path.startswith(self.base_path)
+        return path == self.base_path
+
+    def rebased(self, base: str) -> LookupProfile:
+        """The same profile at another base address (the emulator, a test, a region's proxy)."""
+        host = (urlsplit(base).hostname or "").lower()
+        return dataclasses.replace(self, base=base, allowed_hosts=(host,))
+
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], origin: str) -> LookupProfile:
+    def from_mapping(
+        cls, data: Mapping[str, Any], origin: str, source: str = SHIPPED
+    ) -> LookupProfile:
         try:
             markers_raw = data.get("markers", {})
             markers = {
                 kind: tuple(str(m).casefold() for m in markers_raw.get(kind, ()))
                 for kind in MARKER_KINDS
             }
+            confirmed_on = data.get("confirmed_on")
             profile = cls(
                 name=str(data["name"]),
                 confirmed=bool(data.get("confirmed", False)),
@@ -63,10 +103,18 @@ class LookupProfile:
                 token_pattern=str(data["token_pattern"]),
                 max_body_bytes=int(data.get("max_body_bytes", 256 * 1024)),
                 markers=markers,
+                kind=str(data.get("kind", "lma")),
+                source=source,
+                confirmed_on=None if confirmed_on is None else str(confirmed_on),
+                note=str(data.get("note", "")),
             )
             re.compile(profile.token_pattern)
-        except (KeyError, TypeError, ValueError, re.error) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
             raise ConfigError(f"lookup profile {origin} is not usable: {exc!r}") from None
+        if profile.kind not in CARD_KINDS:
+            raise ConfigError(
+                f"lookup profile {origin}: kind must be one of {', '.join(CARD_KINDS)}"
+            )
         if profile.token_location != "path" and not profile.query_param:
             raise ConfigError(f"lookup profile {origin}: token_location must be path or query:NAME")
         for kind in ("page", "valid", "no_information"):
@@ -74,20 +122,76 @@ class LookupProfile:
                 raise ConfigError(f"lookup profile {origin}: markers.{kind} must not be empty")
         return profile
 
+    def to_toml(self) -> str:
+        """The profile as a TOML file (what `verify profile learn` writes)."""
+        lines = [
+            "# Lookup profile written by `verify profile learn` (docs/lookup.md).",
+            f"name = {_q(self.name)}",
+            f"kind = {_q(self.kind)}",
+            f"confirmed = {'true' if self.confirmed else 'false'}",
+        ]
+        if self.confirmed_on:
+            lines.append(f"confirmed_on = {_q(self.confirmed_on)}")
+        lines += [
+            f"note = {_q(self.note)}",
+            f"base = {_q(self.base)}",
+            f"allowed_hosts = [{', '.join(_q(h) for h in self.allowed_hosts)}]",
+            f"token_location = {_q(self.token_location)}",
+            f"token_pattern = {_q(self.token_pattern)}",
+            f"max_body_bytes = {self.max_body_bytes}",
+            "",
+            "[markers]",
+        ]
+        for kind in MARKER_KINDS:
+            lines.append(f"{kind} = [{', '.join(_q(m) for m in self.markers[kind])}]")
+        return "\n".join(lines) + "\n"
 
-def load_profile(path: str | Path | None = None) -> LookupProfile:
-    """The profile at `path` (read each time: a region may edit it), or the shipped default."""
+
+def _q(text: str) -> str:
+    """A TOML basic string."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in out) + '"'
+
+
+def load_profile(path: str | Path | None = None, kind: str = "lma") -> LookupProfile:
+    """The profile at `path` (read each time: a region may edit it), else the shipped `kind`."""
     if path is None:
-        return _default_profile()
+        return shipped_profile(kind)
     try:
         text = Path(path).read_text("utf-8")
-        return LookupProfile.from_mapping(tomllib.loads(text), str(path))
+        return LookupProfile.from_mapping(tomllib.loads(text), str(path), source=str(path))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read lookup profile {path}: {exc}") from None
 
 
 @functools.cache
-def _default_profile() -> LookupProfile:
-    """The shipped profile never changes while running; every check used to re-read it."""
-    text = resources.files("verify.lookup.profiles").joinpath("default.toml").read_text("utf-8")
-    return LookupProfile.from_mapping(tomllib.loads(text), "default")
+def shipped_profile(kind: str) -> LookupProfile:
+    """The shipped profile of a card kind; it never changes while running, so it is read once."""
+    if kind not in CARD_KINDS:
+        raise ConfigError(f"no lookup profile for card kind {kind!r}")
+    text = resources.files("verify.lookup.profiles").joinpath(f"{kind}.toml").read_text("utf-8")
+    profile = LookupProfile.from_mapping(tomllib.loads(text), f"{kind}.toml")
+    if profile.kind != kind:
+        raise ConfigError(f"shipped profile {kind}.toml says kind = {profile.kind!r}")
+    return profile
+
+
+def check_no_overlap(profiles: Iterable[LookupProfile]) -> None:
+    """Every address must belong to at most one profile: overlapping profiles are refused."""
+    seen: list[LookupProfile] = []
+    for profile in profiles:
+        for other in seen:
+            if other.kind == profile.kind:
+                raise ConfigError(
+                    f"two lookup profiles for the {profile.kind} card: {other.source} and "
+                    f"{profile.source}"
+                )
+            hosts = {h.strip("[]") for h in profile.hosts} & {h.strip("[]") for h in other.hosts}
+            a, b = profile.base_path, other.base_path
+            if hosts and (a.startswith(b) or b.startswith(a)):
+                raise ConfigError(
+                    f"lookup profiles {other.name} ({other.source}) and {profile.name} "
+                    f"({profile.source}) overlap: both fit addresses under "
+                    f"{sorted(hosts)[0]}{min(a, b, key=len)}; give each card kind its own path"
+                )
+        seen.append(profile)

@@ -2,12 +2,17 @@
 
 Config file: `$VERIFY_CONFIG`, else the user's, then the machine's settings directory
 (verify.locations; on Linux `~/.config/verify/config.toml`, `/etc/xdg/verify/config.toml`,
-then `/etc/verify/config.toml`). Keys: lookup_base, allowed_hosts (list), allow_loopback_http,
-lookup_timeout, region, profile (path).
+then `/etc/verify/config.toml`). Keys: lookup_base, lookup_origin, allowed_hosts (list),
+allow_loopback_http, lookup_timeout, region, card (lma|application), profile (path or list).
+
+Profiles in force: the shipped one of each card kind, replaced by any profile of that kind in
+the profiles folder next to the config (`verify profile learn` writes there), replaced by
+`profile` / `$VERIFY_PROFILE`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,40 +23,109 @@ from urllib.parse import urlsplit
 
 from verify.cards.reference import LOOPBACK_HOSTS
 from verify.errors import ConfigError
-from verify.locations import config_candidates
-from verify.lookup.profile import LookupProfile, load_profile
+from verify.locations import CONFIG_NAME, config_candidates, user_config_dir
+from verify.lookup.profile import (
+    CARD_KINDS,
+    SHIPPED,
+    LookupProfile,
+    check_no_overlap,
+    load_profile,
+    shipped_profile,
+)
 
 DEFAULT_TIMEOUT = 5.0
+SYSTEM_CONFIG_DIR = Path("/etc/verify")
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The folder the config lives in, and with it the learnt profiles (`profiles/`).
+
+    The one place this path is decided: next to `$VERIFY_CONFIG` when set, else the user's
+    config folder (`$XDG_CONFIG_HOME/verify`, else the platform's: `verify.locations`).
+    """
+    env = os.environ if env is None else env
+    if env.get("VERIFY_CONFIG"):
+        return Path(env["VERIFY_CONFIG"]).parent
+    xdg = env.get("XDG_CONFIG_HOME")
+    return Path(xdg) / "verify" if xdg else user_config_dir()
+
+
+def profiles_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where `verify profile learn` writes and where profiles in force are read from."""
+    return config_dir(env) / "profiles"
 
 
 @dataclass(frozen=True)
 class Settings:
+    """`profile`/`base` are the typed tokens' card kind; `others` the other kinds' profiles."""
+
     profile: LookupProfile
     base: str
     allowed_hosts: frozenset[str]
     allow_loopback_http: bool = False
     timeout: float = DEFAULT_TIMEOUT
     region: str | None = None
+    others: tuple[LookupProfile, ...] = ()
+
+    @property
+    def profiles(self) -> tuple[LookupProfile, ...]:
+        """Every profile in force, each at its effective base address."""
+        main = self.profile
+        if main.base != self.base:
+            main = dataclasses.replace(main, base=self.base)
+        return (main, *self.others)
 
     @property
     def max_body_bytes(self) -> int:
-        return self.profile.max_body_bytes
+        return max(p.max_body_bytes for p in self.profiles)
+
+    def profile_named(self, name: str) -> LookupProfile:
+        """The profile a reference was matched to (the default one for an unnamed reference)."""
+        for profile in self.profiles:
+            if profile.name == name:
+                return profile
+        return self.profiles[0]
+
+    def for_card(self, kind: str) -> Settings:
+        """The same settings with `kind`'s profile for typed tokens."""
+        if kind not in CARD_KINDS:
+            raise ConfigError(f"card kind must be one of {', '.join(CARD_KINDS)}, not {kind!r}")
+        profiles = self.profiles
+        chosen = [p for p in profiles if p.kind == kind]
+        if not chosen:
+            raise ConfigError(f"no lookup profile for the {kind} card is in force")
+        rest = tuple(p for p in profiles if p is not chosen[0])
+        return dataclasses.replace(self, profile=chosen[0], base=chosen[0].base, others=rest)
 
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, config_path: str | Path | None = None
     ) -> Settings:
         env = os.environ if env is None else env
-        file_values = _read_config(config_path or env.get("VERIFY_CONFIG"))
-        profile = load_profile(env.get("VERIFY_PROFILE") or file_values.get("profile"))
+        file_values = _read_config(config_path or env.get("VERIFY_CONFIG"), env)
 
         def pick(env_key: str, file_key: str) -> Any:
             return env[env_key] if env.get(env_key) else file_values.get(file_key)
 
-        base = str(pick("VERIFY_LOOKUP_BASE", "lookup_base") or profile.base)
+        card = str(pick("VERIFY_CARD", "card") or "lma")
+        if card not in CARD_KINDS:
+            raise ConfigError(f"card must be one of {', '.join(CARD_KINDS)}, not {card!r}")
+        profiles = _profiles_in_force(env, pick("VERIFY_PROFILE", "profile"))
+        origin = pick("VERIFY_LOOKUP_ORIGIN", "lookup_origin")
+        if origin:
+            origin = str(origin).rstrip("/")
+            profiles = {
+                kind: p.rebased(origin + p.base_path) if p.source == SHIPPED else p
+                for kind, p in profiles.items()
+            }
+        base_override = pick("VERIFY_LOOKUP_BASE", "lookup_base")
+        if base_override:
+            # The base alone moves; the hosts allowed stay the profile's (or the configured ones).
+            profiles[card] = dataclasses.replace(profiles[card], base=str(base_override))
+        ordered = [profiles[card], *(p for k, p in profiles.items() if k != card)]
         hosts_raw = pick("VERIFY_ALLOWED_HOSTS", "allowed_hosts")
         if hosts_raw is None:
-            hosts = set(profile.allowed_hosts)
+            hosts = {h for p in ordered for h in p.allowed_hosts}
         elif isinstance(hosts_raw, str):
             hosts = {h.strip().lower() for h in hosts_raw.split(",") if h.strip()}
         else:
@@ -69,41 +143,74 @@ class Settings:
             raise ConfigError("VERIFY_LOOKUP_TIMEOUT must be between 0.1 and 120 seconds")
         region = pick("VERIFY_REGION", "region")
         settings = cls(
-            profile=profile,
-            base=base,
+            profile=ordered[0],
+            base=ordered[0].base,
             allowed_hosts=frozenset(hosts),
             allow_loopback_http=allow_loopback,
             timeout=timeout,
             region=str(region) if region else None,
+            others=tuple(ordered[1:]),
         )
         settings.check_base()
         return settings
 
     def check_base(self) -> None:
-        """The base must itself be an address the lookup may contact."""
-        parts = urlsplit(self.base)
+        """Every profile's base must itself be an address the lookup may contact; none overlap."""
+        for profile in self.profiles:
+            self._check_one_base(profile)
+        check_no_overlap(self.profiles)
+
+    def _check_one_base(self, profile: LookupProfile) -> None:
+        base = profile.base
+        parts = urlsplit(base)
         host = (parts.hostname or "").lower()
         if parts.scheme == "http" and not (self.allow_loopback_http and host in LOOPBACK_HOSTS):
             raise ConfigError(
-                f"lookup base {self.base!r} is plain http; only https (or loopback with "
+                f"lookup base {base!r} is plain http; only https (or loopback with "
                 "VERIFY_ALLOW_LOOPBACK_HTTP=1) is allowed"
             )
         if parts.scheme not in ("http", "https") or not host:
-            raise ConfigError(f"lookup base {self.base!r} is not an https address")
+            raise ConfigError(f"lookup base {base!r} is not an https address")
         if host not in self.allowed_hosts:
             raise ConfigError(
-                f"lookup base host {host!r} is not among the allowed hosts "
+                f"lookup base host {host!r} ({profile.kind} card) is not among the allowed hosts "
                 f"({', '.join(sorted(self.allowed_hosts)) or 'none'}); set VERIFY_ALLOWED_HOSTS"
             )
-        if self.profile.token_location == "path" and not self.base.endswith("/"):
-            raise ConfigError(f"lookup base {self.base!r} must end with '/' (the token follows it)")
+        if profile.token_location == "path" and not base.endswith("/"):
+            raise ConfigError(f"lookup base {base!r} must end with '/' (the token follows it)")
 
 
-def _read_config(path: str | Path | None) -> dict[str, Any]:
+def _profiles_in_force(env: Mapping[str, str], configured: Any) -> dict[str, LookupProfile]:
+    """Shipped, then learnt (profiles folder), then configured: later replaces by card kind."""
+    profiles = {kind: shipped_profile(kind) for kind in CARD_KINDS}
+    folders = [profiles_dir(env)]
+    if not env.get("VERIFY_CONFIG"):
+        folders.append(SYSTEM_CONFIG_DIR / "profiles")
+    learnt: dict[str, LookupProfile] = {}
+    for folder in reversed(folders):  # the user's folder wins over the system's
+        found: dict[str, LookupProfile] = {}
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            profile = load_profile(path)
+            if profile.kind in found:
+                raise ConfigError(
+                    f"two lookup profiles for the {profile.kind} card: "
+                    f"{found[profile.kind].source} and {path}"
+                )
+            found[profile.kind] = profile
+        learnt.update(found)
+    profiles.update(learnt)
+    named = [] if not configured else [configured] if isinstance(configured, str) else configured
+    for entry in named:
+        profile = load_profile(str(entry))
+        profiles[profile.kind] = profile
+    return profiles
+
+
+def _read_config(path: str | Path | None, env: Mapping[str, str]) -> dict[str, Any]:
     candidates = (
         [Path(path)]
         if path
-        else config_candidates()
+        else list(dict.fromkeys([config_dir(env) / CONFIG_NAME, *config_candidates()]))
     )
     for candidate in candidates:
         if candidate.is_file():

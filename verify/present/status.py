@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from verify.model import Status
+from verify.locale import _
+from verify.model import Status, Validity
 from verify.present.decision import render_decision
 
 HEADLINE = {
@@ -76,6 +77,8 @@ DETAIL_SV: tuple[tuple[str, str], ...] = (
 
 
 def render_detail(detail: str, lang: str) -> str:
+    if detail.startswith("page not recognised"):
+        return _("Page not recognised — the lookup profile may be out of date.", lang)
     if lang == "sv":
         for prefix, swedish in DETAIL_SV:
             if detail.startswith(prefix):
@@ -93,8 +96,12 @@ def render_refusal(message: str, lang: str) -> str:
 def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) -> str:
     t = TEXT[lang]
     v, d = status.validity, status.document
-    lines = [f"{HEADLINE[lang][v.state]} — {t.get(d.kind, d.kind)}"]
+    kind = _("Application card", lang) if d.kind == "application" else t.get(d.kind, d.kind)
+    lines = [f"{HEADLINE[lang][v.state]} — {kind}"]
     lines.append(render_detail(v.detail, lang))
+    unconfirmed = unconfirmed_line(v, lang)
+    if unconfirmed:
+        lines.append(unconfirmed)
     if d.lma_number:
         serial = f" ({t['serial']} {d.card_serial})" if d.card_serial else ""
         lines.append(f"{t['number']}: {d.lma_number}{serial}")
@@ -111,3 +118,16 @@ def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) ->
         lines.append("")
         lines.append(render_decision(status.decision, lang=lang, verbose=verbose))
     return "\n".join(lines)
+
+
+def unconfirmed_line(validity: Validity, lang: str) -> str:
+    """One line while the lookup profile that read the page is unconfirmed, else empty."""
+    profile = validity.profile
+    if profile is None or profile.confirmed:
+        return ""
+    return _(
+        "Note: lookup profile {name} is unconfirmed — its page wording has not been checked "
+        "against real cards (verify profile learn).",
+        lang,
+        name=profile.name,
+    )

@@ -550,7 +550,8 @@ def decide_for_status(
 
     day = today or _today()
     kind = status.document.kind
-    document = kind if kind in ("lma", "ut") else "none"
+    # The application card replaced the LMA card (June 2026): both are an asylum seeker's card.
+    document = "lma" if kind == "application" else kind if kind in ("lma", "ut") else "none"
     validity = status.validity.state if document != "none" else "none"
     if age is None and birth_date is None:
         age = age_from_mrz(status.document.mrz, day)

@@ -33,6 +33,12 @@
     });
   }
 
+  // Standing: stays across clears while the daemon's lookup profiles are unconfirmed.
+  function setNotice(text) {
+    $("profile-banner").textContent = text || "";
+    $("profile-banner").hidden = !text;
+  }
+
   function clearScreen() {
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
     scanId = null;
@@ -96,6 +102,7 @@
 
   function render(event, fresh) {
     const desk = event.desk || {};
+    if (desk.profile_notice) setNotice(desk.profile_notice);
     const tone = ["valid", "not_valid", "unknown"].includes(desk.tone) ? desk.tone : "unknown";
     $("card").className = "tone-" + tone;
     $("card").dataset.tone = tone;
@@ -176,7 +183,10 @@
       $("connection").classList.add("down");
     });
     feed.addEventListener("status", (e) => show(JSON.parse(e.data)));
-    feed.addEventListener("clear", clearScreen);
+    feed.addEventListener("clear", (e) => {
+      clearScreen();
+      setNotice((JSON.parse(e.data || "{}") || {}).profile_notice);
+    });
   }
 
   // -- a keyboard-mode scanner typing into this page ------------------------------------------

@@ -1,0 +1,181 @@
+"""What `verify profile learn` proposes and checks: pure steps from real cards to a profile.
+
+A person deploying `verify` scans or pastes the QR codes of two or more real cards. From their
+addresses this proposes the base address, the host, where the token sits and its grammar; from
+the pages it numbers the visible sentences; the person picks which mean valid / no information /
+right to work / no right to work, and only those sentences are written. A sentence that could
+identify someone (a long digit run, a date, a name label, the card's code) is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from verify.cards.reference import clean_text
+from verify.errors import ParseError
+from verify.locale import _
+from verify.lookup.page import page_text
+from verify.lookup.profile import LookupProfile, shipped_profile
+
+MAX_MARKER_CHARS = 160
+# Block-level tags end a sentence even without a full stop (headings, table cells, list items).
+_BLOCK = re.compile(
+    r"<(?=/?(?:p|h[1-6]|li|dt|dd|td|th|tr|div|section|header|footer|main|nav|title|br|table|dl"
+    r"|figure|figcaption|blockquote|article|aside|ul|ol|form|label|button|hr)\b)",
+    re.I,
+)
+_BREAK = "\ue000"  # a private-use character: survives the visible-text reader as a boundary
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_DIGIT_RUN = re.compile(r"\d{4,}")
+_DATE = re.compile(
+    r"\b\d{1,2}\s*[./-]\s*\d{1,2}\b|\b\d{1,2}\s+(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct"
+    r"|nov|dec)[a-zåäö]*\b"
+)
+_PERSONAL = re.compile(
+    r"\b(?:namn|förnamn|efternamn|name|surname|född|födelse\w*|birth|born|personnummer"
+    r"|samordningsnummer|ärende\w*|case|dossier|adress|address|foto|photo|nationalitet"
+    r"|nationality|medborgarskap|citizenship|kön|sex)\b"
+)
+# A bare name: two to four words of letters only, no sentence mark, none of these words.
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+_NOT_NAME = re.compile(
+    r"^(?:av|för|är|och|om|i|på|till|med|har|inte|ej|ingen|finns|den|det|kortet|the|of|is|and"
+    r"|for|on|to|has|not|no|card|valid|work|kontroll\w*|giltig\w*|\w*kort\w*|arbet\w*"
+    r"|information|uppgift\w*|migrationsverket|status|resultat|sökresultat|lma\S*|at-und)$"
+)
+TOKEN_CLASSES = (("A-Z", str.isupper), ("a-z", str.islower), ("0-9", str.isdigit))
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The address part of a profile, read off the cards' addresses."""
+
+    base: str
+    host: str
+    token_location: str
+    token_pattern: str
+    tokens: tuple[str, ...]
+
+
+def propose(addresses: Sequence[str]) -> Proposal:
+    """Base address, host, token location and grammar common to the cards' addresses."""
+    if len(addresses) < 2:
+        raise ParseError("too_few", "give the QR codes of at least two real cards")
+    parts = []
+    for address in addresses:
+        s = clean_text(address)
+        split = urlsplit(s)
+        if split.scheme not in ("https", "http") or not split.hostname:
+            raise ParseError("not_an_address", "each QR code must be a web address (https://…)")
+        if split.username or split.password or split.fragment or "%" in s:
+            raise ParseError("odd_address", "a card's address has a user name, '#' or %-codes")
+        parts.append(split)
+    origins = {(p.scheme, (p.hostname or "").lower(), p.port) for p in parts}
+    if len(origins) != 1:
+        raise ParseError("hosts_differ", "the cards' addresses name different hosts or ports")
+    scheme, host, port = origins.pop()
+    origin = f"{scheme}://{host}" + (f":{port}" if port else "")
+    queries = [p.query.split("&") if p.query else [] for p in parts]
+    params = {q[0].partition("=")[0] for q in queries if len(q) == 1}
+    paths = {p.path for p in parts}
+    if all(len(q) == 1 for q in queries) and len(params) == 1 and len(paths) == 1:
+        name = params.pop()
+        tokens = tuple(q[0].partition("=")[2] for q in queries)
+        location, base = f"query:{name}", origin + paths.pop()
+    elif not any(queries):
+        prefix = os.path.commonprefix([p.path for p in parts])
+        base_path = prefix[: prefix.rfind("/") + 1] or "/"
+        tokens = tuple(p.path[len(base_path) :] for p in parts)
+        location, base = "path", origin + base_path
+    else:
+        raise ParseError("no_common_shape", "the cards' addresses do not share one shape")
+    if any(not t or "/" in t for t in tokens) or len(set(tokens)) != len(tokens):
+        raise ParseError(
+            "no_token", "no distinct code per card found at the end of the addresses"
+        )
+    return Proposal(base, host, location, token_grammar(tokens), tokens)
+
+
+def token_grammar(tokens: Iterable[str]) -> str:
+    """A regular expression every token fits: its character classes and length range."""
+    tokens = list(tokens)
+    chars = "".join(tokens)
+    classes = [cls for cls, test in TOKEN_CLASSES if any(test(c) and c.isascii() for c in chars)]
+    extra = sorted({c for c in chars if not (c.isascii() and c.isalnum())})
+    if any(c not in "-_." for c in extra):
+        raise ParseError("token_chars", "the codes hold characters other than letters, digits, -_.")
+    if "A-Z" in classes or "a-z" in classes:
+        classes = [c for c in classes if c not in ("A-Z", "a-z")] + ["A-Za-z"]
+    body = "".join(sorted(classes, key=lambda c: c != "A-Za-z")) + "".join(
+        "\\" + c if c in "-." else c for c in extra
+    )
+    low, high = min(map(len, tokens)), max(map(len, tokens))
+    size = f"{{{low}}}" if low == high else f"{{{low},{high}}}"
+    return f"[{body}]{size}"
+
+
+def sentences(markup: str) -> list[str]:
+    """The page's visible sentences, case-folded, in order, each once."""
+    text = page_text(_BLOCK.sub(_BREAK + "<", markup))
+    out: list[str] = []
+    for block in text.split(_BREAK):
+        for sentence in _SENTENCE_END.split(block.strip()):
+            sentence = sentence.strip()
+            if sentence and sentence not in out:
+                out.append(sentence)
+    return out
+
+
+def personal_reason(sentence: str, tokens: Iterable[str] = ()) -> str | None:
+    """Why a sentence may not become a marker (it could identify someone), or None."""
+    folded = sentence.casefold()
+    if any(t and t.casefold() in folded for t in tokens):
+        return _("it holds the card's code")
+    if _DIGIT_RUN.search(folded):
+        return _("it holds a long run of digits (a number or a year)")
+    if _DATE.search(folded):
+        return _("it looks like a date")
+    if _PERSONAL.search(folded):
+        return _("it looks like a name or another personal detail")
+    words = folded.split()
+    if (
+        2 <= len(words) <= 4
+        and all(_NAME_WORD.fullmatch(w) for w in words)
+        and not any(_NOT_NAME.match(w) for w in words)
+    ):
+        return _("it looks like a name or another personal detail")
+    if len(folded) > MAX_MARKER_CHARS:
+        return _("it is longer than {n} characters", n=MAX_MARKER_CHARS)
+    return None
+
+
+def candidate(proposal: Proposal, kind: str, name: str | None = None) -> LookupProfile:
+    """The profile the proposal describes, with no markers yet (for fetching the pages)."""
+    shipped = shipped_profile(kind)
+    return dataclasses.replace(
+        shipped,
+        name=name or f"{proposal.host}-{kind}-learnt",
+        confirmed=False,
+        base=proposal.base,
+        allowed_hosts=(proposal.host,),
+        token_location=proposal.token_location,
+        token_pattern=proposal.token_pattern,
+        markers={kind_: () for kind_ in shipped.markers},
+        source="learn",
+        confirmed_on=None,
+        note="",
+    )
+
+
+def with_markers(profile: LookupProfile, chosen: Mapping[str, Sequence[str]]) -> LookupProfile:
+    """The profile with the chosen sentences as markers (the shipped maintenance/consent kept)."""
+    shipped = shipped_profile(profile.kind)
+    markers = {kind: tuple(chosen.get(kind, ())) for kind in profile.markers}
+    markers["maintenance"] = shipped.markers["maintenance"]
+    markers["consent"] = shipped.markers["consent"]
+    return dataclasses.replace(profile, markers=markers)
