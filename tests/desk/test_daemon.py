@@ -329,7 +329,8 @@ def test_a_trickling_lookup_for_card_1_does_not_hold_card_2_beyond_the_deadline(
     deadline = 1.0
     with script_server(agency) as server:
         base = f"http://127.0.0.1:{server.port}/lmakort/"
-        env = {"VERIFY_LOOKUP_BASE": base, "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
+        env = {"VERIFY_LOOKUP_ORIGIN": f"http://127.0.0.1:{server.port}",
+               "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
                "VERIFY_ALLOW_LOOPBACK_HTTP": "1", "VERIFY_LOOKUP_TIMEOUT": str(deadline)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)

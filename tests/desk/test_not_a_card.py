@@ -27,7 +27,7 @@ def test_scanner_barcodes_that_are_not_lookup_addresses_make_no_lookup(tmp_path:
     # length): an address cut inside the token is then no address. ABC12345 and CODE39TEST still
     # fit its token grammar, so only "scanned, not typed" keeps them from the agency.
     profile = tmp_path / "profile.toml"
-    text = (REPO / "verify" / "lookup" / "profiles" / "default.toml").read_text("utf-8")
+    text = (REPO / "verify" / "lookup" / "profiles" / "lma.toml").read_text("utf-8")
     fixed = text.replace('"[A-Za-z0-9]{4,64}"', '"[A-Za-z0-9]{8,64}"')
     assert fixed != text
     profile.write_text(fixed, "utf-8")
@@ -35,7 +35,10 @@ def test_scanner_barcodes_that_are_not_lookup_addresses_make_no_lookup(tmp_path:
     events = tmp_path / "events.jsonl"
     with script_server(lambda _request: framed("length", "body", 0)) as agency:
         base = f"http://127.0.0.1:{agency.port}/lmakort/"
-        env = {"VERIFY_LOOKUP_BASE": base, "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
+        # BASE moves the LMA profile given in VERIFY_PROFILE; ORIGIN the shipped application one.
+        env = {"VERIFY_LOOKUP_BASE": base,
+               "VERIFY_LOOKUP_ORIGIN": f"http://127.0.0.1:{agency.port}",
+               "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
                "VERIFY_ALLOW_LOOPBACK_HTTP": "1", "VERIFY_PROFILE": str(profile)}
         daemon = DaemonProcess(["--source", f"serial:{scanner.link}", "--events", str(events)],
                                daemon_env(env), tmp_path)
@@ -61,7 +64,7 @@ def test_scanner_barcodes_that_are_not_lookup_addresses_make_no_lookup(tmp_path:
 
 def test_a_typed_token_is_still_looked_up(verify_cli) -> None:
     with script_server(lambda _request: framed("length", "body", 0)) as agency:
-        env = {"VERIFY_LOOKUP_BASE": f"http://127.0.0.1:{agency.port}/lmakort/",
+        env = {"VERIFY_LOOKUP_ORIGIN": f"http://127.0.0.1:{agency.port}",
                "VERIFY_ALLOWED_HOSTS": "127.0.0.1", "VERIFY_ALLOW_LOOPBACK_HTTP": "1"}
         card = verify_cli("card", "--token", "ABC12345", "--json", env=env)
         lookup = verify_cli("lookup", "ABC12345", "--json", env=env)

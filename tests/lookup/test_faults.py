@@ -60,7 +60,8 @@ def _settings(base: str) -> Settings:
 
 def _env(base: str, proxy: str | None = None) -> dict[str, str | None]:
     return {
-        "VERIFY_LOOKUP_BASE": base,
+        # Moves every shipped profile (LMA and application card) to the test server.
+        "VERIFY_LOOKUP_ORIGIN": base.removesuffix("/lmakort/"),
         "VERIFY_ALLOWED_HOSTS": "127.0.0.1",
         "VERIFY_ALLOW_LOOPBACK_HTTP": "1",
         "VERIFY_LOOKUP_TIMEOUT": str(DEADLINE),
