@@ -66,6 +66,7 @@ class ParsedLma:
                 detail="an LMA number alone cannot be looked up: the lookup needs the code from "
                 "the card's QR code or the address on its back",
                 manual_check_url=self.settings.base,
+                reason="lma_number_only",
             ),
         )
 

@@ -630,30 +630,34 @@ def mrz_status(
     expiry = mrz.expiry_date
 
     def validity(
-        state: Literal["valid", "not_valid", "unknown"], basis: str, detail: str
+        state: Literal["valid", "not_valid", "unknown"], basis: str, reason: str, detail: str,
+        **facts: str,
     ) -> Status:
         return Status(document=doc, validity=Validity(
-            state=state, basis=basis, checked_at=now, detail=detail))
+            state=state, basis=basis, checked_at=now, detail=detail, reason=reason,
+            facts=tuple(facts.items())))
 
     if mrz.failed or mrz.problems:
         words = [FIELD_WORDS.get(f, f) for f in mrz.failed]
         words += [p.replace("_", " ") for p in mrz.problems]
-        return validity("unknown", "mrz_check_failed",
+        return validity("unknown", "mrz_check_failed", "mrz_check_failed",
                         "the machine-readable zone did not read correctly (" + ", ".join(words)
-                        + "); read it again or check the card by eye")
+                        + "); read it again or check the card by eye",
+                        fields=",".join([*mrz.failed, *mrz.problems]))
     assert expiry is not None
     if kind != "ut":
         what = {"passport": "a passport", "residence_permit": "a residence permit",
                 "id_card": "an identity card"}[kind]
-        return validity("unknown", "not_a_ut_card",
+        return validity("unknown", "not_a_ut_card", "not_a_ut_card",
                         f"{what} issued by {mrz.issuing_state}, expires {expiry.isoformat()}: "
-                        "not a Swedish UT card, so it does not show temporary protection")
+                        "not a Swedish UT card, so it does not show temporary protection",
+                        kind=kind, issuer=mrz.issuing_state, date=expiry.isoformat())
     if today <= expiry:
-        return validity("valid", "mrz_expiry",
+        return validity("valid", "mrz_expiry", "ut_valid",
                         f"UT card issued by SWE, valid until {expiry.isoformat()} (expiry in the "
-                        "machine-readable zone; all check digits pass)")
-    return validity("not_valid", "mrz_expiry",
-                    f"UT card expired on {expiry.isoformat()}")
+                        "machine-readable zone; all check digits pass)", date=expiry.isoformat())
+    return validity("not_valid", "mrz_expiry", "ut_expired",
+                    f"UT card expired on {expiry.isoformat()}", date=expiry.isoformat())
 
 
 def _doc_kind(kind: str) -> Any:

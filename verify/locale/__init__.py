@@ -18,7 +18,7 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
-from verify.errors import ConfigError
+from verify.errors import ConfigError, VerifyError
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -31,7 +31,7 @@ def check_language(lang: str | None) -> str:
     """A supported language code, or a clear error (exit 2 at the CLI)."""
     code = (lang or DEFAULT_LANGUAGE).strip().lower()
     if code not in LANGUAGES:
-        raise ConfigError(f"language must be sv or en, not {lang!r}")
+        raise ConfigError("language must be sv or en, not {lang}", lang=repr(lang))
     return code
 
 
@@ -71,6 +71,20 @@ def gettext(message: str, lang: str | None = None, /, **params: object) -> str:
 
 _ = gettext
 
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Marks a message for the catalogue where it is defined (a table); translated where used."""
+    return message
+
+
+def localise(exc: BaseException, lang: str | None = None) -> str:
+    """An error's message in `lang`: our errors by their template, others (a driver's
+    SourceError, whose package cannot import this one) by their exact English text."""
+    if isinstance(exc, VerifyError):
+        return gettext(exc.template, lang, **exc.params)
+    text = str(exc)
+    return catalogue(lang or _current).get(text, text)
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
@@ -79,6 +93,8 @@ __all__ = [
     "gettext",
     "language",
     "language_from_env",
+    "localise",
     "set_language",
     "_",
+    "N_",
 ]
