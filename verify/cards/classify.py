@@ -137,7 +137,7 @@ def classify(
     if as_kind in ("url", "lookup"):
         return ParsedReference(parse_reference(text, settings), settings)
     if as_kind is not None:
-        raise ParseError("bad_kind", f"unknown input kind {as_kind!r}")
+        raise ParseError("bad_kind", "unknown input kind {kind}", kind=repr(as_kind))
     if len(text) <= 64 and _LMA_SHAPE.fullmatch(text):
         return ParsedLma(parse_lma(text), settings)
     try:

@@ -291,8 +291,8 @@ def _split_lines(text: str, ocr_tolerant: bool) -> tuple[Format, list[str]]:
     if bad and not ocr_tolerant:
         raise ParseError(
             "mrz_charset",
-            "a machine-readable zone holds only A-Z, 0-9 and '<'; found "
-            + ", ".join(repr(c) for c in bad[:5]),
+            "a machine-readable zone holds only A-Z, 0-9 and '<'; found {chars}",
+            chars=", ".join(repr(c) for c in bad[:5]),
         )
     if bad:
         tokens = ["".join(c for c in t if c in CHARSET) for t in tokens]
@@ -318,8 +318,8 @@ def _split_lines(text: str, ocr_tolerant: bool) -> tuple[Format, list[str]]:
     lengths = "+".join(str(len(t)) for t in tokens)
     raise ParseError(
         "mrz_shape",
-        f"not a machine-readable zone: lines of {lengths} characters; expected 3×30 (UT card, "
-        "TD1), 2×44 (passport, TD3) or 2×36 (TD2)",
+        "not a machine-readable zone: lines of {lengths} characters; expected 3×30 (UT card, "
+        "TD1), 2×44 (passport, TD3) or 2×36 (TD2)", lengths=lengths,
     )
 
 
@@ -569,7 +569,8 @@ def parse_mrz(text: str, *, ocr_tolerant: bool = False, today: date | None = Non
                          "a machine-readable zone starts with P, I, A or C (document code)")
     if fmt == "TD3" and code != "P" or fmt == "TD1" and code == "P":
         raise ParseError("mrz_code",
-                         f"a {fmt} zone with this document code is not a card or passport")
+                         "a {fmt} zone with this document code is not a card or passport",
+                         fmt=fmt)
     repaired: tuple[str, ...] = ()
     if ocr_tolerant:
         fixed = _type_fix(fmt, lines)

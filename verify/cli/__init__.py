@@ -6,6 +6,7 @@ them all, so the CLI is built in one direction and nothing outside `verify.cli` 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -14,7 +15,8 @@ import typer
 from drivers.scan import SourceError
 from verify.cli import card, daemon, demo, rules, scanner  # noqa: F401  (they register commands)
 from verify.cli.app import app
-from verify.errors import VerifyError
+from verify.errors import ConfigError, VerifyError
+from verify.locale import _, localise, set_language
 from verify.model import EXIT_UNKNOWN, EXIT_USAGE
 
 
@@ -30,13 +32,29 @@ def _optional_camera_index(argv: list[str]) -> list[str]:
     return out
 
 
+def _early_language(args: list[str]) -> None:
+    """Speak the asked language from the first word, even for errors raised while the
+    options are still being read (each command checks --lang itself as well)."""
+    lang = os.environ.get("VERIFY_LANG")
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    try:
+        set_language(lang)
+    except ConfigError:
+        pass  # the command's own --lang check reports it
+
+
 def main(argv: list[str] | None = None) -> Any:
     args = _optional_camera_index(list(sys.argv[1:] if argv is None else argv))
+    _early_language(args)
     try:
         return app(args=args, prog_name="verify")
     except (VerifyError, SourceError) as exc:
-        typer.echo(f"verify: {exc}", err=True)
+        typer.echo(f"verify: {localise(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
-        typer.echo("verify: interrupted", err=True)
+        typer.echo("verify: " + _("interrupted"), err=True)
         sys.exit(EXIT_UNKNOWN)

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from verify.errors import ConfigError
+from verify.locale import _, set_language
 from verify.model import EXIT_USAGE, Status
 from verify.present.status import render_status
 
@@ -19,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Check LMA and UT cards and tell the desk what the patient is entitled to.",
 )
 
@@ -26,17 +30,27 @@ Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="
 Json = Annotated[
     bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")
 ]
+Age = Annotated[int | None, typer.Option(
+    "--age", min=0, max=130, help="the patient's age in whole years (else --birth-date)")]
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"verify: {message}", err=True)
+def fail(message: str, code: int = EXIT_USAGE, /, **params: object) -> typer.Exit:
+    """Print `message` (an English catalogue msgid, in the chosen language) and exit."""
+    say(message, **params)
     return typer.Exit(code)
 
 
-def check_lang(lang: str) -> str:
-    if lang not in ("sv", "en"):
-        raise fail(f"--lang must be sv or en, not {lang!r}")
-    return lang
+def say(message: str, /, **params: object) -> None:
+    """One line on stderr, `verify: …`, in the chosen language."""
+    typer.echo("verify: " + _(message, **params), err=True)
+
+
+def check_lang(lang: str | None) -> str:
+    """Choose the process's language once (--lang, else VERIFY_LANG via the option's envvar)."""
+    try:
+        return set_language(lang)
+    except ConfigError:
+        raise fail("--lang must be sv or en, not {lang}", lang=repr(lang)) from None
 
 
 def emit(status: Status, *, as_json: bool, lang: str, verbose: bool = False) -> None:

@@ -10,8 +10,9 @@ import typer
 
 from verify.cards.classify import classify
 from verify.check import check_text, with_decision
-from verify.cli.app import Json, Lang, app, check_lang, emit, fail, read_text_arg
+from verify.cli.app import Age, Json, Lang, app, check_lang, emit, fail, read_text_arg
 from verify.lookup.settings import Settings
+from verify.present.parsed import describe
 
 
 @app.command()
@@ -45,7 +46,7 @@ def card(
         str | None, typer.Option("--category", help="patient category when the card does not tell")
     ] = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
-    age: Annotated[int | None, typer.Option("--age", min=0, max=130)] = None,
+    age: Age = None,
     registered: Annotated[
         bool, typer.Option("--registered", help="the patient has a personnummer")
     ] = False,
@@ -56,7 +57,8 @@ def card(
         bool, typer.Option("--preview/--no-preview", help="camera preview window")
     ] = True,
     show_name: Annotated[
-        bool, typer.Option("--show-name", help="include the MRZ name in the output")
+        bool, typer.Option("--show-name",
+                           help="show a UT card's name (from the MRZ) in the output")
     ] = False,
     as_json: Json = False,
     lang: Lang = "sv",
@@ -77,7 +79,8 @@ def card(
     }
     given = [k for k, v in {**texts, **captures}.items() if v is not None]
     if len(given) != 1:
-        raise fail("give exactly one card source: " + ", ".join([*texts, *captures]))
+        raise fail("give exactly one card source: {options}",
+                   options=", ".join([*texts, *captures]))
     option = given[0]
     if option in texts:
         text = read_text_arg(texts[option] or "")
@@ -109,13 +112,15 @@ def card(
 def parse(
     text: Annotated[str, typer.Argument(help="the text to classify; - reads stdin")],
     as_json: Json = False,
+    lang: Lang = "sv",
 ) -> None:
     """Say what a text is: LMA number, lookup address or token, MRZ."""
+    check_lang(lang)
     parsed = classify(read_text_arg(text), settings=Settings.from_env())
     if as_json:
         typer.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(parsed.describe())
+        typer.echo(describe(parsed))
 
 
 @app.command()

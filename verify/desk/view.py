@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from verify.model import Status
+from verify.present.status import render_detail
 
 MAX_STEPS = 3
 
@@ -67,10 +68,10 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
     document = words["unknown_kind"] if kind == "unknown" else words[kind]
     if not_a_card:
         detail = words["not_a_card_detail"]
-    elif kind == "ut" and state in ("valid", "not_valid"):
-        detail = words[f"ut_{state}_detail"]
     else:
-        detail = words[f"{state}_detail"]
+        # The outcome's own sentence from the catalogue (why it is unknown, until when a UT
+        # card is valid), the same words as the command line's.
+        detail = render_detail(status.validity, lang)
     lines: list[str] = []
     if status.validity.right_to_work is not None and state == "valid":
         lines.append(words["work_yes"] if status.validity.right_to_work else words["work_no"])

@@ -116,7 +116,8 @@ def resolve_region(book: RuleBook, region: str) -> RegionRules:
             return r
     raise ParseError(
         "unknown_region",
-        f"unknown region {region!r}; valid regions: {', '.join(book.regions)}",
+        "unknown region {region}; valid regions: {names}", region=repr(region),
+        names=", ".join(book.regions),
     )
 
 
@@ -127,7 +128,8 @@ def normalise_category(category: str | None) -> str | None:
     if key not in CATEGORIES:
         raise ParseError(
             "unknown_category",
-            f"unknown category {category!r}; valid categories: {', '.join(CATEGORIES)}",
+            "unknown category {category}; valid categories: {names}",
+            category=repr(category), names=", ".join(CATEGORIES),
         )
     return key
 
@@ -136,11 +138,12 @@ def parse_birth_date(text: str) -> date:
     """Strict YYYY-MM-DD; anything else is a ParseError (never a traceback)."""
     s = str(text).strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
-        raise ParseError("bad_birth_date", f"birth date must be YYYY-MM-DD, not {text!r}")
+        raise ParseError("bad_birth_date", "birth date must be YYYY-MM-DD, not {text}",
+                         text=repr(text))
     try:
         return date.fromisoformat(s)
     except ValueError as exc:
-        raise ParseError("bad_birth_date", f"no such date: {text!r}") from exc
+        raise ParseError("bad_birth_date", "no such date: {text}", text=repr(text)) from exc
 
 
 def age_on(birth: date, day: date) -> int:
@@ -151,17 +154,19 @@ def age_on(birth: date, day: date) -> int:
 def resolve_age(age: int | None, birth_date: str | date | None, today: date) -> int | None:
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
-            raise ParseError("bad_age", f"age must be a whole number 0–{MAX_AGE}, not {age!r}")
+            raise ParseError("bad_age", "age must be a whole number 0–{max}, not {age}",
+                             max=MAX_AGE, age=repr(age))
         return age
     if birth_date is None:
         return None
     birth = birth_date if isinstance(birth_date, date) else parse_birth_date(birth_date)
     if birth > today:
-        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} is in the future")
+        raise ParseError("bad_birth_date", "birth date {date} is in the future",
+                         date=birth.isoformat())
     years = age_on(birth, today)
     if years > MAX_AGE:
-        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} gives an age over "
-                                           f"{MAX_AGE}")
+        raise ParseError("bad_birth_date", "birth date {date} gives an age over {max}",
+                         date=birth.isoformat(), max=MAX_AGE)
     return years
 
 
@@ -473,12 +478,13 @@ def decide(
     if cat == "resident":
         registered = True
     if document not in ("lma", "ut", "none"):
-        raise ParseError("bad_document", f"document must be lma, ut or none, not {document!r}")
+        raise ParseError("bad_document", "document must be lma, ut or none, not {document}",
+                         document=repr(document))
     if document == "none":
         validity = "none"
     elif validity not in ("valid", "not_valid", "unknown"):
-        raise ParseError("bad_validity", f"validity must be valid, not_valid or unknown, "
-                                         f"not {validity!r}")
+        raise ParseError("bad_validity", "validity must be valid, not_valid or unknown, "
+                         "not {validity}", validity=repr(validity))
     scs, derives = scenarios(book, reg, category=cat, age=years, document=document,
                              validity=validity, registered=registered, day=day)
     pairs = [(sc, evaluate(book, reg, sc.facts, day)) for sc in scs]
