@@ -443,7 +443,7 @@ def manual_check_step(book: RuleBook, document: str, url: str | None) -> Step:
         sv, en = both("Check the expiry date printed on the UT card.")
         return Step(kind="step", text=sv, text_en=en, source=UT_EXPIRY_SOURCE,
                     cite=book.cite(UT_EXPIRY_SOURCE, "mrz-standard"))
-    sv, en = both("The check could not be made. Check the card by hand: {url}", url=url) if url \
+    sv, en = both("The check could not be made. Check the card by hand: {url}.", url=url) if url \
         else both("The check could not be made. Check the card by hand (the address is on the "
                   "back of the card).")
     return Step(kind="step", text=sv, text_en=en, source=MANUAL_CHECK_SOURCE,
@@ -493,6 +493,10 @@ def decide(
     decided_cat = next(iter(cats)) if len(cats) == 1 else "unknown"
     missing = missing_facts(book, reg, pairs, derives, day) if len(scs) > 1 else ()
     steps = list(common_steps(outcomes))
+    if not steps and not missing and all(o.entitlement == "manual_check" for o in outcomes):
+        # Every answer ends in a manual check for different reasons (e.g. a rule that had not
+        # yet come into force for one age group): say all of them rather than nothing.
+        steps = list(dict.fromkeys(s for o in outcomes for s in o.steps))
     rules = tuple(dict.fromkeys(r for o in outcomes for r in o.rules))
     sources = tuple(dict.fromkeys(
         [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
