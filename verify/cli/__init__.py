@@ -35,16 +35,17 @@ def _optional_camera_index(argv: list[str]) -> list[str]:
 def _early_language(args: list[str]) -> None:
     """Speak the asked language from the first word, even for errors raised while the
     options are still being read (each command checks --lang itself as well)."""
-    lang = os.environ.get("VERIFY_LANG")
+    asked = [os.environ.get("VERIFY_LANG")]
     for i, arg in enumerate(args):
         if arg == "--lang" and i + 1 < len(args):
-            lang = args[i + 1]
+            asked.append(args[i + 1])
         elif arg.startswith("--lang="):
-            lang = arg.split("=", 1)[1]
-    try:
-        set_language(lang)
-    except ConfigError:
-        pass  # the command's own --lang check reports it
+            asked.append(arg.split("=", 1)[1])
+    for lang in asked:
+        try:
+            set_language(lang)
+        except ConfigError:
+            pass  # the command's own --lang check reports it
 
 
 def main(argv: list[str] | None = None) -> Any:
