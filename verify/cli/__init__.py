@@ -14,7 +14,7 @@ import typer
 
 from drivers.scan import SourceError
 from verify.cli import card, daemon, demo, rules, scanner  # noqa: F401  (they register commands)
-from verify.cli.app import app
+from verify.cli.app import DRIVER_MESSAGES, app
 from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
 from verify.model import EXIT_UNKNOWN, EXIT_USAGE
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return app(args=args, prog_name="verify")
     except (VerifyError, SourceError) as exc:
-        typer.echo(f"verify: {localise(exc)}", err=True)
+        typer.echo(f"verify: {localise(exc, templates=DRIVER_MESSAGES)}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         typer.echo("verify: " + _("interrupted"), err=True)

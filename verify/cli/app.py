@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from verify.errors import ConfigError
-from verify.locale import _, set_language
+from verify.locale import N_, _, set_language
 from verify.model import EXIT_USAGE, Status
 from verify.present.status import render_status
 
@@ -32,6 +32,24 @@ Json = Annotated[
 ]
 Age = Annotated[int | None, typer.Option(
     "--age", min=0, max=130, help="the patient's age in whole years (else --birth-date)")]
+
+
+# Messages of `drivers` (which cannot import the catalogue) that a person often meets, as
+# English templates: `verify.locale.localise` translates a driver's error that matches one.
+DRIVER_MESSAGES = (
+    N_("no such file: {path}"),
+    N_("not a file: {path}"),
+    N_("cannot read {path}: permission denied"),
+    N_("cannot read {path}: {why}"),
+    N_("{path} is empty (0 bytes): not an image or video"),
+    N_("{path} is not a video this reader can open"),
+    N_("unknown source scheme {scheme}; known: {known}"),
+    N_("no camera at {device} (no such device)"),
+    N_("cannot read recording {path}: {why}"),
+    N_("{path} exists; choose another name or use --force"),
+    N_("stdin: standard input cannot be read: {why}"),
+    N_("not a scan recording (first line is not JSON)"),
+)
 
 
 def fail(message: str, code: int = EXIT_USAGE, /, **params: object) -> typer.Exit:

@@ -119,13 +119,16 @@ def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) ->
         full = " ".join(x for x in (names.get("given_names"), names.get("surname")) if x)
         lines.append(_("Name (from the machine-readable zone): {name}", lang, name=full or "–"))
     if mrz.get("expiry_date"):
+        # A date whose check digit failed is what was read, never "valid until".
         trusted = mrz.get("checks", {}).get("expiry_date") is True and \
             "expiry_date_unreadable" not in mrz.get("problems", [])
-        if trusted and v.state in ("valid", "not_valid"):
+        if not trusted:
+            lines.append(_("Expiry date as read (its check digit is not correct): {date}",
+                           lang, date=mrz["expiry_date"]))
+        elif v.state in ("valid", "not_valid"):
             lines.append(_("Valid until: {date}", lang, date=mrz["expiry_date"]))
         else:
-            lines.append(_("Expiry date as read (not confirmed by the check digits): {date}",
-                           lang, date=mrz["expiry_date"]))
+            lines.append(_("Expiry date: {date}", lang, date=mrz["expiry_date"]))
     if v.state == "valid" and v.right_to_work is not None:
         lines.append(_("Right to work (AT-UND): yes", lang) if v.right_to_work
                      else _("Right to work (AT-UND): no", lang))
