@@ -89,7 +89,7 @@ def test_human_output_is_swedish_by_default_and_english_on_request(emu, verify_c
     ],
 )
 def test_bad_input_is_exit_2_with_a_message_and_no_traceback(verify_cli, args, needle) -> None:
-    # The needles are English: the same messages in Swedish are checked in tests/cli/test_language.py.
+    # English needles; the Swedish side of every path: tests/cli/test_language.py.
     result = verify_cli(*args, env={"VERIFY_LANG": "en"})
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout

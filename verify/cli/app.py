@@ -14,6 +14,7 @@ import typer
 
 from verify.errors import ConfigError
 from verify.locale import N_, _, set_language
+from verify.lookup.settings import Settings
 from verify.model import EXIT_USAGE, Status
 from verify.present.status import render_status
 
@@ -26,7 +27,9 @@ app = typer.Typer(
     help="Check LMA and UT cards and tell the desk what the patient is entitled to.",
 )
 
-Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="VERIFY_LANG")]
+Lang = Annotated[str | None, typer.Option(
+    "--lang", envvar="VERIFY_LANG",
+    help="sv (default) or en; else VERIFY_LANG, else lang in the config file")]
 Json = Annotated[
     bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")
 ]
@@ -64,7 +67,13 @@ def say(message: str, /, **params: object) -> None:
 
 
 def check_lang(lang: str | None) -> str:
-    """Choose the process's language once (--lang, else VERIFY_LANG via the option's envvar)."""
+    """Choose the process's language once: --lang, else VERIFY_LANG (the option's envvar),
+    else the config file's `lang`, else Swedish."""
+    if lang is None:
+        try:
+            lang = Settings.from_env().lang
+        except ConfigError:
+            lang = None  # a broken lookup setting is reported by the command that needs it
     try:
         return set_language(lang)
     except ConfigError:

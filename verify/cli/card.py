@@ -61,7 +61,7 @@ def card(
                            help="show a UT card's name (from the MRZ) in the output")
     ] = False,
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="every source for every step")
     ] = False,
@@ -112,7 +112,7 @@ def card(
 def parse(
     text: Annotated[str, typer.Argument(help="the text to classify; - reads stdin")],
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Say what a text is: LMA number, lookup address or token, MRZ."""
     check_lang(lang)
@@ -127,7 +127,7 @@ def parse(
 def lookup(
     text: Annotated[str, typer.Argument(help="a lookup address, QR text or token")],
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Validity only: ask the agency's lookup service."""
     lang = check_lang(lang)

@@ -124,6 +124,6 @@ def agency_emulator(
 
 
 @app.command()
-def demo(lang: Lang = "sv") -> None:
+def demo(lang: Lang = None) -> None:
     """The whole path on built-in data: no camera, no scanner, no network."""
     raise typer.Exit(run_demo(lang=check_lang(lang)))

@@ -54,7 +54,7 @@ def decide(
     on: Annotated[str | None, typer.Option("--date", help="evaluate the rules as of YYYY-MM-DD "
                                                           "(default today)")] = None,
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="every step with its source")] = False,
 ) -> None:
@@ -81,7 +81,7 @@ def decide(
 
 
 @app.command("regions")
-def regions_cmd(as_json: Json = False, lang: Lang = "sv") -> None:
+def regions_cmd(as_json: Json = False, lang: Lang = None) -> None:
     """Every Swedish region: which have a routine on file (its document), which answer from
     the national rules."""
 

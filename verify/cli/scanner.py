@@ -177,7 +177,7 @@ def scan_command(
     count: Count = None,
     as_json: JsonLines = False,
     timeout: Timeout = None,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Print raw scans as they arrive (payload, symbology, source, time): no lookup."""
     _print_scans(source, count, as_json, timeout, check_lang(lang))
@@ -191,7 +191,7 @@ def replay_command(
     ] = False,
     count: Count = None,
     as_json: JsonLines = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Replay a recording through the scanner framing, printing the scans it gives."""
     url = f"replay:{path}" + ("?fast=1" if fast else "")
@@ -210,7 +210,7 @@ def record_command(
     timeout: Annotated[
         float | None, typer.Option("--duration", help="stop after S seconds")
     ] = None,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Record what a scanner sends (raw bytes or key events, timed): docs/recording.md."""
 

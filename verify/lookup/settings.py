@@ -30,6 +30,7 @@ class Settings:
     allow_loopback_http: bool = False
     timeout: float = DEFAULT_TIMEOUT
     region: str | None = None
+    lang: str | None = None  # language of human output (issue 13): sv or en
 
     @property
     def max_body_bytes(self) -> int:
@@ -66,6 +67,7 @@ class Settings:
         if not 0.1 <= timeout <= 120:
             raise ConfigError("VERIFY_LOOKUP_TIMEOUT must be between 0.1 and 120 seconds")
         region = pick("VERIFY_REGION", "region")
+        lang = pick("VERIFY_LANG", "lang")
         settings = cls(
             profile=profile,
             base=base,
@@ -73,6 +75,7 @@ class Settings:
             allow_loopback_http=allow_loopback,
             timeout=timeout,
             region=str(region) if region else None,
+            lang=str(lang) if lang else None,
         )
         settings.check_base()
         return settings
