@@ -52,6 +52,14 @@ DRIVER_MESSAGES = (
     N_("{path} exists; choose another name or use --force"),
     N_("stdin: standard input cannot be read: {why}"),
     N_("not a scan recording (first line is not JSON)"),
+    N_("{path} is not an image this reader knows (JPEG, PNG, WebP, BMP or TIFF expected)"),
+    N_("{path} is a damaged or unsupported image (JPEG, PNG, WebP, BMP or TIFF expected)"),
+    N_("{path} is a damaged image ({why})"),
+    N_("{path} is a damaged {fmt} image (size {size})"),
+    N_("{path} is {size} ({mp} megapixels), more than the {limit} accepted; take a smaller "
+       "photo or crop it to the card"),
+    N_("{path}: damaged video ({why})"),
+    N_("{path}: no frames could be read (damaged or empty video)"),
 )
 
 
