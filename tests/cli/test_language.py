@@ -7,6 +7,7 @@ untranslated, in either direction, is caught by its small words ("the", "och").
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,55 @@ def test_halland_has_no_routine_and_answers_from_the_national_rules(monkeypatch,
     assert "Ingen regional rutin för Region Halland finns här" in text
     assert "Lag (2008:344) om hälso- och sjukvård åt asylsökande m.fl." in text
     assert "Lag (2013:407)" in text
+
+
+def test_show_name_shows_the_name_and_only_when_asked(monkeypatch, capsys) -> None:
+    _, without = run(("card", "--mrz", UT_VALID), {}, monkeypatch, capsys)
+    assert "TESTSSON" not in without
+    _, shown = run(("card", "--mrz", UT_VALID, "--show-name"), {}, monkeypatch, capsys)
+    assert "Namn (från den maskinläsbara zonen): ANNA TESTSSON" in shown
+
+
+def test_an_expiry_whose_check_digit_failed_is_not_called_valid_until(monkeypatch,
+                                                                      capsys) -> None:
+    code, text = run(("card", "--mrz", UT_BAD_CHECK), {}, monkeypatch, capsys)
+    assert code == 3
+    assert "Giltigt till" not in text and "giltigt till" not in text
+    assert "Utgångsdatum som det lästes (kontrollsiffran stämmer inte): 2039-12-31" in text
+    _, good = run(("card", "--mrz", UT_VALID), {}, monkeypatch, capsys)
+    assert "Giltigt till: 2039-12-31" in good
+
+
+def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
+    code, text = run(("card", "-h"), {}, monkeypatch, capsys)
+    assert code == 0
+    assert "<bool>" not in text
+    assert re.search(r"^\s+--json\s+print the JSON", text, re.M)
+    assert re.search(r"^\s+--age <int range>\s+the patient's age", text, re.M)
+    assert "-h, --help" in text
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("card", "--token", "VALID0001"), "lookup_valid"),
+    (("card", "--token", "NOINFO001"), "lookup_no_information"),
+    (("card", "--lma", "12-345678/1"), "lma_number_only"),
+    (("card", "--mrz", UT_VALID), "ut_valid"),
+    (("card", "--mrz", UT_EXPIRED), "ut_expired"),
+    (("card", "--mrz", UT_BAD_CHECK), "mrz_check_failed"),
+    (("card", "--mrz", PASSPORT), "not_a_ut_card"),
+    (("decide", "--region", "halland", "--category", "visitor"), "no_card"),
+])
+def test_json_carries_a_stable_reason_and_english_detail(args, reason, emu, monkeypatch,
+                                                         capsys) -> None:
+    _, text = run((*args, "--json"), emu.env(), monkeypatch, capsys)
+    validity = json.loads(text)["validity"]
+    assert validity["reason"] == reason
+    assert validity["detail"] and not words(validity["detail"], "en") & SWEDISH
+
+
+def test_a_region_without_a_routine_says_so_in_json(monkeypatch, capsys) -> None:
+    _, text = run(("decide", "--region", "halland", "--category", "asylum_seeker", "--age",
+                   "40", "--json"), {}, monkeypatch, capsys)
+    decision = json.loads(text)["decision"]
+    assert decision["routine"] is False and decision["entitlement"] == "care_that_cannot_wait"
+    assert any(c["title"].startswith("Lag (2008:344)") for c in decision["cites"])
