@@ -6,11 +6,14 @@ import re
 import warnings
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
+from verify.cli import app
 from verify.errors import ConfigError, ParseError
 from verify.locale import _, catalogue, check_language, localise, set_language
 
@@ -67,7 +70,28 @@ def _extracted() -> set[str]:
                                  method_map=[("rules/data.py", "ignore"), ("**.py", "python")])
         for _fn, _line, msg, _comments, _ctx in found:
             out.add(msg[0] if isinstance(msg, tuple) else msg)
-    return {m for m in out if m}
+    return {m for m in out if m} | _help_texts()
+
+
+def _help_texts() -> set[str]:
+    """Every command's and option's help (Typer builds them from docstrings and help=)."""
+    out: set[str] = set()
+
+    def walk(command: Any) -> None:
+        out.update(t for t in [command.help, *(getattr(p, "help", None)
+                                               for p in command.params)] if t)
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(typer.main.get_command(app))
+    return out
+
+
+def test_every_help_text_is_translated() -> None:
+    helps = _help_texts()
+    assert len(helps) > 50
+    missing = sorted(h for h in helps if h not in catalogue("sv"))
+    assert not missing, missing[:10]
 
 
 def test_every_message_in_the_code_has_a_swedish_translation() -> None:

@@ -170,9 +170,11 @@ def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
     code, text = run(("card", "-h"), {}, monkeypatch, capsys)
     assert code == 0
     assert "<bool>" not in text
-    assert re.search(r"^\s+--json\s+print the JSON", text, re.M)
-    assert re.search(r"^\s+--age <int range>\s+the patient's age", text, re.M)
+    assert re.search(r"^\s+--json\s+skriv ut JSON-status", text, re.M)  # help in Swedish
+    assert re.search(r"^\s+--age <int range>\s+patientens ålder", text, re.M)
     assert "-h, --help" in text
+    _, english = run(("card", "-h", "--lang", "en"), {}, monkeypatch, capsys)
+    assert re.search(r"^\s+--json\s+print the JSON status", english, re.M)
 
 
 @pytest.mark.parametrize("args, reason", [

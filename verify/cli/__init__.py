@@ -48,11 +48,24 @@ def _early_language(args: list[str]) -> None:
             pass  # the command's own --lang check reports it
 
 
+def speak_help(command: Any) -> Any:
+    """Help texts in the chosen language: Typer builds them in English at import (msgids);
+    each command's and option's help is looked up in the catalogue before Click shows it."""
+    if command.help:
+        command.help = _(command.help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        speak_help(sub)
+    return command
+
+
 def main(argv: list[str] | None = None) -> Any:
     args = _optional_camera_index(list(sys.argv[1:] if argv is None else argv))
     _early_language(args)
     try:
-        return app(args=args, prog_name="verify")
+        return speak_help(typer.main.get_command(app))(args=args, prog_name="verify")
     except (VerifyError, SourceError) as exc:
         typer.echo(f"verify: {localise(exc, templates=DRIVER_MESSAGES)}", err=True)
         sys.exit(EXIT_USAGE)

@@ -82,8 +82,7 @@ def decide(
 
 @app.command("regions")
 def regions_cmd(as_json: Json = False, lang: Lang = None) -> None:
-    """Every Swedish region: which have a routine on file (its document), which answer from
-    the national rules."""
+    """Every Swedish region: its routine on file (the document), else the national rules."""
 
     lang = check_lang(lang)
     found = regions()
