@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from verify.cards.mrz import compose_td1, compose_td3
@@ -20,6 +21,7 @@ from verify.locale import set_language
 from verify.lookup.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text(encoding="utf-8"))
 ENGLISH = {"the", "and", "is", "are", "was", "not", "of", "to", "with", "for", "this", "that",
            "from", "could", "cannot", "has", "no", "only", "or"}
 SWEDISH = {"och", "att", "är", "inte", "för", "som", "det", "med", "av", "till", "från",
@@ -189,8 +191,11 @@ def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
 ])
 def test_json_carries_a_stable_reason_and_english_detail(args, reason, emu, monkeypatch,
                                                          capsys) -> None:
-    _, text = run((*args, "--json"), emu.env(), monkeypatch, capsys)
-    validity = json.loads(text)["validity"]
+    _, text = run((*args, "--json", "--region", "halland") if args[0] == "card" else
+                  (*args, "--json"), emu.env(), monkeypatch, capsys)
+    status = json.loads(text)
+    jsonschema.validate(status, SCHEMA)  # reason, cites and routine are in the contract
+    validity = status["validity"]
     assert validity["reason"] == reason
     assert validity["detail"] and not words(validity["detail"], "en") & SWEDISH
 
