@@ -35,6 +35,8 @@ def test_every_swedish_message_is_translated() -> None:
     assert not untranslated, untranslated[:20]
     translated = sum(1 for m in messages if m.string and not m.fuzzy)
     assert translated * 100 // len(messages) == 100
+    # Babel's own checks (placeholders, format flags) pass: the catalogue compiles cleanly.
+    assert not [(m.id, errors) for m, errors in po.check()]
 
 
 def test_translations_keep_their_placeholders() -> None:
