@@ -235,7 +235,7 @@ def _from_url(s: str, settings: Settings) -> LookupReference:
     if fragment is not None:
         raise refuse("fragment", "the address has a '#' part; a lookup address has none")
     if "%" in path or "%" in query:
-        raise refuse("percent_encoding", "the address hides characters as %-codes")
+        raise refuse("percent_encoding", "the address hides characters as percent codes (%XX)")
     base_path = urlsplit(settings.base).path or "/"
     param = settings.profile.query_param
     if param is None:
@@ -263,7 +263,8 @@ def check_redirect(location: str, current_url: str, settings: Settings) -> str:
     scheme, authority, path, query, _fragment = _split(absolute)
     origin = check_origin(scheme, authority, settings)
     if "%" in authority:
-        raise refuse("percent_encoding", "the redirect's host is %-encoded")
+        raise refuse("percent_encoding",
+                     "the redirect's host hides characters as percent codes (%XX)")
     return f"{origin}{path or '/'}" + (f"?{query}" if query else "")
 
 
