@@ -95,5 +95,7 @@ def not_a_card(exc: ParseError) -> Status:
             basis="not_a_card",
             checked_at=now(),
             detail=f"not a card: {exc.message}",
+            reason="not_a_card",
+            facts=(("why", exc.reason),),
         ),
     )

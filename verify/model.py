@@ -89,10 +89,16 @@ class Validity:
     right_to_work: bool | None = None
     manual_check_url: str | None = None
     profile: ProfileUse | None = None  # set for answers from the agency's lookup
+    # A stable code of the outcome (docs/status-schema.json), for integrators and for the
+    # words a person reads (verify.present looks it up in the catalogue); never the English.
+    reason: str = ""
+    # The values the human sentence of `reason` needs (e.g. seconds waited); not in JSON.
+    facts: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "reason": self.reason,
             "right_to_work": self.right_to_work,
             "basis": self.basis,
             "checked_at": self.checked_at.isoformat(timespec="seconds"),
@@ -100,6 +106,26 @@ class Validity:
             "detail": self.detail,
             "profile": self.profile.to_json() if self.profile is not None else None,
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source as a person finds it: title, publisher, region, a date and a public address.
+
+    `date_kind` says what the date is: applies_from, reviewed, decided or undated. The rule
+    data's `source` ("<seed file>: <quoted passage>") stays beside it for audit.
+    """
+
+    title: str
+    publisher: str
+    region: str = ""
+    date: str | None = None  # ISO date
+    date_kind: str = "undated"
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "publisher": self.publisher, "region": self.region,
+                "date": self.date, "date_kind": self.date_kind, "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -112,6 +138,7 @@ class Step:
     text_en: str | None = None
     # "desk": on the one-screen view; "detail": only with --verbose (and always in JSON).
     show: str = "desk"
+    cite: Citation | None = None  # the document `source` is from, as a person finds it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +147,7 @@ class Step:
             "text_en": self.text_en,
             "source": self.source,
             "show": self.show,
+            "cite": self.cite.to_json() if self.cite else None,
         }
 
 
@@ -160,6 +188,10 @@ class Decision:
     registered: bool = False
     rules: tuple[str, ...] = ()  # ids of the rules that fired, for audit of the rule data
     sources: tuple[str, ...] = ()  # the passages the entitlement rests on
+    # Added by issue 13 (additive): the documents of `sources`, as a person finds them; and
+    # a note when the region has no routine on file and the national rules answer.
+    cites: tuple[Citation, ...] = ()
+    routine: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,6 +211,8 @@ class Decision:
             "registered": self.registered,
             "rules": list(self.rules),
             "sources": list(self.sources),
+            "cites": [c.to_json() for c in self.cites],
+            "routine": self.routine,
         }
 
 

@@ -60,7 +60,7 @@ def test_a_committed_fixture_with_the_agency_address_goes_through_the_lookup_rul
     r = run_verify("card", "--image", str(CARDS / "generated" / "glare-01.jpg"), "--no-preview",
                    env=emu.env())
     assert r.returncode == 2
-    assert "not an allowed lookup host" in r.stderr
+    assert "är ingen tillåten värd för kontroll" in r.stderr  # Swedish by default
 
 
 def test_a_qr_code_that_is_not_a_card(emu, tmp_path):
@@ -71,11 +71,11 @@ def test_a_qr_code_that_is_not_a_card(emu, tmp_path):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_bytes(b""), "empty"),
-    (lambda p: p.write_text("hello"), "not an image"),
+    (lambda p: p.write_bytes(b""), "är tom"),  # Swedish by default
+    (lambda p: p.write_text("hello"), "ingen bild"),
     (lambda p: p.write_bytes((CARDS / "generated" / "clean-01.jpg").read_bytes()[:300]),
-     "damaged"),
-    (lambda p: p.write_bytes(png_header(200_000, 150_000)), "megapixels"),
+     "skadad"),
+    (lambda p: p.write_bytes(png_header(200_000, 150_000)), "megapixel"),
 ])
 def test_bad_files_exit_2_with_a_message(tmp_path, make, message):
     p = tmp_path / "card.jpg"

@@ -56,7 +56,7 @@ def test_card_url_takes_the_pasted_address(emu, verify_cli) -> None:
 def test_lma_number_alone_says_why_and_exits_3(verify_cli) -> None:
     result = verify_cli("card", "--lma", "12-345678/1", "--lang", "en")
     assert result.returncode == 3
-    assert "cannot be looked up" in result.stdout
+    assert "not enough for a lookup" in result.stdout
     assert "12-345678" in result.stdout
 
 
@@ -89,7 +89,8 @@ def test_human_output_is_swedish_by_default_and_english_on_request(emu, verify_c
     ],
 )
 def test_bad_input_is_exit_2_with_a_message_and_no_traceback(verify_cli, args, needle) -> None:
-    result = verify_cli(*args)
+    # English needles; the Swedish side of every path: tests/cli/test_language.py.
+    result = verify_cli(*args, env={"VERIFY_LANG": "en"})
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert needle in result.stderr

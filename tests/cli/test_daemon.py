@@ -9,7 +9,7 @@ from tests.conftest import run_verify
 
 @pytest.mark.parametrize("args, env, message", [
     ([], {}, "at least one --source"),
-    (["--source", "nosuch:thing"], {}, "unknown source scheme 'nosuch'"),
+    (["--source", "nosuch:thing"], {}, "okänt källschema 'nosuch'"),
     (["--source", "serial:/dev/null", "--region", "atlantis"], {}, "unknown region"),
     (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765"], {}, "give --token"),
     (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765", "--token", "short"], {},

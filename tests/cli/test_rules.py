@@ -54,7 +54,9 @@ def test_decide_verbose_shows_every_source() -> None:
     r = run_verify("decide", "--region", "norrbotten", "--category", "asylum_seeker",
                    "--age", "50", "--verbose")
     assert r.returncode == 0, r.stderr
-    assert "Källa: 001_36f15bc48b9dd1b8.txt" in r.stdout
+    # The document as a person finds it, then the seed file and passage for audit.
+    assert "Källa: ”Hjälpmedel till asylsökande och flyktingar”, Region Norrbotten" in r.stdout
+    assert "001_36f15bc48b9dd1b8.txt: " in r.stdout
     assert "Grund: " in r.stdout
 
 
@@ -82,7 +84,7 @@ def test_decide_vgr_before_its_document_applies() -> None:
 
 
 def test_unknown_region_exit_2_lists_names() -> None:
-    r = run_verify("decide", "--region", "gotland", "--category", "asylum_seeker")
+    r = run_verify("decide", "--region", "atlantis", "--category", "asylum_seeker")
     assert r.returncode == 2
     for name in NAMES:
         assert name in r.stderr
@@ -94,7 +96,7 @@ def test_bad_category_and_birth_date_exit_2() -> None:
     assert r.returncode == 2 and "asylum_seeker" in r.stderr
     r = run_verify("decide", "--region", "skane", "--category", "visitor",
                    "--birth-date", "31/12/1990")
-    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+    assert r.returncode == 2 and "ÅÅÅÅ-MM-DD" in r.stderr
     r = run_verify("decide", "--region", "skane", "--category", "visitor", "--age", "-4")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
@@ -105,15 +107,20 @@ def test_regions_lists_sources_and_dates() -> None:
     assert r.returncode == 0, r.stderr
     for name in NAMES:
         assert name in r.stdout
-    assert "002_1df358f656f016b3.txt" in r.stdout and "2025-11-05" in r.stdout
+    # Human output names the document, its publisher and date; the seed file stays in JSON.
+    assert "”Delregional tillämpning" in r.stdout and "gäller från 2025-11-05" in r.stdout
+    assert "002_1df358f656f016b3.txt" not in r.stdout
     assert "2027-03-04" in r.stdout
+    assert "5 av 21 regioner" in r.stdout and "hjälpmedel" in r.stdout
+    assert "halland" in r.stdout and "ingen regional rutin finns" in r.stdout
 
 
 def test_regions_json() -> None:
     r = run_verify("regions", "--json")
     assert r.returncode == 0
     found = {x["name"]: x for x in json.loads(r.stdout)}
-    assert sorted(found) == NAMES
+    assert sorted(n for n, x in found.items() if x["routine"]) == NAMES
+    assert len(found) == 21 and found["halland"]["citation"] is None
     assert found["vastra-gotaland"]["valid_from"] == "2025-11-05"
     assert found["stockholm"]["reviewed"] == "2023-11-20"
     assert found["ostergotland"]["seed"] == "000_4e25e304beee8ee1.txt"
@@ -122,7 +129,8 @@ def test_regions_json() -> None:
 def test_a_region_added_by_data_file_only(tmp_path: Path) -> None:
     (tmp_path / "testland.toml").write_text(
         '[region]\nname = "testland"\ntitle = "Region Testland"\ntitle_en = "Testland"\n'
-        'seed = "003_0fd7b30433d790e5.txt"\ndocument = "Test"\nresponsible = "region"\n',
+        'seed = "003_0fd7b30433d790e5.txt"\ndocument = "Test"\npublisher = "Region Testland"\n'
+        'responsible = "region"\n',
         encoding="utf-8")
     env = {"VERIFY_RULES_DIR": str(tmp_path)}
     r = run_verify("regions", "--json", env=env)

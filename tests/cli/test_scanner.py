@@ -80,7 +80,7 @@ def test_scan_timeout_on_a_silent_scanner(tmp_path):
 def test_scan_unknown_source_is_a_clear_error():
     result = run_verify("scan", "--source", "telepathy:now")
     assert result.returncode == 2
-    assert "unknown source scheme" in result.stderr and "Traceback" not in result.stderr
+    assert "okänt källschema" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_card_serial_waits_for_one_scan_and_checks_it(tmp_path):

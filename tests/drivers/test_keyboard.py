@@ -155,7 +155,7 @@ def test_card_keyboard_repairs_a_us_scanner_on_a_swedish_desktop():
 def test_card_keyboard_with_nothing_typed_is_a_clear_error():
     result = run_verify("card", "--keyboard", input="")
     assert result.returncode == 2
-    assert "no code was read" in result.stderr and "Traceback" not in result.stderr
+    assert "ingen kod lästes" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_stdin_source_on_a_silent_pipe_ends_promptly_when_closed(monkeypatch):

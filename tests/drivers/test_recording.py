@@ -170,7 +170,7 @@ def test_record_refuses_to_overwrite_and_refuses_replay_sources(tmp_path):
     existing = tmp_path / "old.jsonl"
     existing.write_text("keep me")
     result = run_verify("record", "--source", "stdin:", "--out", str(existing), input="x\n")
-    assert result.returncode == 2 and "exists" in result.stderr
+    assert result.returncode == 2 and "finns redan" in result.stderr
     assert existing.read_text() == "keep me"
     result = run_verify(
         "record", "--source", f"replay:{FIXTURES}/burst.jsonl", "--out", str(tmp_path / "n.jsonl")

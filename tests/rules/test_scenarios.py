@@ -67,16 +67,20 @@ TP, AS, UN, VI, RE = (cat("temporary_protection"), cat("asylum_seeker"), cat("un
 
 SCENARIOS = [
     # --- Östergötland (000): a VALID UT card, else the patient pays; Sodexo; split duty -----
-    sc("ost-tp-valid-adult", "ostergotland", "care_that_cannot_wait",
+    sc("ost-tp-valid-adult", "ostergotland", "same_as_resident",
        f"{OS}: Dessa hjälpmedel ska köpas och beställningen ska alltid göras via telefonkontakt med Sodexo",
        TP, UT_OK, ADULT, responsible="region_or_municipality", step="Sodexo"),
     sc("ost-tp-valid-child", "ostergotland", "same_as_resident",
        f"{OS}: Förskrivande enhet fakturerar regionens Hälso- och sjukvårdsnämnd för köp av dessa hjälpmedel",
        TP, UT_OK, CHILD, responsible="region_or_municipality", step="Hälso- och sjukvårdsnämnd"),
-    sc("ost-tp-valid-split", "ostergotland", "care_that_cannot_wait",
+    sc("ost-tp-valid-split", "ostergotland", "same_as_resident",
        f"{OS}: kommunerna har ansvar för hjälpmedelsbehov i hemsjukvården till ukrainska flyktingar upp till nivån nödvändiga hjälpmedel",
        TP, UT_OK, ADULT, responsible="region_or_municipality", step="Hjälpmedelsguide kap. 4.7"),
-    sc("ost-tp-card-derived", "ostergotland", "care_that_cannot_wait",
+    # Issue 13, seed 000 re-read: aids "upp till samma nivå som folkbokförda invånare i länet".
+    sc("ost-tp-valid-adult-aids-level", "ostergotland", "same_as_resident",
+       f"{OS}: regionen ansvarar för behov till ukrainska flyktingar som får vård från regionen samt för hjälpmedelsbehov utöver nödvändiga behov, dvs upp till samma nivå som folkbokförda invånare i länet.",
+       TP, UT_OK, ADULT, responsible="region_or_municipality", step="Sodexo"),
+    sc("ost-tp-card-derived", "ostergotland", "same_as_resident",
        f"{OS}: Hjälpmedelsförskrivning till ukrainska flyktingar med giltigt UT-kort ska hanteras enligt regelverk och rutiner motsvarande",
        UT_OK, ADULT, category="temporary_protection", step="Sodexo"),
     sc("ost-tp-expired-adult", "ostergotland", "self_pay",

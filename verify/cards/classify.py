@@ -66,6 +66,7 @@ class ParsedLma:
                 detail="an LMA number alone cannot be looked up: the lookup needs the code from "
                 "the card's QR code or the address on its back",
                 manual_check_url=self.settings.base,
+                reason="lma_number_only",
             ),
         )
 
@@ -153,7 +154,7 @@ def classify(
     if as_kind in ("url", "lookup"):
         return ParsedReference(parse_reference(text, settings), settings)
     if as_kind is not None:
-        raise ParseError("bad_kind", f"unknown input kind {as_kind!r}")
+        raise ParseError("bad_kind", "unknown input kind {kind}", kind=repr(as_kind))
     if len(text) <= 64 and _LMA_SHAPE.fullmatch(text):
         return ParsedLma(parse_lma(text), settings)
     try:

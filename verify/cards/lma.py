@@ -34,7 +34,7 @@ def parse_lma(text: str) -> LmaNumber:
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
             raise ParseError(
                 "lma_non_ascii_digit",
-                f"use the digits 0-9 as printed on the card (found {name})",
+                "use the digits 0-9 as printed on the card (found {name})", name=name,
             )
     number_part, slash, serial_part = s.partition("/")
     serial = _parse_serial(serial_part) if slash else None
@@ -64,17 +64,17 @@ def _digits(part: str) -> str:
                 )
         elif ch.isalpha():
             raise ParseError(
-                "lma_letters", f"an LMA number has only digits; found the letter {ch!r}"
+                "lma_letters", "an LMA number has only digits; found the letter {ch}", ch=repr(ch)
             )
         else:
             raise ParseError(
                 "lma_bad_character",
-                f"an LMA number has only digits and one dash; found {_show(ch)}",
+                "an LMA number has only digits and one dash; found {ch}", ch=_show(ch),
             )
     if len(out) != 8:
         raise ParseError(
             "lma_digit_count",
-            f"an LMA number has 8 digits (XX-XXXXXX); this has {len(out)}",
+            "an LMA number has 8 digits (XX-XXXXXX); this has {n}", n=len(out),
         )
     return "".join(out)
 
@@ -88,7 +88,7 @@ def _parse_serial(part: str) -> int:
             "lma_serial_not_digits", "the card serial after the slash is a number, e.g. /1"
         )
     if len(part) > 3 or (len(part) > 1 and part[0] == "0"):
-        raise ParseError("lma_serial_bad", f"not a card serial: /{part}")
+        raise ParseError("lma_serial_bad", "not a card serial: /{part}", part=part)
     value = int(part)
     if value == 0:
         raise ParseError("lma_serial_zero", "card serials start at 1; /0 is not a card serial")

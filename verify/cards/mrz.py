@@ -291,8 +291,8 @@ def _split_lines(text: str, ocr_tolerant: bool) -> tuple[Format, list[str]]:
     if bad and not ocr_tolerant:
         raise ParseError(
             "mrz_charset",
-            "a machine-readable zone holds only A-Z, 0-9 and '<'; found "
-            + ", ".join(repr(c) for c in bad[:5]),
+            "a machine-readable zone holds only A-Z, 0-9 and '<'; found {chars}",
+            chars=", ".join(repr(c) for c in bad[:5]),
         )
     if bad:
         tokens = ["".join(c for c in t if c in CHARSET) for t in tokens]
@@ -318,8 +318,8 @@ def _split_lines(text: str, ocr_tolerant: bool) -> tuple[Format, list[str]]:
     lengths = "+".join(str(len(t)) for t in tokens)
     raise ParseError(
         "mrz_shape",
-        f"not a machine-readable zone: lines of {lengths} characters; expected 3×30 (UT card, "
-        "TD1), 2×44 (passport, TD3) or 2×36 (TD2)",
+        "not a machine-readable zone: lines of {lengths} characters; expected 3×30 (UT card, "
+        "TD1), 2×44 (passport, TD3) or 2×36 (TD2)", lengths=lengths,
     )
 
 
@@ -569,7 +569,8 @@ def parse_mrz(text: str, *, ocr_tolerant: bool = False, today: date | None = Non
                          "a machine-readable zone starts with P, I, A or C (document code)")
     if fmt == "TD3" and code != "P" or fmt == "TD1" and code == "P":
         raise ParseError("mrz_code",
-                         f"a {fmt} zone with this document code is not a card or passport")
+                         "a {fmt} zone with this document code is not a card or passport",
+                         fmt=fmt)
     repaired: tuple[str, ...] = ()
     if ocr_tolerant:
         fixed = _type_fix(fmt, lines)
@@ -630,30 +631,34 @@ def mrz_status(
     expiry = mrz.expiry_date
 
     def validity(
-        state: Literal["valid", "not_valid", "unknown"], basis: str, detail: str
+        state: Literal["valid", "not_valid", "unknown"], basis: str, reason: str, detail: str,
+        **facts: str,
     ) -> Status:
         return Status(document=doc, validity=Validity(
-            state=state, basis=basis, checked_at=now, detail=detail))
+            state=state, basis=basis, checked_at=now, detail=detail, reason=reason,
+            facts=tuple(facts.items())))
 
     if mrz.failed or mrz.problems:
         words = [FIELD_WORDS.get(f, f) for f in mrz.failed]
         words += [p.replace("_", " ") for p in mrz.problems]
-        return validity("unknown", "mrz_check_failed",
+        return validity("unknown", "mrz_check_failed", "mrz_check_failed",
                         "the machine-readable zone did not read correctly (" + ", ".join(words)
-                        + "); read it again or check the card by eye")
+                        + "); read it again or check the card by eye",
+                        fields=",".join([*mrz.failed, *mrz.problems]))
     assert expiry is not None
     if kind != "ut":
         what = {"passport": "a passport", "residence_permit": "a residence permit",
                 "id_card": "an identity card"}[kind]
-        return validity("unknown", "not_a_ut_card",
+        return validity("unknown", "not_a_ut_card", "not_a_ut_card",
                         f"{what} issued by {mrz.issuing_state}, expires {expiry.isoformat()}: "
-                        "not a Swedish UT card, so it does not show temporary protection")
+                        "not a Swedish UT card, so it does not show temporary protection",
+                        kind=kind, issuer=mrz.issuing_state, date=expiry.isoformat())
     if today <= expiry:
-        return validity("valid", "mrz_expiry",
+        return validity("valid", "mrz_expiry", "ut_valid",
                         f"UT card issued by SWE, valid until {expiry.isoformat()} (expiry in the "
-                        "machine-readable zone; all check digits pass)")
-    return validity("not_valid", "mrz_expiry",
-                    f"UT card expired on {expiry.isoformat()}")
+                        "machine-readable zone; all check digits pass)", date=expiry.isoformat())
+    return validity("not_valid", "mrz_expiry", "ut_expired",
+                    f"UT card expired on {expiry.isoformat()}", date=expiry.isoformat())
 
 
 def _doc_kind(kind: str) -> Any:

@@ -78,8 +78,8 @@ class Origin:
         return f"{self.scheme}://{self.host}{port}"
 
 
-def refuse(reason: str, message: str) -> ParseError:
-    return ParseError(reason, message)
+def refuse(reason: str, message: str, /, **params: object) -> ParseError:
+    return ParseError(reason, message, **params)
 
 
 def clean_text(text: object) -> str:
@@ -88,7 +88,7 @@ def clean_text(text: object) -> str:
         raise refuse("not_text", "input must be text")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise refuse(
-            "too_long", f"input is longer than {MAX_INPUT_BYTES} bytes; no card holds that"
+            "too_long", "input is longer than {n} bytes; no card holds that", n=MAX_INPUT_BYTES
         )
     s = text.strip(" \t\r\n")
     if not s:
@@ -103,7 +103,8 @@ def clean_text(text: object) -> str:
         category = unicodedata.category(ch)
         if category[0] == "C":
             raise refuse(
-                "control_character", f"input contains the control character U+{ord(ch):04X}"
+                "control_character", "input contains the control character {code}",
+                code=f"U+{ord(ch):04X}"
             )
         if category[0] == "Z" or ch.isspace():
             raise refuse("whitespace", "input contains white space inside it")
@@ -140,7 +141,8 @@ def _check_token(token: str, profile: TokenRules) -> None:
     if not profile.token_re.fullmatch(token):
         raise refuse(
             "token_grammar",
-            f"not a lookup token: the profile expects {profile.token_pattern}",
+            "not a lookup token: the profile expects {pattern}",
+            pattern=profile.token_pattern,
         )
 
 
@@ -148,7 +150,8 @@ def check_origin(scheme: str, authority: str, settings: Settings) -> Origin:
     """Validate scheme + authority against the allowed hosts; the shared gate for redirects too."""
     scheme = scheme.lower()
     if scheme not in ("https", "http"):
-        raise refuse("scheme_not_allowed", f"{scheme}: addresses are not lookups; only https is")
+        raise refuse("scheme_not_allowed", "{scheme}: addresses are not lookups; only https is",
+                     scheme=scheme)
     if not authority:
         raise refuse("no_host", "the address names no host")
     if "@" in authority:
@@ -197,13 +200,17 @@ def check_origin(scheme: str, authority: str, settings: Settings) -> Origin:
         raise refuse("malformed_host", "the host name is malformed")
     if host not in settings.allowed_hosts:
         near = [a for a in settings.allowed_hosts if a in host or host in a]
-        hint = f" (it only looks like {near[0]})" if near else ""
-        raise refuse("host_not_allowed", f"the host {host} is not an allowed lookup host{hint}")
+        if near:
+            raise refuse("host_not_allowed", "the host {host} is not an allowed lookup host (it "
+                         "only looks like {near})", host=host, near=near[0])
+        raise refuse("host_not_allowed", "the host {host} is not an allowed lookup host",
+                     host=host)
     if scheme != "https":
         raise refuse("plain_http", "plain http is not allowed; the lookup uses https")
     if port not in (None, 443):
         raise refuse(
-            "port_not_allowed", f"port {port} is not allowed; the lookup uses the default port"
+            "port_not_allowed", "port {port} is not allowed; the lookup uses the default port",
+            port=port,
         )
     return Origin(scheme, host, None)
 
@@ -217,7 +224,7 @@ def _split(s: str) -> tuple[str, str, str, str, str | None]:
         if scheme.lower() not in ("https", "http"):
             raise refuse(
                 "scheme_not_allowed",
-                f"{scheme or 'this'}: addresses are not lookups; only https is",
+                "{scheme}: addresses are not lookups; only https is", scheme=scheme or "this",
             )
         raise refuse("malformed_url", "the address lacks '//' after the scheme")
     rest = rest[2:]
@@ -240,7 +247,7 @@ def _from_url(s: str, settings: Settings) -> LookupReference:
     if fragment is not None:
         raise refuse("fragment", "the address has a '#' part; a lookup address has none")
     if "%" in path or "%" in query:
-        raise refuse("percent_encoding", "the address hides characters as %-codes")
+        raise refuse("percent_encoding", "the address hides characters as percent codes (%XX)")
     fitting = [p for p in settings.profiles if p.fits(origin.host, path)]
     if len(fitting) != 1:
         # Overlapping profiles are refused when settings load; doubt is never a guess.
@@ -259,7 +266,7 @@ def _from_url(s: str, settings: Settings) -> LookupReference:
             raise refuse("path_not_lookup", "the address is not a card lookup on the agency's site")
         pairs = [p.partition("=") for p in query.split("&")] if query else []
         if len(pairs) != 1 or pairs[0][0] != param or not pairs[0][1]:
-            raise refuse("query", f"a lookup address has exactly ?{param}=TOKEN")
+            raise refuse("query", "a lookup address has exactly ?{param}=TOKEN", param=param)
         token = pairs[0][2]
     _check_token(token, profile)
     url = f"{origin}{base_path}{token}" if param is None else f"{origin}{base_path}?{param}={token}"
@@ -273,7 +280,8 @@ def check_redirect(location: str, current_url: str, settings: Settings) -> str:
     scheme, authority, path, query, _fragment = _split(absolute)
     origin = check_origin(scheme, authority, settings)
     if "%" in authority:
-        raise refuse("percent_encoding", "the redirect's host is %-encoded")
+        raise refuse("percent_encoding",
+                     "the redirect's host hides characters as percent codes (%XX)")
     return f"{origin}{path or '/'}" + (f"?{query}" if query else "")
 
 

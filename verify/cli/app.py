@@ -12,6 +12,9 @@ from typing import Annotated
 
 import typer
 
+from verify.errors import ConfigError
+from verify.locale import N_, _, set_language
+from verify.lookup.settings import Settings
 from verify.model import EXIT_USAGE, Status
 from verify.present.status import render_status
 from verify.version import __version__
@@ -20,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Check LMA and UT cards and tell the desk what the patient is entitled to.",
 )
 
@@ -40,7 +45,9 @@ def _main(
     """Check LMA and UT cards and tell the desk what the patient is entitled to."""
 
 
-Lang = Annotated[str, typer.Option("--lang", help="sv (default) or en", envvar="VERIFY_LANG")]
+Lang = Annotated[str | None, typer.Option(
+    "--lang", envvar="VERIFY_LANG",
+    help="sv (default) or en; else VERIFY_LANG, else lang in the config file")]
 Card = Annotated[
     str | None,
     typer.Option(
@@ -51,23 +58,65 @@ Card = Annotated[
 Json = Annotated[
     bool, typer.Option("--json", help="print the JSON status (docs/status-schema.json)")
 ]
+Age = Annotated[int | None, typer.Option(
+    "--age", min=0, max=130, help="the patient's age in whole years (else --birth-date)")]
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"verify: {message}", err=True)
+# Messages of `drivers` (which cannot import the catalogue) that a person often meets, as
+# English templates: `verify.locale.localise` translates a driver's error that matches one.
+DRIVER_MESSAGES = (
+    N_("no such file: {path}"),
+    N_("not a file: {path}"),
+    N_("cannot read {path}: permission denied"),
+    N_("cannot read {path}: {why}"),
+    N_("{path} is empty (0 bytes): not an image or video"),
+    N_("{path} is not a video this reader can open"),
+    N_("unknown source scheme {scheme}; known: {known}"),
+    N_("no camera at {device} (no such device)"),
+    N_("cannot read recording {path}: {why}"),
+    N_("{path} exists; choose another name or use --force"),
+    N_("stdin: standard input cannot be read: {why}"),
+    N_("not a scan recording (first line is not JSON)"),
+    N_("{path} is not an image this reader knows (JPEG, PNG, WebP, BMP or TIFF expected)"),
+    N_("{path} is a damaged or unsupported image (JPEG, PNG, WebP, BMP or TIFF expected)"),
+    N_("{path} is a damaged image ({why})"),
+    N_("{path} is a damaged {fmt} image (size {size})"),
+    N_("{path} is {size} ({mp} megapixels), more than the {limit} accepted; take a smaller "
+       "photo or crop it to the card"),
+    N_("{path}: damaged video ({why})"),
+    N_("{path}: no frames could be read (damaged or empty video)"),
+)
+
+
+def fail(message: str, code: int = EXIT_USAGE, /, **params: object) -> typer.Exit:
+    """Print `message` (an English catalogue msgid, in the chosen language) and exit."""
+    say(message, **params)
     return typer.Exit(code)
 
 
 def check_card(card: str | None) -> str | None:
     if card is not None and card not in ("lma", "application"):
-        raise fail(f"--card must be lma or application, not {card!r}")
+        raise fail("--card must be lma or application, not {card}", card=repr(card))
     return card
 
 
-def check_lang(lang: str) -> str:
-    if lang not in ("sv", "en"):
-        raise fail(f"--lang must be sv or en, not {lang!r}")
-    return lang
+def say(message: str, /, **params: object) -> None:
+    """One line on stderr, `verify: …`, in the chosen language."""
+    typer.echo("verify: " + _(message, **params), err=True)
+
+
+def check_lang(lang: str | None) -> str:
+    """Choose the process's language once: --lang, else VERIFY_LANG (the option's envvar),
+    else the config file's `lang`, else Swedish."""
+    if lang is None:
+        try:
+            lang = Settings.from_env().lang
+        except ConfigError:
+            lang = None  # a broken lookup setting is reported by the command that needs it
+    try:
+        return set_language(lang)
+    except ConfigError:
+        raise fail("--lang must be sv or en, not {lang}", lang=repr(lang)) from None
 
 
 def emit(status: Status, *, as_json: bool, lang: str, verbose: bool = False) -> None:

@@ -20,7 +20,7 @@ from drivers.scan import Scan, SourceError
 from drivers.source import SourceURL
 from verify.cards.ocr import frame_hook
 from verify.check import check_text
-from verify.errors import ParseError
+from verify.errors import ParseError, VerifyError
 from verify.model import Status
 from verify.present import preview as preview_window
 from verify.present.preview import Banner, banner_for, text
@@ -34,22 +34,8 @@ NO_CODE_HOOKS: list[NoCodeHook] = []
 # How long the verdict stays on screen before the window closes (any key or Esc closes it sooner).
 HOLD_S = float(os.environ.get("VERIFY_PREVIEW_HOLD", "4"))
 
-MESSAGES = {
-    "sv": {
-        "cancelled": "avbrutet med Esc – inget kort lästes",
-        "timeout": "inget kort lästes inom {s:g} s från {url}",
-        "ended": "ingen QR-kod från ett LMA-kort hittades i {url}",
-    },
-    "en": {
-        "cancelled": "cancelled with Esc – no card was read",
-        "timeout": "no card was read within {s:g} s from {url}",
-        "ended": "no LMA card QR code was found in {url}",
-    },
-}
-
-
-def _msg(lang: str, key: str, **kw: Any) -> str:
-    return MESSAGES.get(lang, MESSAGES["sv"])[key].format(**kw)
+class NoScan(VerifyError, SourceError):
+    """No card came from the source (ended, timed out, cancelled): exit 2, saying why."""
 
 
 def first_scan(url: str, *, timeout: float | None = None) -> Scan:
@@ -59,7 +45,8 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
     iteration promptly when closed, so a silent scanner cannot block past the deadline.
     """
     if timeout is not None and timeout <= 0:
-        raise SourceError(f"--timeout must be more than 0 seconds, not {timeout}")
+        raise ParseError("bad_timeout", "--timeout must be more than 0 seconds, not {timeout}",
+                         timeout=timeout)
     timed_out = threading.Event()
     with open_source(url) as source:
 
@@ -80,8 +67,8 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
             if timer is not None:
                 timer.cancel()
     if timed_out.is_set():
-        raise SourceError(f"no code was read from {url} within {timeout:g} s")
-    raise SourceError(f"no code was read from {url}")
+        raise NoScan("no code was read from {url} within {s} s", url=url, s=f"{timeout:g}")
+    raise NoScan("no code was read from {url}", url=url)
 
 
 def read_card(
@@ -150,17 +137,18 @@ def read_from_frames(
                     banner_state = "idle"
                 window.show(frame.image, outlines, "idle")
                 if window.cancelled:
-                    raise SourceError(_msg(lang, "cancelled"))
+                    raise NoScan("cancelled with Esc – no card was read")
             if deadline is not None and time.monotonic() > deadline:
                 if not_card is not None:
                     raise not_card
-                raise SourceError(_msg(lang, "timeout", s=timeout, url=source.url.url))
+                raise NoScan("no card was read within {s} s from {url}", s=f"{timeout:g}",
+                             url=source.url.url)
     finally:
         if window:
             window.close()
     if not_card is not None:
         raise not_card
-    raise SourceError(_msg(lang, "ended", url=source.url.url))
+    raise NoScan("no LMA card QR code was found in {url}", url=source.url.url)
 
 
 def _hold(window: Any, seconds: float) -> None:

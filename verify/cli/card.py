@@ -11,6 +11,7 @@ import typer
 from verify.cards.classify import classify
 from verify.check import check_text, with_decision
 from verify.cli.app import (
+    Age,
     Card,
     Json,
     Lang,
@@ -22,6 +23,7 @@ from verify.cli.app import (
     read_text_arg,
 )
 from verify.lookup.settings import Settings
+from verify.present.parsed import describe
 
 
 @app.command()
@@ -55,7 +57,7 @@ def card(
         str | None, typer.Option("--category", help="patient category when the card does not tell")
     ] = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
-    age: Annotated[int | None, typer.Option("--age", min=0, max=130)] = None,
+    age: Age = None,
     registered: Annotated[
         bool, typer.Option("--registered", help="the patient has a personnummer")
     ] = False,
@@ -66,11 +68,12 @@ def card(
         bool, typer.Option("--preview/--no-preview", help="camera preview window")
     ] = True,
     show_name: Annotated[
-        bool, typer.Option("--show-name", help="include the MRZ name in the output")
+        bool, typer.Option("--show-name",
+                           help="show a UT card's name (from the MRZ) in the output")
     ] = False,
     card_kind: Card = None,
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="every source for every step")
     ] = False,
@@ -89,7 +92,8 @@ def card(
     }
     given = [k for k, v in {**texts, **captures}.items() if v is not None]
     if len(given) != 1:
-        raise fail("give exactly one card source: " + ", ".join([*texts, *captures]))
+        raise fail("give exactly one card source: {options}",
+                   options=", ".join([*texts, *captures]))
     option = given[0]
     if option in texts:
         text = read_text_arg(texts[option] or "")
@@ -124,8 +128,10 @@ def parse(
     text: Annotated[str, typer.Argument(help="the text to classify; - reads stdin")],
     card_kind: Card = None,
     as_json: Json = False,
+    lang: Lang = None,
 ) -> None:
     """Say what a text is: LMA number, lookup address or token, MRZ."""
+    check_lang(lang)
     settings = Settings.from_env()
     card_kind = check_card(card_kind)
     if card_kind is not None:
@@ -134,7 +140,7 @@ def parse(
     if as_json:
         typer.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(parsed.describe())
+        typer.echo(describe(parsed))
 
 
 @app.command()
@@ -142,7 +148,7 @@ def lookup(
     text: Annotated[str, typer.Argument(help="a lookup address, QR text or token")],
     card_kind: Card = None,
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Validity only: ask the agency's lookup service."""
     lang = check_lang(lang)

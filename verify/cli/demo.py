@@ -16,7 +16,7 @@ import typer
 from verify.cards.classify import classify
 from verify.cli.app import Lang, app, check_lang
 from verify.errors import ParseError
-from verify.locale import _
+from verify.locale import N_, _, localise
 from verify.lookup.client import LookupClient
 from verify.lookup.emulator import Emulator, serve_forever
 from verify.present.status import render_refusal, render_status
@@ -24,8 +24,7 @@ from verify.present.status import render_refusal, render_status
 
 @dataclass(frozen=True)
 class Case:
-    title_sv: str
-    title_en: str
+    title: str  # English msgid; shown in the chosen language
     text: str
     as_kind: str | None
     expect: str  # valid | not_valid | unknown | refused
@@ -35,51 +34,44 @@ class Case:
 def cases(base: str) -> list[Case]:
     return [
         Case(
-            "QR-kod från ett giltigt LMA-kort",
-            "QR code of a valid LMA card",
+            N_("QR code of a valid LMA card"),
             base + "VALID0001",
             None,
             "valid",
         ),
         Case(
-            _("QR code of a valid application card (since June 2026)", "sv"),
-            _("QR code of a valid application card (since June 2026)", "en"),
+            N_("QR code of a valid application card (since June 2026)"),
             base.replace("/lmakort/", "/ansokningskort/") + "VALID0001",
             None,
             "valid",
         ),
         Case(
-            "Giltigt kort utan rätt att arbeta",
-            "Valid card without right to work",
+            N_("Valid card without right to work"),
             base + "NOWORK0001",
             None,
             "valid",
         ),
         Case(
-            "Kort som inte längre gäller",
-            "Card no longer valid",
+            N_("Card no longer valid"),
             base + "NOINFO001",
             None,
             "not_valid",
         ),
         Case(
-            "Kod inskriven för hand från kortets baksida",
-            "Code typed from the card's back",
+            N_("Code typed from the card's back"),
             "VALID0002",
             "token",
             "valid",
         ),
-        Case("Bara LMA-numret", "Only the LMA number", "12-345678/1", "lma", "unknown"),
+        Case(N_("Only the LMA number"), "12-345678/1", "lma", "unknown"),
         Case(
-            "Fientlig QR-kod (annan webbplats)",
-            "Hostile QR code (another site)",
+            N_("Hostile QR code (another site)"),
             "https://www.migrationsverket.se.evil.example/lmakort/VALID0001",
             None,
             "refused",
         ),
         Case(
-            "Uppslagstjänsten svarar inte",
-            "The lookup service does not answer",
+            N_("The lookup service does not answer"),
             "VALID0003",
             "token",
             "unknown",
@@ -99,20 +91,12 @@ def run_demo(lang: str = "sv") -> int:
     with Emulator() as emu:
         settings = emu.settings(timeout=2.0)
         unreachable = replace(settings, base=f"http://127.0.0.1:{_closed_port()}/lmakort/")
-        title = (
-            "verify demo — inbyggda exempel, inget nätverk"
-            if lang == "sv"
-            else "verify demo — built-in examples, no network"
-        )
-        typer.echo(f"{title}\n")
+        typer.echo(_("verify demo — built-in examples, no network") + "\n")
         with LookupClient(settings) as client, LookupClient(unreachable) as dead:
             for i, case in enumerate(cases(emu.base_url), 1):
                 use = dead if case.unreachable else client
-                heading = case.title_sv if lang == "sv" else case.title_en
-                typer.secho(f"[{i}] {heading}", bold=True)
-                typer.echo(
-                    f"    skannat: {case.text}" if lang == "sv" else f"    scanned: {case.text}"
-                )
+                typer.secho(f"[{i}] {_(case.title)}", bold=True)
+                typer.echo("    " + _("scanned: {text}", text=case.text))
                 try:
                     parsed = classify(case.text, as_kind=case.as_kind, settings=use.settings)
                     status = parsed.status(use)
@@ -120,16 +104,17 @@ def run_demo(lang: str = "sv") -> int:
                     text = render_status(status, lang=lang)
                 except ParseError as exc:
                     got = "refused"
-                    text = render_refusal(exc.message, lang)
+                    text = render_refusal(localise(exc), lang)
                 ok = got == case.expect
                 failures += not ok
                 for line in text.splitlines():
                     typer.echo(f"    {line}")
                 if not ok:
-                    typer.secho(f"    !! expected {case.expect}, got {got}", fg="red")
+                    typer.secho("    !! " + _("expected {expect}, got {got}", expect=case.expect,
+                                                    got=got), fg="red")
                 typer.echo("")
-    done = "Klart." if lang == "sv" else "Done."
-    typer.echo(done if not failures else f"{failures} case(s) did not behave as expected")
+    typer.echo(_("Done.") if not failures
+               else _("{n} case(s) did not behave as expected", n=failures))
     return 0 if not failures else 1
 
 
@@ -145,6 +130,6 @@ def agency_emulator(
 
 
 @app.command()
-def demo(lang: Lang = "sv") -> None:
+def demo(lang: Lang = None) -> None:
     """The whole path on built-in data: no camera, no scanner, no network."""
     raise typer.Exit(run_demo(lang=check_lang(lang)))

@@ -10,16 +10,18 @@ basis "no_card" (no card was checked).
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Annotated
 
 import typer
 
-from verify.cli.app import Json, Lang, app, check_lang
+from verify.cli.app import Age, Json, Lang, app, check_lang
 from verify.clock import now
 from verify.errors import ParseError
+from verify.locale import _
 from verify.lookup.settings import Settings
 from verify.model import EXIT_UNKNOWN, EXIT_VALID, Document, Status, Validity
-from verify.present.decision import render_decision
+from verify.present.decision import render_cite, render_decision
 from verify.rules import decide as decide_rules
 from verify.rules import regions
 from verify.rules.engine import parse_birth_date
@@ -31,8 +33,8 @@ def configured_region() -> str:
     region = Settings.from_env().region
     if not region:
         names = ", ".join(r.name for r in regions())
-        raise ParseError("no_region", f"give --region (or VERIFY_REGION, or region in the "
-                                      f"config file); valid regions: {names}")
+        raise ParseError("no_region", "give --region (or VERIFY_REGION, or region in the "
+                                      "config file); valid regions: {names}", names=names)
     return region
 
 
@@ -45,14 +47,14 @@ def decide(
     category: Annotated[str | None, typer.Option(
         "--category", help="asylum_seeker, temporary_protection, undocumented, visitor, resident"
     )] = None,
-    age: Annotated[int | None, typer.Option("--age", min=0, max=130)] = None,
+    age: Age = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
     registered: Annotated[bool, typer.Option("--registered",
                                              help="the patient has a personnummer")] = False,
     on: Annotated[str | None, typer.Option("--date", help="evaluate the rules as of YYYY-MM-DD "
                                                           "(default today)")] = None,
     as_json: Json = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="every step with its source")] = False,
 ) -> None:
@@ -68,7 +70,8 @@ def decide(
         status = Status(
             document=Document(kind="unknown"),
             validity=Validity(state="unknown", basis="no_card", checked_at=now(),
-                              detail="no card was scanned: decision from the facts given"),
+                              detail="no card was scanned: decision from the facts given",
+                              reason="no_card"),
             decision=decision,
         )
         typer.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
@@ -78,23 +81,32 @@ def decide(
 
 
 @app.command("regions")
-def regions_cmd(as_json: Json = False, lang: Lang = "sv") -> None:
-    """The regions the rule files define, their source documents and dates."""
+def regions_cmd(as_json: Json = False, lang: Lang = None) -> None:
+    """Every Swedish region: its routine on file (the document), else the national rules."""
 
     lang = check_lang(lang)
     found = regions()
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in found], ensure_ascii=False, indent=2))
         return
-    en = lang == "en"
+    with_routine = [r for r in found if r.routine]
+    intro = _("Regional routines are on file for {n} of {total} regions. They are about aids "
+                 "(hjälpmedel: prescribing, ordering, paying) and the right to care of asylum "
+                 "seekers, undocumented people and refugees from Ukraine. The other regions "
+                 "answer from the national rules (children as resident children, adults care "
+                 "that cannot wait).", n=len(with_routine), total=len(found))
+    typer.echo(textwrap.fill(intro, width=78))
+    typer.echo("")
     for r in found:
-        start = r.valid_from.isoformat() if r.valid_from else "–"
-        dates = (f"applies from {start}" if en else f"gäller från {start}") if r.valid_from \
-            else (r.dates_note_en if en else r.dates_note)
-        typer.echo(f"{r.name:<16} {r.title_en if en else r.title}")
-        typer.echo(f"{'':<16} {'source' if en else 'källa'}: {r.seed} – {r.document}")
-        typer.echo(f"{'':<16} {dates}")
-        if r.reviewed:
-            typer.echo(f"{'':<16} {'reviewed' if en else 'granskad'} {r.reviewed.isoformat()}")
+        title = r.title_en if lang == "en" else r.title
+        typer.echo(f"{r.name:<20} {title}")
+        cite = r.citation()
+        if cite is None:
+            typer.echo(f"{'':<20} " + _("no regional routine on file: national rules"))
+            continue
+        typer.echo(f"{'':<20} " + _("routine: {document}", document=render_cite(cite, lang)))
+        note = r.dates_note_en if lang == "en" else r.dates_note
+        if note:
+            typer.echo(f"{'':<20} {note}")
         for line in r.to_json()["rule_dates"]:
-            typer.echo(f"{'':<16} {line}")
+            typer.echo(f"{'':<20} {line}")

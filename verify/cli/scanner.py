@@ -22,36 +22,34 @@ from drivers.recording import Recorder, open_private
 from drivers.scan import Scan, SourceError
 from drivers.source import Source
 from drivers.stream import ByteStreamSource
-from verify.cli.app import Lang, app, check_lang, fail
+from verify.cli.app import Lang, app, check_lang, fail, say
+from verify.locale import N_, _
 
-MESSAGES = {
-    "listening": {
-        "sv": "lyssnar på {url} (avsluta med Ctrl-C)",
-        "en": "listening on {url} (Ctrl-C to stop)",
-    },
-    "notice": {"sv": "obs: {detail} ({size} byte)", "en": "note: {detail} ({size} bytes)"},
-    "timeout": {
-        "sv": "ingen kod lästes från {url} inom {s:g} s",
-        "en": "no code was read from {url} within {s:g} s",
-    },
-    "recording": {
-        "sv": "spelar in {url} till {out}; inspelningen innehåller kortdata{redact}",
-        "en": "recording {url} to {out}; the recording holds card data{redact}",
-    },
-    "redacted": {"sv": " (maskerad)", "en": " (redacted)"},
-    "recorded": {
-        "sv": "skanning {n} inspelad ({symbology}, {length} tecken)",
-        "en": "scan {n} recorded ({symbology}, {length} characters)",
-    },
-    "not_recordable": {
-        "sv": "källan {url} kan inte spelas in (bara serial:, stdin:, evdev:)",
-        "en": "source {url} cannot be recorded (only serial:, stdin:, evdev:)",
-    },
+# Driver notices (drivers never import verify): the stable `kind` and the driver's constant
+# English text are the catalogue's keys; a text not in the catalogue is shown as it is.
+NOTICE = {
+    "frame without readable characters dropped": N_(
+        "frame without readable characters dropped"),
+    "line without readable characters dropped": N_("line without readable characters dropped"),
+    "scan is not valid UTF-8: rejected": N_("scan is not valid UTF-8: rejected"),
+    "bytes before STX without a terminator": N_("bytes before STX without a terminator"),
+    "STX frame restarted before ETX": N_("STX frame restarted before ETX"),
+}
+NOTICE_KIND = {
+    "overflow": N_("scan too long: discarded up to the next terminator"),
+    "partial_dropped": N_("incomplete scan dropped"),
+    "noise": N_("unreadable bytes dropped"),
+    "invalid_utf8": N_("scan is not valid UTF-8: rejected"),
 }
 
 
-def say(key: str, lang: str, **kw: object) -> None:
-    typer.echo("verify: " + MESSAGES[key][lang].format(**kw), err=True)
+def notice_text(notice: Notice) -> str:
+    """A driver's notice in the chosen language, by its text or else by its kind."""
+    if notice.detail in NOTICE:
+        return _(NOTICE[notice.detail])
+    if notice.kind in NOTICE_KIND:
+        return _(NOTICE_KIND[notice.kind])
+    return notice.detail
 
 
 def escape_for_terminal(text: str) -> str:
@@ -131,7 +129,7 @@ def _notices_to_stderr(source: Source, lang: str) -> None:
     if hasattr(source, "on_notice"):
 
         def show(notice: Notice) -> None:
-            say("notice", lang, detail=notice.detail, size=notice.size)
+            say("note: {detail} ({size} bytes)", detail=notice_text(notice), size=notice.size)
 
         source.on_notice = show
 
@@ -152,12 +150,13 @@ def _print_scans(
         with open_source(url) as source:
             _notices_to_stderr(source, lang)
             if not quiet_start:
-                say("listening", lang, url=escape_for_terminal(url))
+                say("listening on {url} (Ctrl-C to stop)", url=escape_for_terminal(url))
             try:
                 for scan in _limited(source, count, timeout):
                     typer.echo(scan_json(scan) if as_json else scan_line(scan))
             except ScanTimeout:
-                say("timeout", lang, url=escape_for_terminal(url), s=timeout)
+                say("no code was read from {url} within {s} s", url=escape_for_terminal(url),
+                    s=f"{timeout:g}")
                 raise typer.Exit(2) from None
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
@@ -178,7 +177,7 @@ def scan_command(
     count: Count = None,
     as_json: JsonLines = False,
     timeout: Timeout = None,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Print raw scans as they arrive (payload, symbology, source, time): no lookup."""
     _print_scans(source, count, as_json, timeout, check_lang(lang))
@@ -192,7 +191,7 @@ def replay_command(
     ] = False,
     count: Count = None,
     as_json: JsonLines = False,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Replay a recording through the scanner framing, printing the scans it gives."""
     url = f"replay:{path}" + ("?fast=1" if fast else "")
@@ -211,7 +210,7 @@ def record_command(
     timeout: Annotated[
         float | None, typer.Option("--duration", help="stop after S seconds")
     ] = None,
-    lang: Lang = "sv",
+    lang: Lang = None,
 ) -> None:
     """Record what a scanner sends (raw bytes or key events, timed): docs/recording.md."""
 
@@ -220,22 +219,23 @@ def record_command(
         raise fail("--count must be 1 or more")
     with open_source(source) as src:
         if not isinstance(src, ByteStreamSource) or src.kind == "replay":
-            raise fail(MESSAGES["not_recordable"][lang].format(url=escape_for_terminal(source)))
+            raise fail("source {url} cannot be recorded (only serial:, stdin:, evdev:)",
+                       url=escape_for_terminal(source))
         _notices_to_stderr(src, lang)
         with open_private(out, force=force) as handle:
             recorder = Recorder(src, handle, redact=redact)
-            say(
-                "recording",
-                lang,
-                url=escape_for_terminal(source),
-                out=out,
-                redact=MESSAGES["redacted"][lang] if redact else "",
-            )
+            if redact:
+                say("recording {url} to {out}; the recording holds card data (redacted)",
+                    url=escape_for_terminal(source), out=out)
+            else:
+                say("recording {url} to {out}; the recording holds card data",
+                    url=escape_for_terminal(source), out=out)
             n = 0
             try:
                 for scan in _limited_duration(src, count, timeout):
                     n += 1
-                    say("recorded", lang, n=n, symbology=scan.symbology, length=len(scan.payload))
+                    say("scan {n} recorded ({symbology}, {length} characters)", n=n,
+                        symbology=scan.symbology, length=len(scan.payload))
             except KeyboardInterrupt:
                 pass
             except SourceError:

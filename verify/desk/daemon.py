@@ -139,6 +139,7 @@ def internal_error_status(exc: BaseException) -> Status:
         validity=Validity(
             state="unknown", basis="error", checked_at=now(),
             detail=f"the check failed ({type(exc).__name__}); check the card by hand",
+            reason="internal_error",
         ),
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from verify.locale import gettext
 from verify.model import MissingFact, Status
+from verify.present.status import render_detail
 
 MAX_STEPS = 3
 
@@ -71,10 +72,10 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         document = words["unknown_kind"] if kind not in words else words[kind]
     if not_a_card:
         detail = words["not_a_card_detail"]
-    elif kind == "ut" and state in ("valid", "not_valid"):
-        detail = words[f"ut_{state}_detail"]
     else:
-        detail = words[f"{state}_detail"]
+        # The outcome's own sentence from the catalogue (why it is unknown, until when a UT
+        # card is valid), the same words as the command line's.
+        detail = render_detail(status.validity, lang)
     lines: list[str] = []
     if status.validity.right_to_work is not None and state == "valid":
         lines.append(words["work_yes"] if status.validity.right_to_work else words["work_no"])

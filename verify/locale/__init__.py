@@ -13,12 +13,14 @@ JSON output never goes through here: its keys and `detail` stay English.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
 from babel.messages.pofile import read_po
 
-from verify.errors import ConfigError
+from verify.errors import ConfigError, VerifyError
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -31,7 +33,7 @@ def check_language(lang: str | None) -> str:
     """A supported language code, or a clear error (exit 2 at the CLI)."""
     code = (lang or DEFAULT_LANGUAGE).strip().lower()
     if code not in LANGUAGES:
-        raise ConfigError(f"language must be sv or en, not {lang!r}")
+        raise ConfigError(N_("language must be sv or en, not {lang}"), lang=repr(lang))
     return code
 
 
@@ -71,6 +73,37 @@ def gettext(message: str, lang: str | None = None, /, **params: object) -> str:
 
 _ = gettext
 
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Marks a message for the catalogue where it is defined (a table); translated where used."""
+    return message
+
+
+def localise(exc: BaseException, lang: str | None = None,
+             templates: Sequence[str] = ()) -> str:
+    """An error's message in `lang`: our errors by their template; others (a driver's
+    SourceError: `drivers` cannot import this package) by their exact English text, or by the
+    first of `templates` (English msgids with {placeholders}) the whole text matches."""
+    if isinstance(exc, VerifyError):
+        return gettext(exc.template, lang, **exc.params)
+    text = str(exc)
+    found = catalogue(lang or _current).get(text)
+    if found is not None:
+        return found
+    for template in templates:
+        match = _template_re(template).fullmatch(text)
+        if match:
+            return gettext(template, lang, **match.groupdict())
+    return text
+
+
+@cache
+def _template_re(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                      for i, p in enumerate(parts))
+    return re.compile(pattern, re.DOTALL)
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
@@ -79,6 +112,8 @@ __all__ = [
     "gettext",
     "language",
     "language_from_env",
+    "localise",
     "set_language",
     "_",
+    "N_",
 ]

@@ -226,7 +226,12 @@ class Page:
 
 
 class _Unknown(Exception):
-    """Internal: the lookup could not answer; the message is the `detail`."""
+    """Internal: the lookup could not answer; `reason` is the stable code, the message the
+    English `detail`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class LookupClient:
@@ -270,7 +275,7 @@ class LookupClient:
             page = self._fetch(ref.url, deadline)
             validity = self._read(page, ref)
         except _Unknown as exc:
-            validity = self._unknown(ref, str(exc))
+            validity = self._unknown(ref, str(exc), exc.reason)
         log.debug(
             "lookup finished in %.1f ms: %s", (time.monotonic() - started) * 1000, validity.state
         )
@@ -292,6 +297,7 @@ class LookupClient:
                             url = check_redirect(location, url, self.settings)
                         except ParseError as exc:
                             raise _Unknown(
+                                "lookup_redirect_refused",
                                 f"the lookup redirected elsewhere, refused: {exc.message}"
                             ) from None
                         continue
@@ -299,16 +305,19 @@ class LookupClient:
                     if attempt.expired:
                         # The watchdog cut the socket; whatever arrived is incomplete.
                         raise _Unknown(
+                            "lookup_timeout",
                             f"the lookup did not answer within {self.settings.timeout:g} s"
                         )
                     return page
-            raise _Unknown("the lookup redirected too many times")
+            raise _Unknown("lookup_redirect_refused", "the lookup redirected too many times")
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if attempt.expired or time.monotonic() >= deadline:
                 raise _Unknown(
+                    "lookup_timeout",
                     f"the lookup did not answer within {self.settings.timeout:g} s"
                 ) from None
             raise _Unknown(
+                "lookup_unreachable",
                 f"the lookup service could not be reached ({type(exc).__name__})"
             ) from None
         finally:
@@ -318,7 +327,8 @@ class LookupClient:
     def _get(self, url: str, deadline: float) -> requests.Response:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+            raise _Unknown("lookup_timeout",
+                          f"the lookup did not answer within {self.settings.timeout:g} s")
         return self.session.get(
             url,
             timeout=(remaining, remaining),
@@ -331,7 +341,8 @@ class LookupClient:
         cap = self.settings.max_body_bytes
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
-            raise _Unknown(f"the lookup's answer is too large ({declared} bytes)")
+            raise _Unknown("lookup_too_large",
+                          f"the lookup's answer is too large ({declared} bytes)")
         chunks: list[bytes] = []
         size = 0
         # Small reads: a trickled body is seen byte by byte and the deadline checked between
@@ -339,10 +350,12 @@ class LookupClient:
         for chunk in response.iter_content(chunk_size=_READ_CHUNK):
             size += len(chunk)
             if size > cap:
-                raise _Unknown(f"the lookup's answer is larger than {cap} bytes")
+                raise _Unknown("lookup_too_large",
+                              f"the lookup's answer is larger than {cap} bytes")
             chunks.append(chunk)
             if time.monotonic() >= deadline or attempt.expired:
-                raise _Unknown(f"the lookup did not answer within {self.settings.timeout:g} s")
+                raise _Unknown("lookup_timeout",
+                              f"the lookup did not answer within {self.settings.timeout:g} s")
         body = b"".join(chunks)
         header = response.headers.get("Content-Type", "")
         content_type = header.split(";")[0].strip().lower()
@@ -365,7 +378,7 @@ class LookupClient:
             page = self._fetch(ref.url, deadline)
             self._check_page(page)
         except _Unknown as exc:
-            return self._unknown(ref, str(exc))
+            return self._unknown(ref, str(exc), exc.reason)
         return page
 
     def _read(self, page: Page, ref: LookupReference) -> Validity:
@@ -374,19 +387,22 @@ class LookupClient:
 
     def _check_page(self, page: Page) -> None:
         if page.status != 200:
-            raise _Unknown(f"the lookup service answered HTTP {page.status}")
+            raise _Unknown("lookup_http_error", f"the lookup service answered HTTP {page.status}")
         if page.content_type not in ("text/html", "application/xhtml+xml"):
             raise _Unknown(
+                "lookup_not_a_page",
                 f"the lookup answered with {page.content_type or 'no content type'}, not a web page"
             )
 
-    def _unknown(self, ref: LookupReference, detail: str) -> Validity:
+    def _unknown(self, ref: LookupReference, detail: str, reason: str) -> Validity:
         profile = self.settings.profile_named(ref.profile)
         return Validity(
             state="unknown",
             basis="lookup",
             checked_at=now(),
             detail=detail,
+            reason=reason,
+            facts=(("seconds", f"{self.settings.timeout:g}"),),
             manual_check_url=ref.url,
             profile=ProfileUse(profile.name, profile.confirmed),
         )

@@ -120,12 +120,14 @@ def read_text(text: str, profile: LookupProfile, ref: LookupReference) -> Validi
     def has(kind: str) -> bool:
         return any(m in text for m in markers[kind])
 
-    def result(state: str, detail: str, right_to_work: bool | None = None) -> Validity:
+    def result(state: str, reason: str, detail: str,
+               right_to_work: bool | None = None) -> Validity:
         return Validity(
             state=state,  # type: ignore[arg-type]
             basis="lookup",
             checked_at=now(),
             detail=detail,
+            reason=reason,
             right_to_work=right_to_work,
             manual_check_url=ref.url,
             profile=ProfileUse(profile.name, profile.confirmed),
@@ -133,10 +135,12 @@ def read_text(text: str, profile: LookupProfile, ref: LookupReference) -> Validi
 
     if not has("page"):
         if has("maintenance"):
-            return result("unknown", "the lookup service shows a maintenance page")
+            return result("unknown", "lookup_maintenance",
+                          "the lookup service shows a maintenance page")
         if has("consent"):
-            return result("unknown", "the lookup service shows a consent page, not an answer")
-        return result("unknown", NOT_RECOGNISED)
+            return result("unknown", "lookup_consent",
+                          "the lookup service shows a consent page, not an answer")
+        return result("unknown", "lookup_unrecognised_page", NOT_RECOGNISED)
     valid, no_info = has("valid"), has("no_information")
     if valid and not no_info:
         if has("no_right_to_work"):
@@ -145,11 +149,13 @@ def read_text(text: str, profile: LookupProfile, ref: LookupReference) -> Validi
             rtw = True
         else:
             rtw = None
-        return result("valid", "the agency's lookup says the card is valid", rtw)
+        return result("valid", "lookup_valid", "the agency's lookup says the card is valid", rtw)
     if no_info and not valid:
         return result(
             "not_valid",
+            "lookup_no_information",
             "the agency's lookup shows no information for this card: no longer valid",
             None,
         )
-    return result("unknown", f"{NOT_RECOGNISED}: it says neither valid nor no information clearly")
+    return result("unknown", "lookup_ambiguous",
+                  f"{NOT_RECOGNISED}: it says neither valid nor no information clearly")

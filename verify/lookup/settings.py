@@ -74,6 +74,7 @@ class Settings:
         if main.base != self.base:
             main = dataclasses.replace(main, base=self.base)
         return (main, *self.others)
+    lang: str | None = None  # language of human output (issue 13): sv or en
 
     @property
     def max_body_bytes(self) -> int:
@@ -142,6 +143,7 @@ class Settings:
         if not 0.1 <= timeout <= 120:
             raise ConfigError("VERIFY_LOOKUP_TIMEOUT must be between 0.1 and 120 seconds")
         region = pick("VERIFY_REGION", "region")
+        lang = pick("VERIFY_LANG", "lang")
         settings = cls(
             profile=ordered[0],
             base=ordered[0].base,
@@ -150,6 +152,7 @@ class Settings:
             timeout=timeout,
             region=str(region) if region else None,
             others=tuple(ordered[1:]),
+            lang=str(lang) if lang else None,
         )
         settings.check_base()
         return settings

@@ -1,125 +1,133 @@
 """The decision as the desk reads it: one screen, the verdict first, then the few steps to take.
 
-Swedish by default (`lang="sv"`), English with `lang="en"`. `verbose=True` adds every step and
-the source passage each one rests on.
+Swedish by default (`lang="sv"`), English with `lang="en"`; every word of the frame comes from
+the catalogue (`verify.locale`), the rule texts from the rule data (which carries both
+languages). Sources are cited as documents a person can find (title, publisher, date, address);
+`verbose=True` adds every step and the seed file and quoted passage each one rests on.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from verify.model import Decision, Step
+from verify.locale import N_, _
+from verify.model import Citation, Decision, Step
 
 ENTITLEMENT = {
-    "same_as_resident": ("SAMMA VÅRD SOM FOLKBOKFÖRDA", "SAME CARE AS RESIDENTS"),
-    "care_that_cannot_wait": ("VÅRD SOM INTE KAN ANSTÅ", "CARE THAT CANNOT WAIT"),
-    "self_pay": ("PATIENTEN BETALAR SJÄLV", "THE PATIENT PAYS"),
-    "resident_rules": ("VANLIGA REGLER (FOLKBOKFÖRD)", "ORDINARY RESIDENT RULES"),
-    "manual_check": ("KAN INTE AVGÖRAS – KONTROLLERA MANUELLT",
-                     "CANNOT BE DECIDED – CHECK BY HAND"),
+    "same_as_resident": N_("SAME CARE AS RESIDENTS"),
+    "care_that_cannot_wait": N_("CARE THAT CANNOT WAIT"),
+    "self_pay": N_("THE PATIENT PAYS"),
+    "resident_rules": N_("ORDINARY RESIDENT RULES"),
+    "manual_check": N_("CANNOT BE DECIDED – CHECK BY HAND"),
 }
 RESPONSIBLE = {
-    "region": ("regionen", "the region"),
-    "municipality": ("kommunen", "the municipality"),
-    "region_or_municipality": ("regionen eller kommunen", "the region or the municipality"),
-    "patient": ("patienten själv", "the patient"),
+    "region": N_("the region"),
+    "municipality": N_("the municipality"),
+    "region_or_municipality": N_("the region or the municipality"),
+    "patient": N_("the patient"),
 }
 KIND = {
-    "step": ("", ""),
-    "fee": ("Avgift: ", "Fee: "),
-    "contact": ("Kontakt: ", "Contact: "),
-    "record": ("Journal: ", "Record: "),
-    "judgement": ("Bedömning: ", "Judgement: "),
-    "note": ("Obs: ", "Note: "),
+    "fee": N_("Fee: {text}"),
+    "contact": N_("Contact: {text}"),
+    "record": N_("Record: {text}"),
+    "judgement": N_("Judgement: {text}"),
+    "note": N_("Note: {text}"),
 }
 CATEGORY = {
-    "asylum_seeker": ("asylsökande", "asylum seeker"),
-    "temporary_protection": ("massflyktsdirektivet (Ukraina)", "temporary protection (Ukraine)"),
-    "undocumented": ("papperslös", "undocumented"),
-    "visitor": ("besökare", "visitor"),
-    "resident": ("folkbokförd", "registered resident"),
-    "unknown": ("grupp okänd", "group unknown"),
+    "asylum_seeker": N_("asylum seeker"),
+    "temporary_protection": N_("temporary protection (Ukraine)"),
+    "undocumented": N_("undocumented"),
+    "visitor": N_("visitor"),
+    "resident": N_("registered resident"),
+    "unknown": N_("group unknown"),
 }
-WORDS = {
-    "decision": ("Beslut", "Decision"),
-    "rules_as_of": ("regler per", "rules as of"),
-    "age": ("ålder", "age"),
-    "age_unknown": ("ålder okänd", "age unknown"),
-    "responsible": ("Ansvarig", "Responsible"),
-    "missing": ("Saknas", "Missing"),
-    "todo": ("Gör så här", "What to do"),
-    "source": ("Källa", "Source"),
-    "more": ("fler steg och alla källor: --verbose", "more steps and every source: --verbose"),
-    "rules": ("Regler", "Rules"),
-    "basis": ("Grund", "Basis"),
+DATE_KIND = {
+    "applies_from": N_("applies from {date}"),
+    "reviewed": N_("last reviewed {date}"),
+    "decided": N_("decided {date}"),
+    "published": N_("published {date}"),
 }
 WIDTH = 78
 
 
-def _w(key: str, lang: int) -> str:
-    return WORDS[key][lang]
-
-
 def _wrap(text: str, indent: str, first: str = "") -> list[str]:
     return textwrap.wrap(text, width=WIDTH, initial_indent=first or indent,
-                         subsequent_indent=indent) or [first or indent]
+                         subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False) or [first or indent]
 
 
-def _step_text(step: Step, lang: int) -> str:
-    text = step.text if lang == 0 or not step.text_en else step.text_en
-    return KIND.get(step.kind, ("", ""))[lang] + text
+def render_cite(cite: Citation, lang: str = "sv") -> str:
+    """”Title”, publisher, the date and what it is, the public address when one is known."""
+    when = (_(DATE_KIND[cite.date_kind], lang, date=cite.date)
+            if cite.date and cite.date_kind in DATE_KIND else _("undated", lang))
+    text = f"”{cite.title}”, {cite.publisher}, {when}"
+    return f"{text}: {cite.url}" if cite.url else text
+
+
+def _step_text(step: Step, lang: str) -> str:
+    text = step.text if lang != "en" or not step.text_en else step.text_en
+    return _(KIND[step.kind], lang, text=text) if step.kind in KIND else text
 
 
 def render_decision(decision: Decision, *, lang: str = "sv", verbose: bool = False) -> str:
-    """Verdict, who is responsible, what is missing, then the steps (all of them, with
-    sources, when verbose)."""
-    li = 1 if lang == "en" else 0
+    """Verdict, who is responsible, what is missing, then the steps and the documents they
+    rest on (every step, with seed file and passage, when verbose)."""
+    en = lang == "en"
     d = decision
     title = d.region_title or d.region
-    age = f"{_w('age', li)} {d.age}" if d.age is not None else _w("age_unknown", li)
-    cat = CATEGORY.get(d.category, (d.category, d.category))[li]
-    as_of = f", {_w('rules_as_of', li)} {d.as_of}" if d.as_of else ""
-    lines = [
-        f"{_w('decision', li)} – {title}{as_of}",
-        f"  {ENTITLEMENT.get(d.entitlement, (d.entitlement, d.entitlement))[li]}"
-        f"  ({cat}, {age})",
-    ]
-    summary = d.summary_en if li and d.summary_en else d.summary
+    age = _("age {age}", lang, age=d.age) if d.age is not None else _("age unknown", lang)
+    cat = _(CATEGORY[d.category], lang) if d.category in CATEGORY else d.category
+    head = (_("Decision – {region}, rules as of {date}", lang, region=title, date=d.as_of)
+            if d.as_of else _("Decision – {region}", lang, region=title))
+    verdict = _(ENTITLEMENT[d.entitlement], lang) if d.entitlement in ENTITLEMENT \
+        else d.entitlement
+    lines = [head, f"  {verdict}  ({cat}, {age})"]
+    if not d.routine:
+        lines += _wrap(_("No regional routine for {region} is on file: this answer comes from "
+                         "the national rules (the laws named below). Ask the region for its "
+                         "routine for aids.", lang, region=title), "  ")
+    summary = d.summary_en if en and d.summary_en else d.summary
     if summary:
         lines += _wrap(summary, "  ")
     if verbose:
         for src in d.sources:
-            lines += _wrap(f"{_w('basis', li)}: {src}", "    ", "  ")
+            lines += _wrap(_("Basis: {source}", lang, source=src), "    ", "  ")
     if d.responsible:
-        who = RESPONSIBLE.get(d.responsible, (d.responsible, d.responsible))[li]
-        detail = d.responsible_text_en if li else d.responsible_text
-        lines += _wrap(f"{_w('responsible', li)}: {who}" + (f". {detail}" if detail else ""),
+        who = _(RESPONSIBLE[d.responsible], lang) if d.responsible in RESPONSIBLE \
+            else d.responsible
+        detail = d.responsible_text_en if en else d.responsible_text
+        lines += _wrap(_("Responsible: {who}", lang, who=who) + (f". {detail}" if detail else ""),
                        "    ", "  ")
     if d.missing:
         lines.append("")
-        lines.append(f"{_w('missing', li)}:")
+        lines.append(_("Missing:", lang))
         for m in d.missing:
-            question = m.question_en if li and m.question_en else m.question
-            answers = m.answers_en if li and m.answers_en else m.answers
+            question = m.question_en if en and m.question_en else m.question
+            answers = m.answers_en if en and m.answers_en else m.answers
             lines += _wrap(question, "    ", "  • ")
             for answer, meaning in answers.items():
                 lines += _wrap(f"{answer} → {meaning}", "        ", "      ")
     shown = [s for s in d.steps if verbose or s.show == "desk"]
     if shown:
         lines.append("")
-        lines.append(f"{_w('todo', li)}:")
+        lines.append(_("What to do:", lang))
         for i, step in enumerate(shown, 1):
             lead = f"  {i}. "
-            lines += _wrap(_step_text(step, li), " " * len(lead), lead)
+            lines += _wrap(_step_text(step, lang), " " * len(lead), lead)
             if verbose:
-                lines += _wrap(f"{_w('source', li)}: {step.source}", " " * (len(lead) + 2),
-                               " " * len(lead) + "  ")
+                where = render_cite(step.cite, lang) + " — " if step.cite else ""
+                lines += _wrap(_("Source: {source}", lang, source=where + step.source),
+                               " " * (len(lead) + 2), " " * len(lead) + "  ")
     hidden = len(d.steps) - len(shown)
     if hidden:
-        lines.append(f"  (+{hidden} {_w('more', li)})")
-    elif not verbose and d.steps:
-        lines.append(f"  ({_w('source', li).lower()}: --verbose)")
+        lines.append("  " + _("(+{n} more steps and every passage: --verbose)", lang, n=hidden))
+    cites = list(dict.fromkeys([*d.cites, *(s.cite for s in shown if s.cite)]))
+    if cites and not verbose:
+        lines.append("")
+        lines.append(_("Sources:", lang))
+        for c in cites:
+            lines += _wrap(render_cite(c, lang), "    ", "  • ")
     if verbose and d.rules:
         lines.append("")
-        lines += _wrap(f"{_w('rules', li)}: {', '.join(d.rules)}", "    ", "  ")
+        lines += _wrap(_("Rules: {ids}", lang, ids=", ".join(d.rules)), "    ", "  ")
     return "\n".join(lines)

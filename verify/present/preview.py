@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from verify.locale import N_, _
 from verify.model import Status
 
 MAX_WIDTH = 960
@@ -38,28 +39,15 @@ OUTLINE_BGR = {
 }
 
 TEXTS = {
-    "sv": {
-        "title": "verify – läs LMA-kort",
-        "idle": "Håll kortets QR-kod mot kameran   (Esc avbryter)",
-        "checking": "QR-kod läst – kontrollerar …",
-        "valid": "GILTIGT",
-        "valid_work": "GILTIGT – rätt att arbeta",
-        "valid_nowork": "GILTIGT – ingen rätt att arbeta",
-        "not_valid": "INTE GILTIGT",
-        "unknown": "KAN INTE AVGÖRAS – kontrollera manuellt",
-        "not_card": "Inte ett LMA-kort – visa kortets QR-kod",
-    },
-    "en": {
-        "title": "verify – read an LMA card",
-        "idle": "Hold the card's QR code up to the camera   (Esc cancels)",
-        "checking": "QR code read – checking …",
-        "valid": "VALID",
-        "valid_work": "VALID – right to work",
-        "valid_nowork": "VALID – no right to work",
-        "not_valid": "NOT VALID",
-        "unknown": "CANNOT BE DETERMINED – check manually",
-        "not_card": "Not an LMA card – show the card's QR code",
-    },
+    "title": N_("verify – read an LMA card"),
+    "idle": N_("Hold the card's QR code up to the camera   (Esc cancels)"),
+    "checking": N_("QR code read – checking …"),
+    "valid": N_("VALID"),
+    "valid_work": N_("VALID – right to work"),
+    "valid_nowork": N_("VALID – no right to work"),
+    "not_valid": N_("NOT VALID"),
+    "unknown": N_("CANNOT BE DETERMINED – check by hand"),
+    "not_card": N_("Not an LMA card – show the card's QR code"),
 }
 
 
@@ -70,7 +58,7 @@ class Banner:
 
 
 def text(lang: str, key: str) -> str:
-    return TEXTS.get(lang, TEXTS["sv"])[key]
+    return _(TEXTS[key], lang)
 
 
 def banner_for(status: Status, lang: str = "sv") -> Banner:

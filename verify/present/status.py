@@ -1,120 +1,150 @@
-"""Human text for a status: Swedish at the desk by default, English on request."""
+"""Human text for a status: Swedish at the desk by default, English on request.
+
+Every word comes from the catalogue (`verify.locale`). The core's English `detail` is for JSON
+and logs; what a person reads is chosen by the outcome's stable `reason` code, so no English
+sentence is ever matched by its prefix.
+"""
 
 from __future__ import annotations
 
-from verify.locale import _
+from verify.locale import N_, _
 from verify.model import Status, Validity
 from verify.present.decision import render_decision
 
 HEADLINE = {
-    "sv": {"valid": "GILTIGT", "not_valid": "INTE GILTIGT", "unknown": "KAN INTE AVGÖRAS"},
-    "en": {"valid": "VALID", "not_valid": "NOT VALID", "unknown": "CANNOT BE DETERMINED"},
+    "valid": N_("VALID"),
+    "not_valid": N_("NOT VALID"),
+    "unknown": N_("CANNOT BE DETERMINED"),
 }
-TEXT = {
-    "sv": {
-        "lma": "LMA-kort",
-        "ut": "UT-kort",
-        "unknown": "Okänt dokument",
-        "passport": "Pass",
-        "rtw_true": "Rätt att arbeta (AT-UND): ja",
-        "rtw_false": "Rätt att arbeta (AT-UND): nej",
-        "manual": "Kontrollera för hand i webbläsaren:",
-        "number": "LMA-nummer",
-        "serial": "kortnummer",
-        "expiry": "Giltigt till",
-        "checked": "Kontrollerat",
-    },
-    "en": {
-        "lma": "LMA card",
-        "ut": "UT card",
-        "unknown": "Unknown document",
-        "passport": "Passport",
-        "rtw_true": "Right to work (AT-UND): yes",
-        "rtw_false": "Right to work (AT-UND): no",
-        "manual": "Check by hand in a browser:",
-        "number": "LMA number",
-        "serial": "card serial",
-        "expiry": "Valid until",
-        "checked": "Checked",
-    },
+DOCUMENT = {
+    "lma": N_("LMA card"),
+    "application": N_("Application card"),
+    "ut": N_("UT card"),
+    "passport": N_("Passport"),
+    "unknown": N_("Unknown document"),
 }
-# Details the core writes in English; the desk reads Swedish. Matched by prefix.
-DETAIL_SV: tuple[tuple[str, str], ...] = (
-    (
-        "the agency's lookup says the card is valid",
-        "Migrationsverkets uppslagstjänst visar att kortet är giltigt.",
+# The one sentence a person reads for each outcome; placeholders come from `Validity.facts`.
+REASON = {
+    "lookup_valid": N_("The Migration Agency's lookup service shows that the card is valid."),
+    "lookup_no_information": N_(
+        "The lookup service shows no information about the card: it is no longer valid "
+        "(for example a refusal, or a residence permit granted)."
     ),
-    (
-        "the agency's lookup shows no information",
-        "Uppslagstjänsten visar ingen information om kortet: det gäller inte längre "
-        "(till exempel avslag, eller beviljat uppehållstillstånd).",
+    "lma_number_only": N_(
+        "An LMA number is not enough for a lookup: the code from the card's QR code or the "
+        "address on the back of the card is needed."
     ),
-    (
-        "an LMA number alone cannot be looked up",
-        "Ett LMA-nummer räcker inte för uppslag: det behövs koden från kortets QR-kod eller "
-        "adressen på kortets baksida.",
+    "lookup_timeout": N_("The lookup service did not answer within {seconds} s."),
+    "lookup_unreachable": N_("The lookup service could not be reached."),
+    "lookup_http_error": N_("The lookup service answered with an error."),
+    "lookup_maintenance": N_("The lookup service shows a maintenance page."),
+    "lookup_consent": N_("The lookup service shows a cookie page instead of an answer."),
+    "lookup_redirect_refused": N_(
+        "The lookup service sent the request on to an address that is not allowed."
     ),
-    ("the lookup did not answer within", "Uppslagstjänsten svarade inte i tid."),
-    ("the lookup service could not be reached", "Uppslagstjänsten gick inte att nå."),
-    ("the lookup service answered HTTP", "Uppslagstjänsten svarade med ett fel."),
-    ("the lookup service shows a maintenance page", "Uppslagstjänsten visar en sida om underhåll."),
-    (
-        "the lookup service shows a consent page",
-        "Uppslagstjänsten visar en sida om cookies i stället för ett svar.",
+    "lookup_too_large": N_("The lookup service's answer was unreasonably large."),
+    "lookup_not_a_page": N_("The lookup service answered with something that is not a web page."),
+    "lookup_unrecognised_page": N_(
+        "Page not recognised — the lookup profile may be out of date."
     ),
-    (
-        "the lookup redirected",
-        "Uppslagstjänsten skickade vidare till en adress som inte är tillåten.",
+    "lookup_ambiguous": N_(
+        "Page not recognised — the lookup profile may be out of date: the page says neither "
+        "valid nor no information."
     ),
-    ("the lookup's answer is", "Uppslagstjänstens svar var orimligt stort."),
-    ("the lookup answered with", "Uppslagstjänsten svarade med en sida som inte känns igen."),
-    (
-        "the lookup page says neither",
-        "Uppslagstjänstens sida säger varken giltigt eller ingen information.",
+    "ut_valid": N_(
+        "UT card issued by Sweden, valid until {date} (the expiry date in the machine-readable "
+        "zone; every check digit is correct)."
     ),
-    ("not a card", "Det skannade är inget kort."),
-)
+    "ut_expired": N_("The UT card expired on {date}."),
+    "mrz_check_failed": N_(
+        "The machine-readable zone did not read correctly ({fields}); read it again or check "
+        "the card by eye."
+    ),
+    "not_a_ut_card": N_(
+        "{what} issued by {issuer}, expiry date {date}: not a Swedish UT card, so it does not "
+        "show temporary protection."
+    ),
+    "not_a_card": N_("What was scanned is not a card that can be checked."),
+    "internal_error": N_("The check failed; check the card by hand."),
+    "no_card": N_("No card was scanned: the decision rests on the facts given."),
+}
+FIELD = {
+    "document_number": N_("document number"),
+    "birth_date": N_("birth date"),
+    "expiry_date": N_("expiry date"),
+    "optional_data": N_("personal number"),
+    "composite": N_("the whole zone"),
+    "birth_date_unreadable": N_("birth date unreadable"),
+    "expiry_date_unreadable": N_("expiry date unreadable"),
+    "sex_unreadable": N_("sex unreadable"),
+    "name_missing": N_("name missing"),
+}
+WHAT = {
+    "passport": N_("A passport"),
+    "residence_permit": N_("A residence permit"),
+    "id_card": N_("An identity card"),
+}
 
 
-def render_detail(detail: str, lang: str) -> str:
-    if detail.startswith("page not recognised"):
-        return _("Page not recognised — the lookup profile may be out of date.", lang)
-    if lang == "sv":
-        for prefix, swedish in DETAIL_SV:
-            if detail.startswith(prefix):
-                return swedish
-    return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
+def render_detail(validity: Validity, lang: str = "sv") -> str:
+    """The sentence for this outcome in `lang`; an outcome without a code shows no sentence
+    rather than English in a Swedish screen."""
+    template = REASON.get(validity.reason)
+    if template is None:
+        return _("The check gave no explanation.", lang)
+    facts = dict(validity.facts)
+    if "fields" in facts:
+        facts["fields"] = ", ".join(_(FIELD.get(f, f.replace("_", " ")), lang)
+                                    for f in facts["fields"].split(",") if f)
+    if "what" in REASON[validity.reason]:
+        facts["what"] = _(WHAT.get(facts.get("kind", "")) or N_("A document"), lang)
+    needed = {"seconds", "date", "fields", "what", "issuer"}
+    params = {k: facts.get(k, "?") for k in needed if "{" + k + "}" in template}
+    return _(template, lang, **params)
 
 
-def render_refusal(message: str, lang: str) -> str:
-    """A refused input, for the desk: the reason stays in English detail (it names characters)."""
-    if lang == "sv":
-        return f"AVVISAT — detta är inget kort som kan kontrolleras ({message})."
-    return f"REFUSED — {message}."
+def render_refusal(message: str, lang: str = "sv") -> str:
+    """A refused input, for the desk: the reason, already in `lang` (see verify.locale.localise)."""
+    return _("REFUSED — this is not a card that can be checked ({why}).", lang, why=message)
 
 
 def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) -> str:
-    t = TEXT[lang]
+    """Headline, the outcome's sentence, the card's facts, then the decision when there is one."""
     v, d = status.validity, status.document
-    kind = _("Application card", lang) if d.kind == "application" else t.get(d.kind, d.kind)
-    lines = [f"{HEADLINE[lang][v.state]} — {kind}"]
-    lines.append(render_detail(v.detail, lang))
+    lines = [f"{_(HEADLINE[v.state], lang)} — {_(DOCUMENT.get(d.kind, d.kind), lang)}"]
+    lines.append(render_detail(v, lang))
     unconfirmed = unconfirmed_line(v, lang)
     if unconfirmed:
         lines.append(unconfirmed)
     if d.lma_number:
-        serial = f" ({t['serial']} {d.card_serial})" if d.card_serial else ""
-        lines.append(f"{t['number']}: {d.lma_number}{serial}")
-    if d.mrz and d.mrz.get("expiry_date"):
-        lines.append(f"{t['expiry']}: {d.mrz['expiry_date']}")
+        serial = (" (" + _("card serial {serial}", lang, serial=d.card_serial) + ")"
+                  if d.card_serial else "")
+        lines.append(_("LMA number: {number}", lang, number=d.lma_number) + serial)
+    mrz = d.mrz or {}
+    names = mrz.get("names")
+    if isinstance(names, dict):
+        full = " ".join(x for x in (names.get("given_names"), names.get("surname")) if x)
+        lines.append(_("Name (from the machine-readable zone): {name}", lang, name=full or "–"))
+    if mrz.get("expiry_date"):
+        # A date whose check digit failed is what was read, never "valid until".
+        trusted = mrz.get("checks", {}).get("expiry_date") is True and \
+            "expiry_date_unreadable" not in mrz.get("problems", [])
+        if not trusted:
+            lines.append(_("Expiry date as read (its check digit is not correct): {date}",
+                           lang, date=mrz["expiry_date"]))
+        elif v.state in ("valid", "not_valid"):
+            lines.append(_("Valid until: {date}", lang, date=mrz["expiry_date"]))
+        else:
+            lines.append(_("Expiry date: {date}", lang, date=mrz["expiry_date"]))
     if v.state == "valid" and v.right_to_work is not None:
-        lines.append(t["rtw_true"] if v.right_to_work else t["rtw_false"])
+        lines.append(_("Right to work (AT-UND): yes", lang) if v.right_to_work
+                     else _("Right to work (AT-UND): no", lang))
     if v.state != "valid" and v.manual_check_url:
-        lines.append(f"{t['manual']} {v.manual_check_url}")
+        lines.append(_("Check by hand in a browser: {url}", lang, url=v.manual_check_url))
     if verbose:
-        lines.append(f"{t['checked']}: {v.checked_at.isoformat(timespec='seconds')} ({v.basis})")
+        lines.append(_("Checked: {when} ({basis})", lang,
+                       when=v.checked_at.isoformat(timespec="seconds"), basis=v.basis))
     if status.decision is not None:
-
         lines.append("")
         lines.append(render_decision(status.decision, lang=lang, verbose=verbose))
     return "\n".join(lines)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from verify.errors import ConfigError
+from verify.model import Citation
 
 RULES_DIR = Path(__file__).resolve().parent
 NATIONAL_FILE = "national.toml"
@@ -30,6 +31,7 @@ STEP_KINDS = ("step", "fee", "contact", "record", "judgement", "note")
 DOCUMENTS = ("lma", "ut", "none")
 VALIDITIES = ("valid", "not_valid", "none")
 SHOW = ("desk", "detail")
+DATE_KINDS = ("applies_from", "reviewed", "decided", "published", "undated")
 MAX_AGE = 130
 
 
@@ -40,6 +42,7 @@ class StepData:
     text_en: str
     source: str
     show: str = "desk"
+    cite: str = ""  # key of the cited document; default: the source's file
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Rule:
     valid_from: date | None = None
     valid_to: date | None = None
     first: bool = False  # its steps go before every other step (e.g. "check the card first")
+    cite: str = ""
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -89,6 +93,7 @@ class Derive:
     question: str
     question_en: str
     source: str
+    cite: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,23 @@ class RegionRules:
     reviewed: date | None = None
     dates_note: str = ""
     dates_note_en: str = ""
+    publisher: str = ""
+    url: str | None = None
+    # False: no routine of this region is on file; the national rules answer (with a note).
+    routine: bool = True
+
+    def citation(self) -> Citation | None:
+        """The region's routine as a person finds it (None without a routine on file)."""
+        if not self.routine:
+            return None
+        if self.valid_from:
+            when, kind = _iso(self.valid_from), "applies_from"
+        elif self.reviewed:
+            when, kind = _iso(self.reviewed), "reviewed"
+        else:
+            when, kind = None, "undated"
+        return Citation(title=self.document, publisher=self.publisher, region=self.title,
+                        date=when, date_kind=kind, url=self.url)
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -119,6 +141,7 @@ class RegionRules:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "routine": self.routine,
             "title": self.title,
             "title_en": self.title_en,
             "seed": self.seed,
@@ -128,6 +151,9 @@ class RegionRules:
             "reviewed": _iso(self.reviewed),
             "dates_note": self.dates_note,
             "dates_note_en": self.dates_note_en,
+            "publisher": self.publisher,
+            "url": self.url,
+            "citation": c.to_json() if (c := self.citation()) else None,
             "aliases": list(self.aliases),
             "rules": len(self.rules),
             "rule_dates": sorted(
@@ -144,12 +170,31 @@ class National:
     categories: Mapping[str, tuple[str, str]]  # category → (sv, en)
     derive: tuple[Derive, ...]
     rules: tuple[Rule, ...]
+    documents: Mapping[str, Citation] = field(default_factory=dict)
+    # Every Swedish region (name, title, title_en, aliases); those without a file answer
+    # from the national rules.
+    regions: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
+    laws: tuple[str, ...] = ()  # document keys of the laws the national rules rest on
 
 
 @dataclass(frozen=True)
 class RuleBook:
     national: National
     regions: Mapping[str, RegionRules]
+
+    def cite(self, source: str, key: str = "") -> Citation | None:
+        """The document a passage is from: the explicit key, else the source's file."""
+        name = key or source.split(": ", 1)[0]
+        found = self.national.documents.get(name)
+        if found is not None:
+            return found
+        for r in self.regions.values():
+            if r.seed and r.seed == name:
+                return r.citation()
+        return None
+
+    def laws(self) -> tuple[Citation, ...]:
+        return tuple(c for k in self.national.laws if (c := self.national.documents.get(k)))
 
 
 def _iso(d: date | None) -> str | None:
@@ -195,6 +240,13 @@ def _load_book_cached(extra_dir: str | None) -> RuleBook:
     for path in rule_files(extra_dir):
         region = parse_region(read_toml(path), str(path), national.child_under)
         regions[region.name] = region
+    for name, title, title_en, aliases in national.regions:
+        if name not in regions:
+            regions[name] = RegionRules(
+                name=name, title=title, title_en=title_en, aliases=aliases, seed="",
+                document="", responsible="region", responsible_text="", responsible_text_en="",
+                rules=(), path=str(RULES_DIR / NATIONAL_FILE), routine=False,
+            )
     seen: dict[str, str] = {}
     for r in regions.values():
         for n in {r.name, *r.aliases}:
@@ -323,7 +375,7 @@ def parse_step(value: Any, at: _At) -> StepData:
     if show not in SHOW:
         raise at.sub("show").fail(f"must be one of {', '.join(SHOW)}")
     return StepData(kind=kind, text=_str(t, "text", at), text_en=_str(t, "text_en", at),
-                    source=_source(t, at), show=show)
+                    source=_source(t, at), show=show, cite=_str(t, "cite", at, required=False))
 
 
 def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
@@ -354,6 +406,7 @@ def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
         valid_from=_date(t, "valid_from", at),
         valid_to=_date(t, "valid_to", at),
         first=_bool(t, "first", at),
+        cite=_str(t, "cite", at, required=False),
     )
     if rule.valid_from and rule.valid_to and rule.valid_from > rule.valid_to:
         raise at.fail("valid_from is after valid_to")
@@ -409,13 +462,43 @@ def parse_national(doc: Mapping[str, Any], path: str) -> National:
             question=_str(d, "question", dat, required=bool(candidates)),
             question_en=_str(d, "question_en", dat, required=bool(candidates)),
             source=_source(d, dat),
+            cite=_str(d, "cite", dat, required=False),
         ))
+    documents: dict[str, Citation] = {}
+    for key, raw in _table(doc.get("documents", {}), at.sub("documents")).items():
+        dat = at.sub(f"documents.{key}")
+        c = _table(raw, dat)
+        kind = _str(c, "date_kind", dat, required=False, default="undated")
+        if kind not in DATE_KINDS:
+            raise dat.sub("date_kind").fail(f"must be one of {', '.join(DATE_KINDS)}")
+        when = _date(c, "date", dat)
+        documents[key] = Citation(
+            title=_str(c, "title", dat), publisher=_str(c, "publisher", dat),
+            region=_str(c, "region", dat, required=False), date=_iso(when),
+            date_kind=kind if when else "undated",
+            url=_str(c, "url", dat, required=False) or None,
+        )
+    all_regions = []
+    for i, raw in enumerate(doc.get("regions", [])):
+        rat = at.sub(f"regions[{i}]")
+        r = _table(raw, rat)
+        aliases = r.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise rat.sub("aliases").fail("must be a list of strings")
+        all_regions.append((_str(r, "name", rat), _str(r, "title", rat), _str(r, "title_en", rat),
+                            tuple(a.strip().lower() for a in aliases)))
+    laws = head.get("laws", [])
+    if not isinstance(laws, list) or not all(isinstance(k, str) and k in documents for k in laws):
+        raise at.sub("national.laws").fail("must list keys of [documents] tables")
     return National(
         title=_str(head, "title", at.sub("national")),
         child_under=child_under,
         categories=categories,
         derive=tuple(derive),
         rules=_rules(doc, at, "national", child_under),
+        documents=documents,
+        regions=tuple(all_regions),
+        laws=tuple(laws),
     )
 
 
@@ -450,6 +533,8 @@ def parse_region(doc: Mapping[str, Any], path: str, child_under: int = 18) -> Re
         reviewed=_date(head, "reviewed", hat),
         dates_note=_str(head, "dates_note", hat, required=False),
         dates_note_en=_str(head, "dates_note_en", hat, required=False),
+        publisher=_str(head, "publisher", hat),
+        url=_str(head, "url", hat, required=False) or None,
     )
     unknown = set(doc) - {"region", "rules"}
     if unknown:

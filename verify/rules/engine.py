@@ -19,7 +19,8 @@ from typing import Any, cast
 
 from verify.clock import today as _today
 from verify.errors import ParseError
-from verify.model import Decision, MissingFact, Status, Step
+from verify.locale import N_, gettext
+from verify.model import Citation, Decision, MissingFact, Status, Step
 from verify.rules.data import (
     CATEGORIES,
     MAX_AGE,
@@ -30,23 +31,32 @@ from verify.rules.data import (
     load_book,
 )
 
+# The decision carries Swedish and English side by side (`summary`, `summary_en`, …: the JSON
+# contract), so the engine asks the catalogue for both languages explicitly.
+LANGS = ("sv", "en")
+
+
+def both(message: str, **params: object) -> tuple[str, str]:
+    """(Swedish, English) of one catalogue message."""
+    return gettext(message, "sv", **params), gettext(message, "en", **params)
+
+
 ENTITLEMENT_LABELS = {
-    "same_as_resident": ("Samma vård som folkbokförda", "Same care as residents"),
-    "care_that_cannot_wait": ("Vård som inte kan anstå", "Care that cannot wait"),
-    "self_pay": ("Patienten betalar själv", "The patient pays"),
-    "resident_rules": ("Vanliga regler för folkbokförda", "Ordinary resident rules"),
-    "manual_check": ("Kan inte avgöras – kontrollera manuellt",
-                     "Cannot be decided – check by hand"),
+    "same_as_resident": N_("Same care as residents"),
+    "care_that_cannot_wait": N_("Care that cannot wait"),
+    "self_pay": N_("The patient pays"),
+    "resident_rules": N_("Ordinary resident rules"),
+    "manual_check": N_("Cannot be decided – check by hand"),
 }
 VALIDITY_LABELS = {
-    "valid": ("kortet är giltigt", "the card is valid"),
-    "not_valid": ("kortet är inte giltigt", "the card is not valid"),
+    "valid": N_("the card is valid"),
+    "not_valid": N_("the card is not valid"),
 }
 FACT_LABELS = {
-    "age": ("ålder", "age"),
-    "validity": ("kortets giltighet", "the card's validity"),
-    "why_card_not_valid": ("varför kortet inte är giltigt", "why the card is not valid"),
-    "category": ("patientens grupp", "the patient's group"),
+    "age": N_("age"),
+    "validity": N_("the card's validity"),
+    "why_card_not_valid": N_("why the card is not valid"),
+    "category": N_("the patient's group"),
 }
 MANUAL_CHECK_SOURCE = (
     "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
@@ -80,6 +90,7 @@ class Outcome:
     steps: tuple[Step, ...]
     rules: tuple[str, ...]
     sources: tuple[str, ...] = ()  # the entitlement's passage, then the responsible party's
+    cites: tuple[Citation, ...] = ()  # their documents
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -106,7 +117,8 @@ def resolve_region(book: RuleBook, region: str) -> RegionRules:
             return r
     raise ParseError(
         "unknown_region",
-        f"unknown region {region!r}; valid regions: {', '.join(book.regions)}",
+        "unknown region {region}; valid regions: {names}", region=repr(region),
+        names=", ".join(book.regions),
     )
 
 
@@ -117,7 +129,8 @@ def normalise_category(category: str | None) -> str | None:
     if key not in CATEGORIES:
         raise ParseError(
             "unknown_category",
-            f"unknown category {category!r}; valid categories: {', '.join(CATEGORIES)}",
+            "unknown category {category}; valid categories: {names}",
+            category=repr(category), names=", ".join(CATEGORIES),
         )
     return key
 
@@ -126,11 +139,12 @@ def parse_birth_date(text: str) -> date:
     """Strict YYYY-MM-DD; anything else is a ParseError (never a traceback)."""
     s = str(text).strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
-        raise ParseError("bad_birth_date", f"birth date must be YYYY-MM-DD, not {text!r}")
+        raise ParseError("bad_birth_date", "birth date must be YYYY-MM-DD, not {text}",
+                         text=repr(text))
     try:
         return date.fromisoformat(s)
     except ValueError as exc:
-        raise ParseError("bad_birth_date", f"no such date: {text!r}") from exc
+        raise ParseError("bad_birth_date", "no such date: {text}", text=repr(text)) from exc
 
 
 def age_on(birth: date, day: date) -> int:
@@ -141,17 +155,19 @@ def age_on(birth: date, day: date) -> int:
 def resolve_age(age: int | None, birth_date: str | date | None, today: date) -> int | None:
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= MAX_AGE:
-            raise ParseError("bad_age", f"age must be a whole number 0–{MAX_AGE}, not {age!r}")
+            raise ParseError("bad_age", "age must be a whole number 0–{max}, not {age}",
+                             max=MAX_AGE, age=repr(age))
         return age
     if birth_date is None:
         return None
     birth = birth_date if isinstance(birth_date, date) else parse_birth_date(birth_date)
     if birth > today:
-        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} is in the future")
+        raise ParseError("bad_birth_date", "birth date {date} is in the future",
+                         date=birth.isoformat())
     years = age_on(birth, today)
     if years > MAX_AGE:
-        raise ParseError("bad_birth_date", f"birth date {birth.isoformat()} gives an age over "
-                                           f"{MAX_AGE}")
+        raise ParseError("bad_birth_date", "birth date {date} gives an age over {max}",
+                         date=birth.isoformat(), max=MAX_AGE)
     return years
 
 
@@ -192,8 +208,9 @@ def rules_in_force(book: RuleBook, region: RegionRules, day: date) -> list[Rule]
     return [r for r in [*own, *book.national.rules] if r.in_force(day)]
 
 
-def _step(s: Any) -> Step:
-    return Step(text=s.text, text_en=s.text_en, source=s.source, kind=s.kind, show=s.show)
+def _step(book: RuleBook, s: Any) -> Step:
+    return Step(text=s.text, text_en=s.text_en, source=s.source, kind=s.kind, show=s.show,
+                cite=book.cite(s.source, s.cite))
 
 
 def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Outcome:
@@ -204,21 +221,20 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
     contributing = [r for r in matched if r.entitlement is None or r is decisive]
     steps: list[Step] = []
     if not region.in_force(day):
-        steps.append(region_not_in_force_step(region, day))
+        steps.append(region_not_in_force_step(book, region, day))
     for r in sorted(contributing, key=lambda r: not r.first):
-        steps.extend(_step(s) for s in r.steps)
+        steps.extend(_step(book, s) for s in r.steps)
     with_party = next((r for r in ([decisive] if decisive else []) + contributing
                        if r.responsible), None)
     if decisive is None:
         steps.insert(0, no_rule_step(book, region, facts, day))
         steps.extend(expired_rule_steps(book, region, facts, day))
+        sv, en = (gettext("No rule applies to {group} on {date}; check by hand.", lang,
+                          group=book.national.categories[facts.category][i],
+                          date=day.isoformat()) for i, lang in enumerate(LANGS))
         return Outcome(
             entitlement="manual_check", responsible=None, responsible_text="",
-            responsible_text_en="",
-            summary=f"Ingen regel gäller för {book.national.categories[facts.category][0]} "
-                    f"den {day.isoformat()}; kontrollera manuellt.",
-            summary_en=f"No rule applies to {book.national.categories[facts.category][1]} "
-                       f"on {day.isoformat()}; check by hand.",
+            responsible_text_en="", summary=sv, summary_en=en,
             steps=tuple(steps), rules=tuple(r.id for r in contributing),
         )
     party = with_party.responsible if with_party else region.responsible
@@ -235,6 +251,10 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
         steps=tuple(steps), rules=tuple(r.id for r in contributing),
         sources=tuple(dict.fromkeys(
             x for x in (decisive.source, with_party.source if with_party else "") if x)),
+        cites=tuple(dict.fromkeys(
+            c for c in (book.cite(decisive.source, decisive.cite),
+                        book.cite(with_party.source, with_party.cite) if with_party else None)
+            if c)),
     )
 
 
@@ -247,11 +267,12 @@ def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
             continue
         span = f"{r.valid_from.isoformat() if r.valid_from else '…'} – " \
                f"{r.valid_to.isoformat() if r.valid_to else '…'}"
+        msg = N_("The rule applied {span}, not on {date}: {summary}")
         step = Step(
             kind="note",
-            text=f"Regeln gällde {span}, inte den {day.isoformat()}: {r.summary}",
-            text_en=f"The rule applied {span}, not on {day.isoformat()}: {r.summary_en}",
-            source=r.source,
+            text=gettext(msg, "sv", span=span, date=day.isoformat(), summary=r.summary),
+            text_en=gettext(msg, "en", span=span, date=day.isoformat(), summary=r.summary_en),
+            source=r.source, cite=book.cite(r.source, r.cite),
         )
         if step not in out:
             out.append(step)
@@ -261,29 +282,30 @@ def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
 def no_rule_step(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Step:
     """What staff do when the rule data has no answer: ask the region, whose routine decides.
     Every manual check must say what to do next, even when no rule was ever in force."""
-    sv, en = book.national.categories[facts.category]
-    return Step(
-        kind="step",
-        text=f"Ingen regel i verktyget gäller för {sv} den {day.isoformat()}. Fråga "
-             f"{region.title} vilken rutin som gäller och notera svaret.",
-        text_en=f"No rule in the toolkit applies to {en} on {day.isoformat()}. Ask "
-                f"{region.title_en} which routine applies and note the answer.",
-        source=NO_RULE_SOURCE,
-    )
+    group = book.national.categories[facts.category]
+    msg = N_("No rule in the toolkit applies to {group} on {date}. Ask {region} which routine "
+             "applies and note the answer.")
+    sv, en = (gettext(msg, lang, group=group[i], date=day.isoformat(),
+                      region=(region.title, region.title_en)[i])
+              for i, lang in enumerate(LANGS))
+    return Step(kind="step", text=sv, text_en=en, source=NO_RULE_SOURCE,
+                cite=book.cite(NO_RULE_SOURCE))
 
 
-def region_not_in_force_step(region: RegionRules, day: date) -> Step:
+def region_not_in_force_step(book: RuleBook, region: RegionRules, day: date) -> Step:
     start = region.valid_from.isoformat() if region.valid_from else "?"
     end = region.valid_to.isoformat() if region.valid_to else ""
-    span_sv = f"gäller från {start}" + (f" till {end}" if end else "")
-    span_en = f"applies from {start}" + (f" to {end}" if end else "")
+    msg = (N_("The document of {region} applies from {start} to {end}; on {date} only the "
+              "national rules are used.") if end else
+           N_("The document of {region} applies from {start}; on {date} only the national "
+              "rules are used."))
+    source = region.valid_from_source or f"{region.seed}: {region.document}"
     return Step(
         kind="note",
-        text=f"{region.title}s dokument {span_sv}; den {day.isoformat()} används bara de "
-             "nationella reglerna.",
-        text_en=f"{region.title_en}'s document {span_en}; on {day.isoformat()} only the "
-                "national rules are used.",
-        source=region.valid_from_source or f"{region.seed}: {region.document}",
+        text=gettext(msg, "sv", region=region.title, start=start, end=end, date=day.isoformat()),
+        text_en=gettext(msg, "en", region=region.title_en, start=start, end=end,
+                        date=day.isoformat()),
+        source=source, cite=book.cite(source),
     )
 
 
@@ -356,16 +378,16 @@ def common_steps(outcomes: Sequence[Outcome]) -> tuple[Step, ...]:
 
 def _label_age(lo: int, hi: int, lang: int) -> str:
     if hi >= MAX_AGE:
-        return f"{lo} år eller äldre" if lang == 0 else f"{lo} or older"
+        return gettext("{age} or older", LANGS[lang], age=lo)
     if lo == 0:
-        return f"under {hi + 1} år" if lang == 0 else f"under {hi + 1}"
-    return f"{lo}–{hi} år" if lang == 0 else f"{lo}–{hi}"
+        return gettext("under {age}", LANGS[lang], age=hi + 1)
+    return gettext("{low}–{high} years", LANGS[lang], low=lo, high=hi)
 
 
 def describe(outcomes: Iterable[Outcome], lang: int) -> str:
     seen: list[str] = []
     for o in outcomes:
-        label = ENTITLEMENT_LABELS[o.entitlement][lang]
+        label = gettext(ENTITLEMENT_LABELS[o.entitlement], LANGS[lang])
         text = f"{label}: {o.summary if lang == 0 else o.summary_en}"
         if text not in seen:
             seen.append(text)
@@ -404,21 +426,19 @@ def missing_facts(
                 answers[_label_age(lo, hi, 0)] = describe(group, 0)
                 values[_label_age(lo, hi, 0)] = f"{lo}-{hi}"
                 answers_en[_label_age(lo, hi, 1)] = describe(group, 1)
+            q_sv, q_en = both("How old is the patient? Give --age or --birth-date.")
             out.append(MissingFact(
-                fact="age",
-                question="Hur gammal är patienten? Ange --age eller --birth-date.",
-                question_en="How old is the patient? Give --age or --birth-date.",
+                fact="age", question=q_sv, question_en=q_en,
                 answers=answers, answers_en=answers_en, values=values,
             ))
         elif fact == "validity":
             for v, os in by_value.items():
-                answers[VALIDITY_LABELS[v][0]] = describe(os, 0)
-                values[VALIDITY_LABELS[v][0]] = v
-                answers_en[VALIDITY_LABELS[v][1]] = describe(os, 1)
+                answers[gettext(VALIDITY_LABELS[v], "sv")] = describe(os, 0)
+                values[gettext(VALIDITY_LABELS[v], "sv")] = v
+                answers_en[gettext(VALIDITY_LABELS[v], "en")] = describe(os, 1)
+            q_sv, q_en = both("Is the card valid? The check could not be made; check by hand.")
             out.append(MissingFact(
-                fact="validity",
-                question="Är kortet giltigt? Kontrollen kunde inte göras; kontrollera för hand.",
-                question_en="Is the card valid? The check could not be made; check by hand.",
+                fact="validity", question=q_sv, question_en=q_en,
                 answers=answers, answers_en=answers_en, values=values,
             ))
         else:
@@ -428,32 +448,25 @@ def missing_facts(
                 answers[sv] = describe(os, 0)
                 answers_en[en] = describe(os, 1)
                 values[sv] = c
+            q_sv, q_en = (d.question, d.question_en) if d else \
+                both("Which group does the patient belong to? Give --category.")
             out.append(MissingFact(
-                fact=fact,
-                question=d.question if d else "Vilken grupp tillhör patienten? Ange --category.",
-                question_en=d.question_en if d else
-                "Which group does the patient belong to? Give --category.",
+                fact=fact, question=q_sv, question_en=q_en,
                 answers=answers, answers_en=answers_en, values=values,
             ))
     return tuple(out)
 
 
-def manual_check_step(document: str, url: str | None) -> Step:
+def manual_check_step(book: RuleBook, document: str, url: str | None) -> Step:
     if document == "ut":
-        return Step(
-            kind="step",
-            text="Kontrollera giltighetstiden som står tryckt på UT-kortet.",
-            text_en="Check the expiry date printed on the UT card.",
-            source=UT_EXPIRY_SOURCE,
-        )
-    where = f": {url}" if url else " (adressen står på kortets baksida)"
-    where_en = f": {url}" if url else " (the address is on the back of the card)"
-    return Step(
-        kind="step",
-        text=f"Kontrollen kunde inte göras. Kontrollera kortet för hand{where}.",
-        text_en=f"The check could not be made. Check the card by hand{where_en}.",
-        source=MANUAL_CHECK_SOURCE,
-    )
+        sv, en = both("Check the expiry date printed on the UT card.")
+        return Step(kind="step", text=sv, text_en=en, source=UT_EXPIRY_SOURCE,
+                    cite=book.cite(UT_EXPIRY_SOURCE, "mrz-standard"))
+    sv, en = both("The check could not be made. Check the card by hand: {url}.", url=url) if url \
+        else both("The check could not be made. Check the card by hand (the address is on the "
+                  "back of the card).")
+    return Step(kind="step", text=sv, text_en=en, source=MANUAL_CHECK_SOURCE,
+                cite=book.cite(MANUAL_CHECK_SOURCE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,12 +497,13 @@ def decide(
     if cat == "resident":
         registered = True
     if document not in ("lma", "ut", "none"):
-        raise ParseError("bad_document", f"document must be lma, ut or none, not {document!r}")
+        raise ParseError("bad_document", "document must be lma, ut or none, not {document}",
+                         document=repr(document))
     if document == "none":
         validity = "none"
     elif validity not in ("valid", "not_valid", "unknown"):
-        raise ParseError("bad_validity", f"validity must be valid, not_valid or unknown, "
-                                         f"not {validity!r}")
+        raise ParseError("bad_validity", "validity must be valid, not_valid or unknown, "
+                         "not {validity}", validity=repr(validity))
     scs, derives = scenarios(book, reg, category=cat, age=years, document=document,
                              validity=validity, registered=registered, day=day)
     pairs = [(sc, evaluate(book, reg, sc.facts, day)) for sc in scs]
@@ -498,11 +512,21 @@ def decide(
     decided_cat = next(iter(cats)) if len(cats) == 1 else "unknown"
     missing = missing_facts(book, reg, pairs, derives, day) if len(scs) > 1 else ()
     steps = list(common_steps(outcomes))
+    if not steps and not missing and all(o.entitlement == "manual_check" for o in outcomes):
+        # Every answer ends in a manual check for different reasons (e.g. a rule that had not
+        # yet come into force for one age group): say all of them rather than nothing.
+        steps = list(dict.fromkeys(s for o in outcomes for s in o.steps))
     rules = tuple(dict.fromkeys(r for o in outcomes for r in o.rules))
     sources = tuple(dict.fromkeys(
         [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
+    cites = tuple(dict.fromkeys([
+        *(c for o in outcomes for c in o.cites),
+        *(c for d in derives.values() if (c := book.cite(d.source, d.cite))),
+        *(() if reg.routine else book.laws()),
+    ]))
     base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
-                registered=registered, rules=rules, sources=sources)
+                registered=registered, rules=rules, sources=sources, cites=cites,
+                routine=reg.routine)
     keys = {o.key for o in outcomes}
     unanimous_manual = len(keys) == 1 and outcomes[0].entitlement == "manual_check"
     if unanimous_manual or (len(keys) > 1 and not missing):
@@ -521,17 +545,17 @@ def decide(
             steps=tuple(steps), missing=missing, **base,  # type: ignore[arg-type]
         )
     if validity == "unknown":
-        steps.insert(0, manual_check_step(document, manual_check_url))
+        steps.insert(0, manual_check_step(book, document, manual_check_url))
     parties = {o.responsible for o in outcomes}
-    what = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[0] for m in missing) or "?"
-    what_en = ", ".join(FACT_LABELS.get(m.fact, (m.fact, m.fact))[1] for m in missing) or "?"
+    what, what_en = (", ".join(gettext(FACT_LABELS.get(m.fact, m.fact), lang) for m in missing)
+                     or "?" for lang in LANGS)
+    msg = N_("Cannot be decided yet – facts are missing ({what}). See below what each answer "
+             "would mean.")
     return Decision(
         category=cast(Any, decided_cat), entitlement="manual_check",
         responsible=next(iter(parties)) if len(parties) == 1 else None,
-        summary=f"Kan inte avgöras ännu – det saknas uppgifter ({what}). Se vad varje svar "
-                "innebär nedan.",
-        summary_en=f"Cannot be decided yet – facts are missing ({what_en}). See below what each "
-                   "answer would mean.",
+        summary=gettext(msg, "sv", what=what),
+        summary_en=gettext(msg, "en", what=what_en),
         steps=tuple(steps), missing=missing, **base,  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,208 @@
+"""Every command speaks one language: Swedish by default, English with --lang en.
+
+Runs each command's human output and its error paths in-process (`verify.cli.main`, as the
+console script does) and looks for the other language's function words. A sentence left
+untranslated, in either direction, is caught by its small words ("the", "och").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from verify.cards.mrz import compose_td1, compose_td3
+from verify.cli import main
+from verify.locale import set_language
+from verify.lookup.emulator import Emulator
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text(encoding="utf-8"))
+ENGLISH = {"the", "and", "is", "are", "was", "not", "of", "to", "with", "for", "this", "that",
+           "from", "could", "cannot", "has", "no", "only", "or"}
+SWEDISH = {"och", "att", "är", "inte", "för", "som", "det", "med", "av", "till", "från",
+           "eller", "har", "kan", "ska", "den", "ett", "på", "gick", "finns"}
+
+UT_VALID = compose_td1(document_number="UA1234567", birth="900101", expiry="391231",
+                       surname="TESTSSON", given_names="ANNA")
+UT_EXPIRED = compose_td1(document_number="UA1234567", birth="900101", expiry="230304",
+                         surname="TESTSSON", given_names="ANNA")
+UT_BAD_CHECK = UT_VALID.splitlines()[0] + "\n" + UT_VALID.splitlines()[1][:14] + (
+    "0" if UT_VALID.splitlines()[1][14] != "0" else "1") + UT_VALID.splitlines()[1][15:] + \
+    "\n" + UT_VALID.splitlines()[2]
+PASSPORT = compose_td3(document_number="L898902C3", birth="740812", expiry="391231",
+                       surname="ERIKSSON", given_names="ANNA", issuing_state="UTO",
+                       nationality="UTO")
+
+# (arguments, exit code): the human output of every command, then its usual error paths.
+PATHS: list[tuple[tuple[str, ...], int]] = [
+    (("card", "--token", "VALID0001"), 0),
+    (("card", "--token", "NOWORK0001", "--region", "skane", "--age", "40"), 0),
+    (("card", "--token", "NOINFO001", "--region", "norrbotten"), 1),
+    (("card", "--lma", "12-345678/1", "--region", "vgr", "--age", "30"), 3),
+    (("card", "--mrz", UT_VALID, "--region", "ostergotland"), 0),
+    (("card", "--mrz", UT_VALID, "--region", "stockholm", "--show-name"), 0),
+    (("card", "--mrz", UT_EXPIRED, "--region", "ostergotland"), 1),
+    (("card", "--mrz", UT_BAD_CHECK), 3),
+    (("card", "--mrz", PASSPORT), 3),
+    (("card",), 2),
+    (("card", "--url", "https://evil.example/lmakort/VALID0001"), 2),
+    (("card", "--lma", "12-34567"), 2),
+    (("card", "--image", "/nonexistent/card.png"), 2),
+    (("lookup", "VALID0001"), 0),
+    (("lookup", ""), 2),
+    (("parse", "12-345678/1"), 0),
+    (("parse", UT_VALID), 0),
+    (("parse", "hello world"), 2),
+    (("decide", "--region", "halland", "--category", "asylum_seeker", "--age", "40"), 0),
+    (("decide", "--region", "ostergotland", "--category", "temporary_protection", "--age",
+      "40"), 0),
+    (("decide", "--region", "skane", "--age", "40"), 3),
+    (("decide", "--region", "norrbotten", "--category", "undocumented"), 3),
+    (("decide", "--region", "atlantis", "--category", "visitor"), 2),
+    (("decide", "--region", "skane", "--category", "visitor", "--birth-date", "31/12/1990"), 2),
+    (("regions",), 0),
+    (("replay", str(REPO / "fixtures/scans/invalid_utf8_reject.jsonl"), "--fast"), 0),
+    (("scan", "--source", "stdin:", "--count", "0"), 2),
+    (("scan", "--source", "bogus:x"), 2),
+    (("record", "--source", "replay:fixtures/scans/burst.jsonl", "--out", "/tmp/never.jsonl"),
+     2),
+    (("demo",), 0),
+]
+
+QUOTED = re.compile(r"”[^”]*”|'[^']*'|\S+://\S+|--[\w-]+")
+
+
+def words(text: str, lang: str) -> set[str]:
+    """The words of `text` a person reads as sentences: without addresses, options, quoted
+    titles and input, and (in English) without the cited documents' Swedish names."""
+    keep: list[str] = []
+    in_sources = False
+    for line in text.splitlines():
+        if line.strip() in ("Sources:", "Källor:"):
+            in_sources = True
+            continue
+        if in_sources and (line.startswith("    ") or line.startswith("  • ")):
+            continue
+        in_sources = False
+        if lang == "en" and line.strip().startswith("routine: "):
+            continue
+        keep.append(QUOTED.sub(" ", line))
+    return {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäö]+", " ".join(keep))}
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+def run(args: tuple[str, ...], env: dict[str, str], monkeypatch, capsys) -> tuple[int, str]:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("VERIFY_LANG", raising=False)
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        set_language("sv")
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.mark.parametrize("args, code", PATHS, ids=[" ".join(a)[:60] for a, _ in PATHS])
+def test_swedish_by_default_has_no_english_sentence(args, code, emu, monkeypatch,
+                                                    capsys) -> None:
+    got, text = run(args, emu.env(), monkeypatch, capsys)
+    assert got == code, text
+    assert text.strip()
+    english = words(text, "sv") & ENGLISH
+    assert not english, (english, text)
+
+
+@pytest.mark.parametrize("args, code", PATHS, ids=[" ".join(a)[:60] for a, _ in PATHS])
+def test_english_on_request_has_no_swedish_sentence(args, code, emu, monkeypatch,
+                                                    capsys) -> None:
+    got, text = run((*args, "--lang", "en"), emu.env(), monkeypatch, capsys)
+    assert got == code, text
+    swedish = words(text, "en") & SWEDISH
+    assert not swedish, (swedish, text)
+
+
+def test_the_checker_would_catch_a_sentence_in_the_wrong_language() -> None:
+    assert words("KAN INTE AVGÖRAS — the lookup did not answer", "sv") & ENGLISH
+    assert words("CANNOT BE DETERMINED — kortet är inte giltigt", "en") & SWEDISH
+
+
+def test_halland_has_no_routine_and_answers_from_the_national_rules(monkeypatch,
+                                                                   capsys) -> None:
+    code, text = run(("decide", "--region", "halland", "--category", "asylum_seeker", "--age",
+                      "40"), {}, monkeypatch, capsys)
+    assert code == 0
+    assert "VÅRD SOM INTE KAN ANSTÅ" in text
+    assert "Ingen regional rutin för Region Halland finns här" in text
+    assert "Lag (2008:344) om hälso- och sjukvård åt asylsökande m.fl." in text
+    assert "Lag (2013:407)" in text
+
+
+def test_show_name_shows_the_name_and_only_when_asked(monkeypatch, capsys) -> None:
+    _, without = run(("card", "--mrz", UT_VALID), {}, monkeypatch, capsys)
+    assert "TESTSSON" not in without
+    _, shown = run(("card", "--mrz", UT_VALID, "--show-name"), {}, monkeypatch, capsys)
+    assert "Namn (från den maskinläsbara zonen): ANNA TESTSSON" in shown
+
+
+def test_an_expiry_whose_check_digit_failed_is_not_called_valid_until(monkeypatch,
+                                                                      capsys) -> None:
+    code, text = run(("card", "--mrz", UT_BAD_CHECK), {}, monkeypatch, capsys)
+    assert code == 3
+    assert "Giltigt till" not in text and "giltigt till" not in text
+    assert "Utgångsdatum som det lästes (kontrollsiffran stämmer inte): 2039-12-31" in text
+    _, good = run(("card", "--mrz", UT_VALID), {}, monkeypatch, capsys)
+    assert "Giltigt till: 2039-12-31" in good
+
+
+def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
+    code, text = run(("card", "-h"), {}, monkeypatch, capsys)
+    assert code == 0
+    assert "<bool>" not in text
+    assert re.search(r"^\s+--json\s+skriv ut JSON-status", text, re.M)  # help in Swedish
+    assert re.search(r"^\s+--age <int range>\s+patientens ålder", text, re.M)
+    assert "-h, --help" in text
+    _, english = run(("card", "-h", "--lang", "en"), {}, monkeypatch, capsys)
+    assert re.search(r"^\s+--json\s+print the JSON status", english, re.M)
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("card", "--token", "VALID0001"), "lookup_valid"),
+    (("card", "--token", "NOINFO001"), "lookup_no_information"),
+    (("card", "--lma", "12-345678/1"), "lma_number_only"),
+    (("card", "--mrz", UT_VALID), "ut_valid"),
+    (("card", "--mrz", UT_EXPIRED), "ut_expired"),
+    (("card", "--mrz", UT_BAD_CHECK), "mrz_check_failed"),
+    (("card", "--mrz", PASSPORT), "not_a_ut_card"),
+    (("decide", "--region", "halland", "--category", "visitor"), "no_card"),
+])
+def test_json_carries_a_stable_reason_and_english_detail(args, reason, emu, monkeypatch,
+                                                         capsys) -> None:
+    _, text = run((*args, "--json", "--region", "halland") if args[0] == "card" else
+                  (*args, "--json"), emu.env(), monkeypatch, capsys)
+    status = json.loads(text)
+    jsonschema.validate(status, SCHEMA)  # reason, cites and routine are in the contract
+    validity = status["validity"]
+    assert validity["reason"] == reason
+    assert validity["detail"] and not words(validity["detail"], "en") & SWEDISH
+
+
+def test_a_region_without_a_routine_says_so_in_json(monkeypatch, capsys) -> None:
+    _, text = run(("decide", "--region", "halland", "--category", "asylum_seeker", "--age",
+                   "40", "--json"), {}, monkeypatch, capsys)
+    decision = json.loads(text)["decision"]
+    assert decision["routine"] is False and decision["entitlement"] == "care_that_cannot_wait"
+    assert any(c["title"].startswith("Lag (2008:344)") for c in decision["cites"])
