@@ -65,7 +65,7 @@ def test_a_typed_token_is_an_application_card_with_card_application(emu, verify_
                             env={**emu.env(), "VERIFY_CARD": "application"})
     assert status_of(configured)["document"]["kind"] == "application"
     bad = verify_cli("card", "--token", "VALID0001", "--card", "passport", env=emu.env())
-    assert bad.returncode == 2 and "lma or application" in bad.stderr
+    assert bad.returncode == 2 and "lma eller application" in bad.stderr
 
 
 @pytest.mark.parametrize("command", ["card", "lookup"])

@@ -55,7 +55,7 @@ def test_learn_a_new_design_by_flags_then_a_reworded_page_is_unknown_never_valid
     env = {**learn_env(tmp_path), **emu.env()}  # the shipped profiles point at the emulator
     # No shipped profile knows this page design: refused before any lookup.
     before = verify_cli("lookup", emu.design2_url("VALID0002"), env=env)
-    assert before.returncode == 2 and "not a card lookup" in before.stderr
+    assert before.returncode == 2 and "ingen kortkontroll" in before.stderr
 
     r = verify_cli(*learn_args(emu, *PICKS, "--confirm", "--note", "desk test, 3 cards"),
                    env=env)

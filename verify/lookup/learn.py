@@ -73,7 +73,8 @@ def propose(addresses: Sequence[str]) -> Proposal:
         if split.scheme not in ("https", "http") or not split.hostname:
             raise ParseError("not_an_address", "each QR code must be a web address (https://…)")
         if split.username or split.password or split.fragment or "%" in s:
-            raise ParseError("odd_address", "a card's address has a user name, '#' or percent codes (%XX)")
+            raise ParseError("odd_address",
+                             "a card's address has a user name, '#' or percent codes (%XX)")
         parts.append(split)
     origins = {(p.scheme, (p.hostname or "").lower(), p.port) for p in parts}
     if len(origins) != 1:

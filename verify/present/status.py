@@ -48,7 +48,7 @@ REASON = {
         "Page not recognised — the lookup profile may be out of date."
     ),
     "lookup_ambiguous": N_(
-        "Page not recognised — the lookup profile may be out of date: the page says neither "
+        "Page not recognised — the lookup profile may be out of date. The page says neither "
         "valid nor no information."
     ),
     "ut_valid": N_(
