@@ -18,7 +18,7 @@ consecutive frames with the budget a frame leaves unused, so a 1080p stream is p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -297,6 +297,71 @@ def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
     return []
 
 
+# --------------------------------------------------------------------------------------------
+# The code's patch: small and blurred codes. A code of 1.5-2.5 pixels per module in a 640×480
+# frame is too small for any decoder's sampling grid and too blurred for its binariser; the
+# whole frame is too big to upsample and deconvolve within a frame's budget. The code's window
+# (densest edges, `code_window`) is cheap to find; there the budget buys what a whole frame
+# cannot: upsampling to about 4 pixels per module (bicubic keeps the module edges steep),
+# flat-fielding at the module scale (glare), and deconvolution at a grid of blur sizes scaled
+# to the upsampling.
+
+PATCH_SIDE = 720  # upsampled patch side: ~4 px/module for a code filling a third of the window
+PATCH_MAX_FACTOR = 4.0
+
+
+def _patch(gray: np.ndarray) -> tuple[np.ndarray, float, int, int]:
+    """(upsampled patch, factor, x0, y0) of the code's window."""
+    x0, y0, x1, y1 = code_window(gray)
+    crop = gray[y0:y1, x0:x1]
+    f = float(np.clip(PATCH_SIDE / max(1, max(crop.shape[:2])), 1.0, PATCH_MAX_FACTOR))
+    up = crop if f == 1.0 else cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(up), f, x0, y0
+
+
+def _flat_patch(up: np.ndarray, f: float) -> np.ndarray:
+    """Divide out light that varies over more than a few modules (glare on the laminate)."""
+    bg = cv2.GaussianBlur(up.astype(np.float32), (0, 0), 6.0 * f) + 1.0
+    return stretch(up.astype(np.float32) / bg)
+
+
+def _zxing_any(img: np.ndarray) -> list[Decoded]:
+    return _zxing(img) or _zxing(img, ZX_HIST) or _zxing(img, ZX_FIXED)
+
+
+def _from_patch(found: list[Decoded], f: float, x0: int, y0: int) -> list[Decoded]:
+    return [Decoded(d.text, d.bytes, d.symbology,
+                    tuple((round(x / f) + x0, round(y / f) + y0) for x, y in d.corners),
+                    d.decoder, "") for d in found]
+
+
+def _patch_variants(gray: np.ndarray, deblur: bool) -> list[Decoded]:
+    """Upsampled window as is, flat-fielded, sharpened; with `deblur`, Wiener deconvolution
+    for defocus (disc) and motion (line along the patch's own blur direction)."""
+    if min(gray.shape[:2]) < 32:
+        return []
+    up, f, x0, y0 = _patch(gray)
+    flat = _flat_patch(up, f)
+    if not deblur:
+        images: Iterator[np.ndarray] = iter((up, flat, sharpen(flat)))
+    else:
+        angle, ratio = motion_direction(up)
+
+        def deblurred() -> Iterator[np.ndarray]:
+            for r in (1.0, 1.5, 2.0):
+                yield _wiener(flat, disc_kernel(r * f), 0.02)
+            if ratio <= MOTION_ANISOTROPY + 0.15:
+                for length in (2.0, 3.0, 4.0, 5.5):
+                    for da in (0.0, -10.0, 10.0):
+                        yield _wiener(up, line_kernel(length * f, angle + da), 0.01)
+        images = deblurred()
+    for img in images:
+        found = _zxing_any(img)
+        if found:
+            return _from_patch(found, f, x0, y0)
+    return []
+
+
 def _deblur_focus(gray: np.ndarray) -> list[Decoded]:
     for radius in (2.0, 3.0):
         sharp = _wiener(gray, disc_kernel(radius))
@@ -379,6 +444,7 @@ STEPS: tuple[Step, ...] = (
     Step("zbar", lambda g: _fit(g, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-denoise", _via(denoise), _zxing),
     Step("zxing-x2", lambda g: _scaled(g, 2.0), _zxing, _small),
+    Step("zxing-patch", _same, lambda g: _patch_variants(g, deblur=False)),
     Step("zxing-flatten", _via(flatten), _zxing),
     Step("zxing-clahe", _via(clahe), _zxing),
     Step("zxing-sharpen", _via(sharpen), _zxing),
@@ -393,6 +459,7 @@ STEPS: tuple[Step, ...] = (
          lambda g: max(g.shape[:2]) <= 700),
     Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
+    Step("zxing-patch-deblur", _same, lambda g: _patch_variants(g, deblur=True)),
     Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
     Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
     Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local,
