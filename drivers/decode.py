@@ -389,6 +389,106 @@ def adaptive(gray: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# Frames that add up. A small code held still in front of a webcam is in every frame, each
+# copy under fresh sensor noise and JPEG artefacts, each a fraction of a pixel elsewhere (the
+# hand trembles). Registered and averaged, N frames have about √N less noise, and because the
+# sub-pixel shifts differ, averaging on an upsampled grid (shift-and-add) recovers some of the
+# detail one frame's sampling lost. Used only when no single frame decodes.
+
+
+# Defocus radii (source pixels) tried on the combined window.
+STACK_DEBLUR_RADII = (1.0, 1.5, 2.0)
+STACK_SIDE = 560  # upsampled side of the combined window (smaller than a still's: per frame)
+STACK_COST_GUESS_MS = 25.0  # until measured: one combine + one variant at 640×480
+
+
+class FrameStack:
+    """The code window of the last `depth` frames, registered and averaged on demand.
+
+    The window is the densest-edge square of the first frame pushed (`code_window`); frames
+    are cropped at the same place so a still card stays registered to within a few pixels,
+    which phase correlation measures to a fraction of a pixel. When the window moves by more
+    than a quarter of its side (the card was moved, or something else is in view) the stack
+    starts again: averaging different scenes would blur the code away.
+    """
+
+    def __init__(self, depth: int = 10, min_frames: int = 4) -> None:
+        self.depth = depth
+        self.min_frames = min_frames
+        self._crops: list[np.ndarray] = []
+        self._window: tuple[int, int, int, int] | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self._crops)
+
+    def clear(self) -> None:
+        self._crops.clear()
+        self._window = None
+
+    def push(self, gray: np.ndarray) -> None:
+        x0, y0, x1, y1 = code_window(gray)
+        if self._window is not None and self._shape == gray.shape:
+            wx0, wy0, wx1, wy1 = self._window
+            if max(abs(x0 - wx0), abs(y0 - wy0)) > (wx1 - wx0) / 4:
+                self.clear()
+        if self._window is None or self._shape != gray.shape:
+            self.clear()
+            self._window, self._shape = (x0, y0, x1, y1), gray.shape
+        wx0, wy0, wx1, wy1 = self._window
+        self._crops.append(np.ascontiguousarray(gray[wy0:wy1, wx0:wx1]))
+        del self._crops[:-self.depth]
+
+    def combined(self) -> np.ndarray | None:
+        """The registered average of the stacked windows (float32, source resolution), or None
+        (too few frames). Phase correlation gives each frame's shift to a fraction of a pixel;
+        each is shifted back with a sub-pixel warp and the stack averaged."""
+        if len(self._crops) < self.min_frames or min(self._crops[-1].shape[:2]) < 32:
+            return None
+        ref = self._crops[-1].astype(np.float32)
+        h, w = ref.shape
+        win = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        acc = np.zeros((h, w), np.float32)
+        n = 0
+        for crop in self._crops:
+            img = crop.astype(np.float32)
+            (dx, dy), _ = cv2.phaseCorrelate(ref, img, win)
+            if abs(dx) > w / 4 or abs(dy) > h / 4:
+                continue  # not the same scene: leave it out
+            m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+            acc += cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            n += 1
+        return acc / max(n, 1)
+
+    def variants(self) -> int:
+        return 2 + len(STACK_DEBLUR_RADII)
+
+    def decode(self, variant: int | None = None) -> list[Decoded]:
+        """Decode the combined window (frame coordinates): as is, sharpened, then deconvolved
+        for defocus, each upsampled for the decoder. `variant` tries only that one (a stream
+        spreads them over frames)."""
+        avg = self.combined()
+        if avg is None or self._window is None:
+            return []
+        h, w = avg.shape
+        f = float(np.clip(STACK_SIDE / max(h, w), 1.0, PATCH_MAX_FACTOR))
+        flat = _flat_patch(stretch(avg), 1.0)
+        # What averaging cannot undo is the lens's own blur; the average has little noise
+        # left, so deconvolution is safe there where on one noisy frame it is not.
+        makers: list[Callable[[], np.ndarray]] = [lambda: stretch(avg), lambda: flat]
+        makers += [lambda r=r: _wiener(flat, disc_kernel(r), 0.02) for r in STACK_DEBLUR_RADII]
+        chosen = makers if variant is None else [makers[variant % len(makers)]]
+        for make in chosen:
+            up = cv2.resize(make(), None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+            found = _zxing_any(up) or _zxing_any(sharpen(up))
+            if found:
+                return [Decoded(d.text, d.bytes, d.symbology, d.corners, d.decoder, "frames")
+                        for d in _from_patch(found, f, self._window[0], self._window[1])]
+        return []
+
+
+# --------------------------------------------------------------------------------------------
 # The steps, cheapest and most productive first.
 
 
@@ -459,7 +559,8 @@ STEPS: tuple[Step, ...] = (
          lambda g: max(g.shape[:2]) <= 700),
     Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
-    Step("zxing-patch-deblur", _same, lambda g: _patch_variants(g, deblur=True)),
+    Step("zxing-patch-deblur", _same, lambda g: _patch_variants(g, deblur=True),
+         stills_only=True),
     Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
     Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
     Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local,
@@ -497,7 +598,8 @@ class Cascade:
     """
 
     def __init__(self, steps: Sequence[Step] = STEPS, *, budget_ms: float = 12.0,
-                 still_limit_ms: float = 4000.0) -> None:
+                 still_limit_ms: float = 4000.0, stack_frames: int = 10,
+                 stack_every: int = 2) -> None:
         self.steps = tuple(steps)
         self.budget_ms = budget_ms
         self.still_limit_ms = still_limit_ms
@@ -506,6 +608,13 @@ class Cascade:
         self._credit_cap = 6 * budget_ms
         self._cost: dict[str, float] = {}  # running mean ms per megapixel per step
         self.last_step: str | None = None
+        # Multi-frame combining for streams (0 turns it off): every `stack_every` frames
+        # without a decode, the registered average of the last `stack_frames` code windows.
+        self.stack = FrameStack(stack_frames) if stack_frames > 1 else None
+        self.stack_every = max(1, stack_every)
+        self._since_stack = 0
+        self._stack_variant = 0
+        self._stack_turn = False
 
     def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
         t0 = time.perf_counter()
@@ -540,9 +649,21 @@ class Cascade:
         gray = to_gray(image)
         self.last_step = None
         found, spent = self._run(self.steps[0], gray)
-        if found or len(self.steps) == 1:
+        if found:
+            if self.stack is not None:
+                self.stack.clear()
             return found
         self._credit = min(self._credit + self.budget_ms - spent, self._credit_cap)
+        if self.stack is not None:
+            t0 = time.perf_counter()
+            found = self._stacked(gray)
+            self._credit -= (time.perf_counter() - t0) * 1000.0
+            if found:
+                return found
+            if self._stack_turn:
+                return []  # the credit is being saved for the combined frames
+        if len(self.steps) == 1:
+            return []
         tried = 0
         while tried < len(self.steps) - 1:
             step = self.steps[self._cursor]
@@ -566,6 +687,35 @@ class Cascade:
             if found:
                 return found
         return []
+
+
+    def _stacked(self, gray: np.ndarray) -> list[Decoded]:
+        """Push this frame's code window; when enough frames are in and the credit pays for
+        it, decode the combined stack with its next variant (one per attempt)."""
+        assert self.stack is not None
+        self.stack.push(gray)
+        self._since_stack += 1
+        if self._since_stack < self.stack_every or len(self.stack) < self.stack.min_frames:
+            self._stack_turn = False
+            return []
+        # The stack and the single-frame steps take turns at the credit: once the stack is
+        # due, the steps wait until the credit pays for one combined attempt.
+        self._stack_turn = True
+        guess = self._cost.get("frames", STACK_COST_GUESS_MS)
+        if min(guess, self._credit_cap) > self._credit:
+            return []
+        self._since_stack = 0
+        self._stack_turn = False
+        t0 = time.perf_counter()
+        found = self.stack.decode(self._stack_variant)
+        ms = (time.perf_counter() - t0) * 1000.0
+        old = self._cost.get("frames")
+        self._cost["frames"] = ms if old is None else 0.7 * old + 0.3 * ms
+        self._stack_variant += 1
+        if found:
+            self.last_step = "frames"
+            self.stack.clear()
+        return found
 
 
 def decode_image(image: np.ndarray) -> list[Decoded]:
