@@ -231,8 +231,9 @@ def render_document(fmt: str, zone: str, rng: random.Random, px_mm: float = 10.0
     draw = ImageDraw.Draw(pil)
     sans = ImageFont.truetype(SANS, int(2.2 * px_mm))
     small = ImageFont.truetype(SANS, int(1.6 * px_mm))
-    draw.rectangle((int(5 * px_mm), int(12 * px_mm), int(33 * px_mm), int(48 * px_mm)),
-                   fill=(175, 178, 185))
+    zone_top_mm = hmm - (3.5 if fmt != "TD1" else 2.5) - len(zone.split("\n")) * 25.4 / 6
+    draw.rectangle((int(5 * px_mm), int(12 * px_mm), int(33 * px_mm),
+                    int(min(48.0, zone_top_mm - 3) * px_mm)), fill=(175, 178, 185))
     draw.text((int(5 * px_mm), int(3 * px_mm)), "SPECIMEN  " + {"TD3": "PASSPORT",
               "TD2": "IDENTITY CARD", "TD1": "RESIDENCE PERMIT"}[fmt], font=sans,
               fill=(60, 40, 90))

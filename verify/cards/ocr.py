@@ -455,6 +455,16 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
     return out, float(np.mean(residuals))
 
 
+GLYPH_SCALES = (0.8, 0.86, 0.93, 1.0, 1.07)
+
+
+def _scaled_geometry(g: _LineGeometry, scale: float) -> _LineGeometry:
+    """The same line with glyphs `scale` times the size (same baseline, same pitch)."""
+    cap = g.cap * scale
+    return _LineGeometry(g.left, g.pitch, g.top + g.cap - cap, cap,
+                         min(g.pitch, g.advance * scale))
+
+
 def _flipped(band: Band) -> Band:
     """The band turned half a turn (a document photographed upside down)."""
     h, w = band.image.shape[:2]
@@ -499,6 +509,17 @@ def read_cells(band: Band) -> CellRead | None:
     if not usable:
         return None
     _, fmt, width, geometry = min(usable, key=lambda u: u[0])
+    if geometry[0].advance < 0.97 * geometry[0].pitch:
+        # Wide-spaced print: the glyph size is measured, not implied by the pitch; blur
+        # inflates the ink, so the size whose first cells match best is taken.
+        tmpl0 = np.stack(_templates() or ())
+        fit_by_scale = {}
+        for scale in GLYPH_SCALES:
+            g = _scaled_geometry(geometry[0], scale)
+            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+                                        .max(axis=1).mean())
+        scale = max(fit_by_scale, key=lambda k: fit_by_scale[k])
+        geometry = [_scaled_geometry(g, scale) for g in geometry]
     # The template blur that fits the first line best serves for the whole zone.
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for blur in BLURS:
@@ -690,18 +711,17 @@ def _tesseract_lines(band: Band) -> list[str] | None:
 def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | None:
     """The zone in a photo as lines joined by newlines, or None when the evidence does not
     single out one reading whose every check digit passes (see the module text)."""
-    fallback: list[Band] = []
+    fallback: list[tuple[Band, CellRead | None]] = []
     for band in find_bands(image):
         cells = read_cells(band)
         if cells is not None:
             alone = _resolve(cells, None)
             if alone is not None:
                 return alone
-        fallback.append(band)
+        fallback.append((band, cells))
     if not use_tesseract or not tesseract_available():
         return None
-    for band in fallback:
-        cells = read_cells(band)
+    for band, cells in fallback:
         other = _tesseract_lines(band)
         if cells is not None and other is not None:
             both = _resolve(cells, other)
