@@ -305,6 +305,12 @@ def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
         if ch < 0.35 * h or area < 0.02 * h * h or ch > 2.5 * h:
             continue
         comps.append((cx + max(0, x - pad), cy + y0, cw, ch))
+    if len(comps) >= 5:
+        # Glyphs share one size; a blob much taller or wider than the typical glyph is the
+        # document's edge, a shadow or a photo's border next to the line, not a character.
+        mh = float(np.median([c[3] for c in comps]))
+        mw = float(np.median([c[2] for c in comps]))
+        comps = [c for c in comps if c[3] <= 1.5 * mh and c[2] <= 2.5 * mw]
     return comps
 
 
@@ -447,7 +453,7 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
         if cap < 4:
             return None
         # Baseline from the glyphs that stand on it.
-        top_h = max(cc[3] for cc in comps)
+        top_h = float(np.percentile([cc[3] for cc in comps], 90))
         tall = [c for c in comps if c[3] >= 0.8 * top_h]
         bottom = float(np.median([c[1] + c[3] for c in tall]))
         advance = min(pitch, cap / _cap_per_pitch())
