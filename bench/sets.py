@@ -316,7 +316,8 @@ def docs_set(out: Path, n: int, seed: int) -> None:
         cv2.imwrite(str(out / f"{name}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
         truth = {"mock": True, "format": fmt, "upside_down": upside, "lines": zone.split("\n"),
                  "document_code": code, **p,
-                 "surname": p["surname"], "given_names": p["given_names"]}
+                 "issuing_state": p["issuing_state"].rstrip("<"),
+                 "nationality": p["nationality"].rstrip("<")}
         (out / f"{name}.json").write_text(json.dumps(truth, indent=1) + "\n")
 
 

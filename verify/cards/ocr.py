@@ -583,6 +583,17 @@ def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
 CHECKED = {fmt: _checked_cells(fmt) for fmt in LAYOUTS}
 
 
+def _state_cells(fmt: Format) -> frozenset[tuple[int, int]]:
+    """The issuing state's and nationality's places: no check digit looks there, but
+    `plausible` does (a real state code), so a doubt between candidates there is settled when
+    exactly one combination names a real state, and rejected when two do."""
+    lay = LAYOUTS[fmt]
+    return frozenset((li, i) for li, a, b in (lay.state, lay.nationality) for i in range(a, b))
+
+
+SETTLED = {fmt: CHECKED[fmt] | _state_cells(fmt) for fmt in LAYOUTS}
+
+
 def plausible(m: Mrz) -> bool:
     """Beyond the check digits: the document code 9303 allows, states that exist."""
     return (m.ok and m.document_code[:1] in "ACIP" and m.issuing_state in STATES
@@ -619,7 +630,7 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
         if disagree > 3:
             return None
     cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
-    if any(cell not in CHECKED[read.fmt] for cell in cells):  # type: ignore[index]
+    if any(cell not in SETTLED[read.fmt] for cell in cells):  # type: ignore[index]
         return None  # a doubt where no check digit looks, and no second reader settled it
     n = 1
     for li, i in cells:
