@@ -412,7 +412,7 @@ class FrameStack:
     starts again: averaging different scenes would blur the code away.
     """
 
-    def __init__(self, depth: int = 10, min_frames: int = 4) -> None:
+    def __init__(self, depth: int = 10, min_frames: int = 5) -> None:
         self.depth = depth
         self.min_frames = min_frames
         self._crops: list[np.ndarray] = []
@@ -477,7 +477,11 @@ class FrameStack:
         makers: list[Callable[[], np.ndarray]] = [
             lambda r=r: _wiener(flat, disc_kernel(r), 0.02) for r in STACK_DEBLUR_RADII]
         makers.insert(1, lambda: flat)
-        chosen = makers if variant is None else [makers[variant % len(makers)]]
+        if variant is None:
+            chosen = makers
+        else:  # every other attempt the most productive one, in between the others in turn
+            chosen = [makers[0] if variant % 2 == 0
+                      else makers[1 + (variant // 2) % (len(makers) - 1)]]
         for make in chosen:
             up = cv2.resize(make(), None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
             sharp = sharpen(up)

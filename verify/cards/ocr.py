@@ -58,6 +58,9 @@ OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
 CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
 SURE = 0.55  # lowest glyph correlation, and…
 MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
+# A glyph matched this well (a sharp photo) is sure with a smaller lead: O against Q, whose
+# only difference is a short tail, never leads by more than about 0.08 even when crisp.
+CLEAR, CLEAR_MARGIN = 0.9, 0.05
 CAP_PER_DIGIT = 69 / 76  # OCR-B capital height over digit height
 FLOOR = 0.35  # below this no glyph is there at all (smudge, glare hole): nothing is accepted
 
@@ -383,8 +386,9 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
             best = float(sub[order[0]])
             if best < FLOOR:
                 illegible.append((li, pos))
+            margin = CLEAR_MARGIN if best >= CLEAR else MARGIN
             close = [ALPHABET[idx[k]] for k in order[:4]
-                     if best - float(sub[k]) < MARGIN
+                     if best - float(sub[k]) < margin
                      or best < SURE and best - float(sub[k]) < 2 * MARGIN]
             if kind == "x":  # the check digits can tell these pairs apart: keep both in play
                 for alt in AMBIGUOUS.get(close[0], ""):
@@ -521,6 +525,11 @@ def read_cells(band: Band) -> CellRead | None:
         tmpl0 = np.stack(_templates() or ())
         fit_by_scale = {}
         for scale in GLYPH_SCALES:
+            g = _scaled_geometry(geometry[0], scale)
+            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+                                        .max(axis=1).mean())
+        coarse = max(fit_by_scale, key=lambda k: fit_by_scale[k])
+        for scale in (coarse - 0.03, coarse + 0.03):
             g = _scaled_geometry(geometry[0], scale)
             fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
                                         .max(axis=1).mean())
