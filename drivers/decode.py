@@ -455,7 +455,7 @@ class FrameStack:
             (dx, dy), _ = cv2.phaseCorrelate(ref, img, win)
             if abs(dx) > w / 4 or abs(dy) > h / 4:
                 continue  # not the same scene: leave it out
-            m = np.float32([[1, 0, -dx], [0, 1, -dy]])
+            m = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
             acc += cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC,
                                   borderMode=cv2.BORDER_REPLICATE)
             n += 1
@@ -474,8 +474,10 @@ class FrameStack:
         # What averaging cannot undo is the lens's own blur; the average has little noise
         # left, so deconvolution is safe there where on one noisy frame it is not.
         # Most often read (bench/decode_bench.py --still-videos): a light deconvolution.
-        makers: list[Callable[[], np.ndarray]] = [
-            lambda r=r: _wiener(flat, disc_kernel(r), 0.02) for r in STACK_DEBLUR_RADII]
+        def deconvolved(r: float) -> Callable[[], np.ndarray]:
+            return lambda: _wiener(flat, disc_kernel(r), 0.02)
+
+        makers: list[Callable[[], np.ndarray]] = [deconvolved(r) for r in STACK_DEBLUR_RADII]
         makers.insert(1, lambda: flat)
         if variant is None:
             chosen = makers
