@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hard-seed", type=int, default=HARD_SEED,
                     help=f"seed of the harder set (default {HARD_SEED})")
     ap.add_argument("--video-seconds", type=float, default=4.0, help="0 skips the video")
+    ap.add_argument("--core", type=int, default=0, help="which of the allowed cores to pin to")
     ap.add_argument("--small", type=int, default=0, metavar="N",
                     help="N captures of small codes with blur/JPEG/glare (bench/sets.py small)")
     ap.add_argument("--desk", type=int, default=0, metavar="N",
@@ -251,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cv2.setNumThreads(1)  # one core, as at a reception desk PC running other things
     if hasattr(os, "sched_setaffinity"):  # and really one: FFmpeg's decoder threads too
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[min(args.core, len(cores) - 1)]})
     report: dict[str, object] = {}
 
     if not args.video_only:

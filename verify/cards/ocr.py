@@ -361,6 +361,7 @@ class CellRead:
     fmt: str
     options: tuple[tuple[tuple[str, ...], ...], ...]  # per line, per cell: best first
     illegible: tuple[tuple[int, int], ...] = ()  # cells no glyph matches at all
+    upside_down: bool = False  # the band was read turned half a turn
 
     @property
     def text(self) -> str:
@@ -510,7 +511,8 @@ def read_cells(band: Band) -> CellRead | None:
     if not shapes:
         return None
     flipped = _flipped(band)
-    if _fitness(flipped, shapes[0][1]) > _fitness(band, shapes[0][1]):
+    upside_down = _fitness(flipped, shapes[0][1]) > _fitness(band, shapes[0][1])
+    if upside_down:
         band = flipped
     img = _stretch(band.image)
     ink = _ink(img)
@@ -546,7 +548,8 @@ def read_cells(band: Band) -> CellRead | None:
     assert best is not None
     _, tmpl, first = best
     scores = [first] + [_row_scores(img, g, width, tmpl) for g in geometry[1:]]
-    return _options(scores, fmt)
+    read = _options(scores, fmt)
+    return CellRead(read.fmt, read.options, read.illegible, upside_down)
 
 
 def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float,
@@ -748,6 +751,8 @@ def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | No
     if not use_tesseract or not tesseract_available():
         return None
     for band, cells in fallback:
+        if cells is not None and cells.upside_down:
+            band = _flipped(band)  # Tesseract reads the way up the glyph matcher did
         other = _tesseract_lines(band)
         if cells is not None and other is not None:
             both = _resolve(cells, other)
