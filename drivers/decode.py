@@ -308,6 +308,7 @@ def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
 
 PATCH_SIDE = 720  # upsampled patch side: ~4 px/module for a code filling a third of the window
 PATCH_MAX_FACTOR = 4.0
+DEBLUR_PATCH_FACTOR = 2.5  # deconvolution's upsampling (then bicubic the rest of the way)
 
 
 def _patch(gray: np.ndarray) -> tuple[np.ndarray, float, int, int]:
@@ -337,9 +338,38 @@ def _from_patch(found: list[Decoded], f: float, x0: int, y0: int) -> list[Decode
 
 def _patch_variants(gray: np.ndarray, deblur: bool) -> list[Decoded]:
     """Upsampled window as is, flat-fielded, sharpened; with `deblur`, Wiener deconvolution
-    for defocus (disc) and motion (line along the patch's own blur direction)."""
+    for defocus (disc) and motion (line along the patch's own blur direction). Deconvolution
+    runs at a smaller upsampling (its FFTs cost the square of the side) and its result is
+    upsampled the rest of the way for the decoder."""
     if min(gray.shape[:2]) < 32:
         return []
+    up, f, x0, y0 = _patch(gray)
+    if not deblur:
+        flat = _flat_patch(up, f)
+        for img in (up, flat, sharpen(flat)):
+            found = _zxing_any(img)
+            if found:
+                return _from_patch(found, f, x0, y0)
+        return []
+    fd = min(f, DEBLUR_PATCH_FACTOR)
+    small = cv2.resize(up, None, fx=fd / f, fy=fd / f, interpolation=cv2.INTER_AREA)
+    flat = _flat_patch(small, fd)
+    angle, ratio = motion_direction(small)
+
+    def deblurred() -> Iterator[np.ndarray]:
+        for r in (1.0, 1.5, 2.0):
+            yield _wiener(flat, disc_kernel(r * fd), 0.02)
+        if ratio <= MOTION_ANISOTROPY + 0.15:
+            for length in (2.0, 3.0, 4.0, 5.5):
+                for da in (0.0, -10.0, 10.0):
+                    yield _wiener(small, line_kernel(length * fd, angle + da), 0.01)
+
+    for img in deblurred():
+        big = cv2.resize(img, None, fx=f / fd, fy=f / fd, interpolation=cv2.INTER_CUBIC)
+        found = _zxing(big) or _zxing(big, ZX_FIXED)
+        if found:
+            return _from_patch(found, f, x0, y0)
+    return []
     up, f, x0, y0 = _patch(gray)
     flat = _flat_patch(up, f)
     if not deblur:
