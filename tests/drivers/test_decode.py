@@ -142,7 +142,9 @@ def test_blurred_card_is_read_by_deconvolution(tmp_path, blur, step):
     cascade = Cascade()
     found = cascade.decode(cv2.imread(str(photo)))
     assert [d.text for d in found] == [payload]
-    assert cascade.last_step == step
+    # the whole frame's deconvolution, or the code's patch deconvolved (issue 16), which
+    # comes first in the cascade
+    assert cascade.last_step in (step, "zxing-patch-deblur")
 
 
 def test_long_motion_blur_is_read_by_deblurring_the_codes_window(tmp_path):
