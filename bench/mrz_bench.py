@@ -193,7 +193,6 @@ def camera_bench(people: int, seed: int) -> None:
     import random
 
     import cv2
-    import numpy as np
 
     sys.path.insert(0, str(ROOT / "fixtures/mrz"))
     from make_fixtures import _noise, _place_on_table, mock_person, render_back, zone_for
