@@ -18,7 +18,7 @@ consecutive frames with the budget a frame leaves unused, so a 1080p stream is p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -297,6 +297,101 @@ def _deblur_motion_local(gray: np.ndarray) -> list[Decoded]:
     return []
 
 
+# --------------------------------------------------------------------------------------------
+# The code's patch: small and blurred codes. A code of 1.5-2.5 pixels per module in a 640×480
+# frame is too small for any decoder's sampling grid and too blurred for its binariser; the
+# whole frame is too big to upsample and deconvolve within a frame's budget. The code's window
+# (densest edges, `code_window`) is cheap to find; there the budget buys what a whole frame
+# cannot: upsampling to about 4 pixels per module (bicubic keeps the module edges steep),
+# flat-fielding at the module scale (glare), and deconvolution at a grid of blur sizes scaled
+# to the upsampling.
+
+PATCH_SIDE = 720  # upsampled patch side: ~4 px/module for a code filling a third of the window
+PATCH_MAX_FACTOR = 4.0
+DEBLUR_PATCH_FACTOR = 2.5  # deconvolution's upsampling (then bicubic the rest of the way)
+
+
+def _patch(gray: np.ndarray) -> tuple[np.ndarray, float, int, int]:
+    """(upsampled patch, factor, x0, y0) of the code's window."""
+    x0, y0, x1, y1 = code_window(gray)
+    crop = gray[y0:y1, x0:x1]
+    f = float(np.clip(PATCH_SIDE / max(1, max(crop.shape[:2])), 1.0, PATCH_MAX_FACTOR))
+    up = crop if f == 1.0 else cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(up), f, x0, y0
+
+
+def _flat_patch(up: np.ndarray, f: float) -> np.ndarray:
+    """Divide out light that varies over more than a few modules (glare on the laminate)."""
+    bg = cv2.GaussianBlur(up.astype(np.float32), (0, 0), 6.0 * f) + 1.0
+    return stretch(up.astype(np.float32) / bg)
+
+
+def _zxing_any(img: np.ndarray) -> list[Decoded]:
+    return _zxing(img) or _zxing(img, ZX_HIST) or _zxing(img, ZX_FIXED)
+
+
+def _from_patch(found: list[Decoded], f: float, x0: int, y0: int) -> list[Decoded]:
+    return [Decoded(d.text, d.bytes, d.symbology,
+                    tuple((round(x / f) + x0, round(y / f) + y0) for x, y in d.corners),
+                    d.decoder, "") for d in found]
+
+
+def _patch_variants(gray: np.ndarray, deblur: bool) -> list[Decoded]:
+    """Upsampled window as is, flat-fielded, sharpened; with `deblur`, Wiener deconvolution
+    for defocus (disc) and motion (line along the patch's own blur direction). Deconvolution
+    runs at a smaller upsampling (its FFTs cost the square of the side) and its result is
+    upsampled the rest of the way for the decoder."""
+    if min(gray.shape[:2]) < 32:
+        return []
+    up, f, x0, y0 = _patch(gray)
+    if not deblur:
+        flat = _flat_patch(up, f)
+        for img in (up, flat, sharpen(flat)):
+            found = _zxing_any(img)
+            if found:
+                return _from_patch(found, f, x0, y0)
+        return []
+    fd = min(f, DEBLUR_PATCH_FACTOR)
+    small = cv2.resize(up, None, fx=fd / f, fy=fd / f, interpolation=cv2.INTER_AREA)
+    flat = _flat_patch(small, fd)
+    angle, ratio = motion_direction(small)
+
+    def deblurred() -> Iterator[np.ndarray]:
+        for r in (1.0, 1.5, 2.0):
+            yield _wiener(flat, disc_kernel(r * fd), 0.02)
+        if ratio <= MOTION_ANISOTROPY + 0.15:
+            for length in (2.0, 3.0, 4.0, 5.5):
+                for da in (0.0, -10.0, 10.0):
+                    yield _wiener(small, line_kernel(length * fd, angle + da), 0.01)
+
+    for img in deblurred():
+        big = cv2.resize(img, None, fx=f / fd, fy=f / fd, interpolation=cv2.INTER_CUBIC)
+        found = _zxing(big) or _zxing(big, ZX_FIXED)
+        if found:
+            return _from_patch(found, f, x0, y0)
+    return []
+    up, f, x0, y0 = _patch(gray)
+    flat = _flat_patch(up, f)
+    if not deblur:
+        images: Iterator[np.ndarray] = iter((up, flat, sharpen(flat)))
+    else:
+        angle, ratio = motion_direction(up)
+
+        def deblurred() -> Iterator[np.ndarray]:
+            for r in (1.0, 1.5, 2.0):
+                yield _wiener(flat, disc_kernel(r * f), 0.02)
+            if ratio <= MOTION_ANISOTROPY + 0.15:
+                for length in (2.0, 3.0, 4.0, 5.5):
+                    for da in (0.0, -10.0, 10.0):
+                        yield _wiener(up, line_kernel(length * f, angle + da), 0.01)
+        images = deblurred()
+    for img in images:
+        found = _zxing_any(img)
+        if found:
+            return _from_patch(found, f, x0, y0)
+    return []
+
+
 def _deblur_focus(gray: np.ndarray) -> list[Decoded]:
     for radius in (2.0, 3.0):
         sharp = _wiener(gray, disc_kernel(radius))
@@ -321,6 +416,112 @@ def adaptive(gray: np.ndarray) -> np.ndarray:
     block = max(15, (min(gray.shape[:2]) // 20) | 1)
     return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
                                  cv2.THRESH_BINARY, block, 5)
+
+
+# --------------------------------------------------------------------------------------------
+# Frames that add up. A small code held still in front of a webcam is in every frame, each
+# copy under fresh sensor noise and JPEG artefacts, each a fraction of a pixel elsewhere (the
+# hand trembles). Registered and averaged, N frames have about √N less noise, and because the
+# sub-pixel shifts differ, averaging on an upsampled grid (shift-and-add) recovers some of the
+# detail one frame's sampling lost. Used only when no single frame decodes.
+
+
+# Defocus radii (source pixels) tried on the combined window.
+STACK_DEBLUR_RADII = (1.0, 1.5, 2.0, 0.7)
+STACK_SIDE = 560  # upsampled side of the combined window (smaller than a still's: per frame)
+STACK_COST_GUESS_MS = 25.0  # until measured: one combine + one variant at 640×480
+
+
+class FrameStack:
+    """The code window of the last `depth` frames, registered and averaged on demand.
+
+    The window is the densest-edge square of the first frame pushed (`code_window`); frames
+    are cropped at the same place so a still card stays registered to within a few pixels,
+    which phase correlation measures to a fraction of a pixel. When the window moves by more
+    than a quarter of its side (the card was moved, or something else is in view) the stack
+    starts again: averaging different scenes would blur the code away.
+    """
+
+    def __init__(self, depth: int = 10, min_frames: int = 5) -> None:
+        self.depth = depth
+        self.min_frames = min_frames
+        self._crops: list[np.ndarray] = []
+        self._window: tuple[int, int, int, int] | None = None
+        self._shape: tuple[int, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self._crops)
+
+    def clear(self) -> None:
+        self._crops.clear()
+        self._window = None
+
+    def push(self, gray: np.ndarray) -> None:
+        x0, y0, x1, y1 = code_window(gray)
+        if self._window is not None and self._shape == gray.shape:
+            wx0, wy0, wx1, wy1 = self._window
+            if max(abs(x0 - wx0), abs(y0 - wy0)) > (wx1 - wx0) / 4:
+                self.clear()
+        if self._window is None or self._shape != gray.shape:
+            self.clear()
+            self._window, self._shape = (x0, y0, x1, y1), gray.shape
+        wx0, wy0, wx1, wy1 = self._window
+        self._crops.append(np.ascontiguousarray(gray[wy0:wy1, wx0:wx1]))
+        del self._crops[:-self.depth]
+
+    def combined(self) -> np.ndarray | None:
+        """The registered average of the stacked windows (float32, source resolution), or None
+        (too few frames). Phase correlation gives each frame's shift to a fraction of a pixel;
+        each is shifted back with a sub-pixel warp and the stack averaged."""
+        if len(self._crops) < self.min_frames or min(self._crops[-1].shape[:2]) < 32:
+            return None
+        ref = self._crops[-1].astype(np.float32)
+        h, w = ref.shape
+        win = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        acc = np.zeros((h, w), np.float32)
+        n = 0
+        for crop in self._crops:
+            img = crop.astype(np.float32)
+            (dx, dy), _ = cv2.phaseCorrelate(ref, img, win)
+            if abs(dx) > w / 4 or abs(dy) > h / 4:
+                continue  # not the same scene: leave it out
+            m = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], np.float32)
+            acc += cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            n += 1
+        return acc / max(n, 1)
+
+    def decode(self, variant: int | None = None) -> list[Decoded]:
+        """Decode the combined window (frame coordinates): as is, sharpened, then deconvolved
+        for defocus, each upsampled for the decoder. `variant` tries only that one (a stream
+        spreads them over frames)."""
+        avg = self.combined()
+        if avg is None or self._window is None:
+            return []
+        h, w = avg.shape
+        f = float(np.clip(STACK_SIDE / max(h, w), 1.0, PATCH_MAX_FACTOR))
+        flat = _flat_patch(stretch(avg), 1.0)
+        # What averaging cannot undo is the lens's own blur; the average has little noise
+        # left, so deconvolution is safe there where on one noisy frame it is not.
+        # Most often read (bench/decode_bench.py --still-videos): a light deconvolution.
+        def deconvolved(r: float) -> Callable[[], np.ndarray]:
+            return lambda: _wiener(flat, disc_kernel(r), 0.02)
+
+        makers: list[Callable[[], np.ndarray]] = [deconvolved(r) for r in STACK_DEBLUR_RADII]
+        makers.insert(1, lambda: flat)
+        if variant is None:
+            chosen = makers
+        else:  # every other attempt the most productive one, in between the others in turn
+            chosen = [makers[0] if variant % 2 == 0
+                      else makers[1 + (variant // 2) % (len(makers) - 1)]]
+        for make in chosen:
+            up = cv2.resize(make(), None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+            sharp = sharpen(up)
+            found = _zxing(up) or _zxing(sharp) or _zxing(sharp, ZX_FIXED)
+            if found:
+                return [Decoded(d.text, d.bytes, d.symbology, d.corners, d.decoder, "frames")
+                        for d in _from_patch(found, f, self._window[0], self._window[1])]
+        return []
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,6 +580,7 @@ STEPS: tuple[Step, ...] = (
     Step("zbar", lambda g: _fit(g, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-denoise", _via(denoise), _zxing),
     Step("zxing-x2", lambda g: _scaled(g, 2.0), _zxing, _small),
+    Step("zxing-patch", _same, lambda g: _patch_variants(g, deblur=False)),
     Step("zxing-flatten", _via(flatten), _zxing),
     Step("zxing-clahe", _via(clahe), _zxing),
     Step("zxing-sharpen", _via(sharpen), _zxing),
@@ -393,6 +595,8 @@ STEPS: tuple[Step, ...] = (
          lambda g: max(g.shape[:2]) <= 700),
     Step("zbar-adaptive", _via(adaptive, ZBAR_MAX_SIDE), _zbar),
     Step("zxing-sharpen-hard", _via(sharpen_hard), _zxing),
+    Step("zxing-patch-deblur", _same, lambda g: _patch_variants(g, deblur=True),
+         stills_only=True),
     Step("zxing-deblur-focus", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_focus),
     Step("zxing-deblur-motion", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion),
     Step("zxing-deblur-motion-local", lambda g: _fit(g, DEBLUR_MAX_SIDE), _deblur_motion_local,
@@ -430,7 +634,8 @@ class Cascade:
     """
 
     def __init__(self, steps: Sequence[Step] = STEPS, *, budget_ms: float = 12.0,
-                 still_limit_ms: float = 4000.0) -> None:
+                 still_limit_ms: float = 4000.0, stack_frames: int = 10,
+                 stack_every: int = 2) -> None:
         self.steps = tuple(steps)
         self.budget_ms = budget_ms
         self.still_limit_ms = still_limit_ms
@@ -439,6 +644,13 @@ class Cascade:
         self._credit_cap = 6 * budget_ms
         self._cost: dict[str, float] = {}  # running mean ms per megapixel per step
         self.last_step: str | None = None
+        # Multi-frame combining for streams (0 turns it off): every `stack_every` frames
+        # without a decode, the registered average of the last `stack_frames` code windows.
+        self.stack = FrameStack(stack_frames) if stack_frames > 1 else None
+        self.stack_every = max(1, stack_every)
+        self._since_stack = 0
+        self._stack_variant = 0
+        self._stack_turn = False
 
     def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
         t0 = time.perf_counter()
@@ -473,9 +685,21 @@ class Cascade:
         gray = to_gray(image)
         self.last_step = None
         found, spent = self._run(self.steps[0], gray)
-        if found or len(self.steps) == 1:
+        if found:
+            if self.stack is not None:
+                self.stack.clear()
             return found
         self._credit = min(self._credit + self.budget_ms - spent, self._credit_cap)
+        if self.stack is not None:
+            t0 = time.perf_counter()
+            found = self._stacked(gray)
+            self._credit -= (time.perf_counter() - t0) * 1000.0
+            if found:
+                return found
+            if self._stack_turn:
+                return []  # the credit is being saved for the combined frames
+        if len(self.steps) == 1:
+            return []
         tried = 0
         while tried < len(self.steps) - 1:
             step = self.steps[self._cursor]
@@ -499,6 +723,35 @@ class Cascade:
             if found:
                 return found
         return []
+
+
+    def _stacked(self, gray: np.ndarray) -> list[Decoded]:
+        """Push this frame's code window; when enough frames are in and the credit pays for
+        it, decode the combined stack with its next variant (one per attempt)."""
+        assert self.stack is not None
+        self.stack.push(gray)
+        self._since_stack += 1
+        if self._since_stack < self.stack_every or len(self.stack) < self.stack.min_frames:
+            self._stack_turn = False
+            return []
+        # The stack and the single-frame steps take turns at the credit: once the stack is
+        # due, the steps wait until the credit pays for one combined attempt.
+        self._stack_turn = True
+        guess = self._cost.get("frames", STACK_COST_GUESS_MS)
+        if min(guess, self._credit_cap) > self._credit:
+            return []
+        self._since_stack = 0
+        self._stack_turn = False
+        t0 = time.perf_counter()
+        found = self.stack.decode(self._stack_variant)
+        ms = (time.perf_counter() - t0) * 1000.0
+        old = self._cost.get("frames")
+        self._cost["frames"] = ms if old is None else 0.7 * old + 0.3 * ms
+        self._stack_variant += 1
+        if found:
+            self.last_step = "frames"
+            self.stack.clear()
+        return found
 
 
 def decode_image(image: np.ndarray) -> list[Decoded]:

@@ -50,11 +50,18 @@ from verify.errors import ParseError
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
+# A zone line (its blob) lower than this many pixels is cut from the full photo or upsampled:
+# cells then have enough pixels for the glyph templates (22 × 30).
+BAND_LINE_PX = 26
 OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
               "/usr/share/fonts/truetype/ocr-b/OCRB.ttf")
 CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
 SURE = 0.55  # lowest glyph correlation, and…
 MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
+# A glyph matched this well (a sharp photo) is sure with a smaller lead: O against Q, whose
+# only difference is a short tail, never leads by more than about 0.08 even when crisp.
+CLEAR, CLEAR_MARGIN = 0.9, 0.05
+CAP_PER_DIGIT = 69 / 76  # OCR-B capital height over digit height
 FLOOR = 0.35  # below this no glyph is there at all (smudge, glare hole): nothing is accepted
 
 
@@ -175,14 +182,15 @@ def _zone_runs(boxes: list[tuple[int, int, int, int]]) -> list[list[tuple[int, i
 
 def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
     """Candidate zones, best first, each cut out upright with its line boxes."""
-    grey = _to_grey(image)
-    f = WORK_WIDTH / max(grey.shape[1], 1)
-    grey = cv2.resize(grey, None, fx=f, fy=f,
+    full = _to_grey(image)
+    f = WORK_WIDTH / max(full.shape[1], 1)
+    grey = cv2.resize(full, None, fx=f, fy=f,
                       interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
     blobs = _long_blobs(_line_mask(grey))
     angles = sorted(_angle(r) for r, _ in blobs)
     angle = angles[len(angles) // 2] if angles else 0.0
     upright = _upright(grey, angle) if abs(angle) > 0.2 else grey
+    upright_full: np.ndarray | None = None
     boxes = _merge_rows([b for _, b in _long_blobs(_line_mask(upright))])
     n = 0
     taken: list[tuple[int, int]] = []
@@ -202,7 +210,20 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
         crop = upright[Y0:Y1, X0:X1]
         if crop.size == 0:
             continue
-        yield Band(crop, tuple((b[0] - X0, b[1] - Y0, b[2], b[3]) for b in run))
+        lines = [(b[0] - X0, b[1] - Y0, b[2], b[3]) for b in run]
+        if lh < BAND_LINE_PX and f < 1:
+            # A zone small in a big photo (a whole document, a passport page): cut it from
+            # the photo itself, not from the working copy that lost its detail.
+            if upright_full is None:
+                upright_full = _upright(full, angle) if abs(angle) > 0.2 else full
+            crop = upright_full[int(Y0 / f):int(Y1 / f), int(X0 / f):int(X1 / f)]
+            lines = [tuple(int(v / f) for v in b) for b in lines]  # type: ignore[misc]
+            lh = int(lh / f)
+        if lh < BAND_LINE_PX:
+            up = BAND_LINE_PX / max(lh, 1)
+            crop = cv2.resize(crop, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+            lines = [tuple(int(v * up) for v in b) for b in lines]  # type: ignore[misc]
+        yield Band(np.ascontiguousarray(crop), tuple(lines))  # type: ignore[arg-type]
         n += 1
         if n >= limit:
             return
@@ -287,6 +308,12 @@ def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
         if ch < 0.35 * h or area < 0.02 * h * h or ch > 2.5 * h:
             continue
         comps.append((cx + max(0, x - pad), cy + y0, cw, ch))
+    if len(comps) >= 5:
+        # Glyphs share one size; a blob much taller or wider than the typical glyph is the
+        # document's edge, a shadow or a photo's border next to the line, not a character.
+        mh = float(np.median([c[3] for c in comps]))
+        mw = float(np.median([c[2] for c in comps]))
+        comps = [c for c in comps if c[3] <= 1.5 * mh and c[2] <= 2.5 * mw]
     return comps
 
 
@@ -334,6 +361,7 @@ class CellRead:
     fmt: str
     options: tuple[tuple[tuple[str, ...], ...], ...]  # per line, per cell: best first
     illegible: tuple[tuple[int, int], ...] = ()  # cells no glyph matches at all
+    upside_down: bool = False  # the band was read turned half a turn
 
     @property
     def text(self) -> str:
@@ -359,8 +387,9 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
             best = float(sub[order[0]])
             if best < FLOOR:
                 illegible.append((li, pos))
+            margin = CLEAR_MARGIN if best >= CLEAR else MARGIN
             close = [ALPHABET[idx[k]] for k in order[:4]
-                     if best - float(sub[k]) < MARGIN
+                     if best - float(sub[k]) < margin
                      or best < SURE and best - float(sub[k]) < 2 * MARGIN]
             if kind == "x":  # the check digits can tell these pairs apart: keep both in play
                 for alt in AMBIGUOUS.get(close[0], ""):
@@ -371,64 +400,162 @@ def _options(scores: list[np.ndarray], fmt: str) -> CellRead:
     return CellRead(fmt, tuple(lines), tuple(illegible))
 
 
+@dataclass(frozen=True)
+class _LineGeometry:
+    """Where a line's cells are: left cell centre, pitch (centre to centre), letter top and
+    height, and the glyph's own advance (narrower than the pitch in wide-spaced print)."""
+
+    left: float
+    pitch: float
+    top: float
+    cap: float
+    advance: float
+
+
+def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeometry], float] | None:
+    """Each line's geometry for `width` cells per line, and how well the glyphs sit on that
+    grid (mean distance of glyph centres from their cell centre, in pitches: small is good).
+
+    Pitch and glyph size are measured separately: passports print OCR-B at 10 per inch with
+    the glyph well inside its cell (wide-spaced), cards print it tight; a reader that takes
+    the letter height from the pitch mis-cuts one of them (issue 16)."""
+    all_comps = [_glyph_boxes(ink, box) for box in band.lines]
+    if not all_comps:
+        return None
+    extents = [max((c[0] + c[2] for c in cs), default=0) - min((c[0] for c in cs), default=0)
+               for cs in all_comps]
+    longest = _fit_line(all_comps[int(np.argmax(extents))], width)
+    fits = []
+    residuals = []
+    for comps, extent in zip(all_comps, extents, strict=True):
+        short = longest is not None and extent < 0.9 * max(extents)
+        fit = _fit_line(comps, width, longest[1] if short and longest else None)
+        if fit is None:
+            return None
+        left, pitch = fit
+        centres = np.array([c[0] + c[2] / 2 for c in comps], np.float64)
+        idx = np.clip(np.round((centres - left) / pitch), 0, width - 1)
+        residuals.append(float(np.mean(np.abs(centres - left - idx * pitch))) / pitch)
+        fits.append((left, pitch))
+    # The lines of a zone share their pitch: a line whose own fit strays (a stray blob at
+    # its end) is fitted again at the zone's.
+    zone_pitch = float(np.median([ft[1] for ft in fits]))
+    for k, comps in enumerate(all_comps):
+        if abs(fits[k][1] - zone_pitch) > 0.02 * zone_pitch:
+            refit = _fit_line(comps, width, zone_pitch)
+            if refit is None:
+                return None
+            fits[k] = refit
+    # Letter height: digits are the tallest glyphs (about 10 % over a capital), and every
+    # zone has a line with digits; the zone's glyphs share one size. Where that agrees with
+    # the pitch, the pitch (steadier: blur inflates the measured ink) sets it.
+    tallest = max(float(np.percentile([c[3] for c in cs], 90)) for cs in all_comps if cs)
+    measured = tallest * CAP_PER_DIGIT
+    out = []
+    for comps, (left, pitch) in zip(all_comps, fits, strict=True):
+        from_pitch = pitch * _cap_per_pitch()
+        cap = min(from_pitch, max(measured, 0.4 * from_pitch))
+        if cap < 4:
+            return None
+        # Baseline from the glyphs that stand on it.
+        top_h = float(np.percentile([cc[3] for cc in comps], 90))
+        tall = [c for c in comps if c[3] >= 0.8 * top_h]
+        bottom = float(np.median([c[1] + c[3] for c in tall]))
+        advance = min(pitch, cap / _cap_per_pitch())
+        out.append(_LineGeometry(left, pitch, bottom - cap, cap, advance))
+    return out, float(np.mean(residuals))
+
+
+GLYPH_SCALES = (0.8, 0.86, 0.93, 1.0, 1.07)
+
+
+def _scaled_geometry(g: _LineGeometry, scale: float) -> _LineGeometry:
+    """The same line with glyphs `scale` times the size (same baseline, same pitch)."""
+    cap = g.cap * scale
+    return _LineGeometry(g.left, g.pitch, g.top + g.cap - cap, cap,
+                         min(g.pitch, g.advance * scale))
+
+
+def _flipped(band: Band) -> Band:
+    """The band turned half a turn (a document photographed upside down)."""
+    h, w = band.image.shape[:2]
+    lines = tuple((w - x - bw, h - y - bh, bw, bh) for x, y, bw, bh in reversed(band.lines))
+    return Band(np.ascontiguousarray(band.image[::-1, ::-1]), lines)
+
+
+def _row_scores(img: np.ndarray, g: _LineGeometry, width: int, tmpl: np.ndarray,
+                cells: range | None = None) -> np.ndarray:
+    return np.stack([_match_cell(img, g.left + i * g.pitch, g.advance, g.top, g.cap, tmpl)
+                     for i in (cells if cells is not None else range(width))])
+
+
+def _fitness(band: Band, width: int) -> float:
+    """How well the first cells of the first line match OCR-B (orientation test)."""
+    img = _stretch(band.image)
+    got = _geometry(_ink(img), band, width)
+    tmpl = _templates()
+    if got is None or tmpl is None:
+        return -1.0
+    return float(_row_scores(img, got[0][0], width, np.stack(tmpl), range(10)).max(axis=1)
+                 .mean())
+
+
 def read_cells(band: Band) -> CellRead | None:
     """Cut each line into its character cells and match every cell against OCR-B (at the
-    template blur that fits the photo best)."""
+    template blur that fits the photo best). Two-line zones are TD2 or TD3: the cell count
+    whose grid the glyphs sit on best decides. The band is read the way up its glyphs match."""
     if _templates() is None:
         return None
     rows = len(band.lines)
+    shapes = [(fmt, width) for fmt, (r, width) in LINE_SHAPES.items() if r == rows]
+    if not shapes:
+        return None
+    flipped = _flipped(band)
+    upside_down = _fitness(flipped, shapes[0][1]) > _fitness(band, shapes[0][1])
+    if upside_down:
+        band = flipped
     img = _stretch(band.image)
     ink = _ink(img)
-    for fmt, (r, width) in LINE_SHAPES.items():
-        if r != rows:
-            continue
-        geometry = []
-        all_comps = [_glyph_boxes(ink, box) for box in band.lines]
-        extents = [max((c[0] + c[2] for c in cs), default=0) - min((c[0] for c in cs), default=0)
-                   for cs in all_comps]
-        longest = _fit_line(all_comps[int(np.argmax(extents))], width) if all_comps else None
-        for comps, extent in zip(all_comps, extents, strict=True):
-            short = longest is not None and extent < 0.9 * max(extents)
-            fit = _fit_line(comps, width, longest[1] if short and longest else None)
-            if fit is None:
-                break
-            # Baseline from the glyphs that stand on it; letter height from the pitch (OCR-B's
-            # own proportion): digits stand taller than letters, and that is how 0 and O differ.
-            tall = [c for c in comps if c[3] >= 0.8 * max(cc[3] for cc in comps)]
-            bottom = float(np.median([c[1] + c[3] for c in tall]))
-            cap = fit[1] * _cap_per_pitch()
-            top = bottom - cap
-            if cap < 4:
-                break
-            geometry.append((fit[0], fit[1], top, cap))
-        if len(geometry) != rows:
-            continue
-        # The template blur that fits the first line best serves for the whole zone.
-        best: tuple[float, np.ndarray, np.ndarray] | None = None
-        left, pitch, top, cap = geometry[0]
-        for blur in BLURS:
-            tmpl = np.stack(_templates(blur) or ())
-            first = np.stack([_match_cell(img, left + i * pitch, pitch, top, cap, tmpl)
-                              for i in range(width)])
-            fitness = float(first.max(axis=1).mean())
-            if best is None or fitness > best[0]:
-                best = (fitness, tmpl, first)
-        assert best is not None
-        _, tmpl, first = best
-        scores = [first] + [np.stack([_match_cell(img, lft + i * p, p, t, c, tmpl)
-                                      for i in range(width)]) for lft, p, t, c in geometry[1:]]
-        read = _options(scores, fmt)
-        if _resolve(read, None) is not None or fmt == "TD2":
-            return read
-        if fmt == "TD3" and rows == 2:
-            continue  # TD2 has the same number of lines: try it too
-        return read
-    return None
+    fits = [(fmt, width, _geometry(ink, band, width)) for fmt, width in shapes]
+    usable = [(got[1], fmt, width, got[0]) for fmt, width, got in fits if got is not None]
+    if not usable:
+        return None
+    _, fmt, width, geometry = min(usable, key=lambda u: u[0])
+    if geometry[0].advance < 0.97 * geometry[0].pitch:
+        # Wide-spaced print: the glyph size is measured, not implied by the pitch; blur
+        # inflates the ink, so the size whose first cells match best is taken.
+        tmpl0 = np.stack(_templates() or ())
+        fit_by_scale = {}
+        for scale in GLYPH_SCALES:
+            g = _scaled_geometry(geometry[0], scale)
+            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+                                        .max(axis=1).mean())
+        coarse = max(fit_by_scale, key=lambda k: fit_by_scale[k])
+        for scale in (coarse - 0.03, coarse + 0.03):
+            g = _scaled_geometry(geometry[0], scale)
+            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+                                        .max(axis=1).mean())
+        scale = max(fit_by_scale, key=lambda k: fit_by_scale[k])
+        geometry = [_scaled_geometry(g, scale) for g in geometry]
+    # The template blur that fits the first line best serves for the whole zone.
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for blur in BLURS:
+        tmpl = np.stack(_templates(blur) or ())
+        first = _row_scores(img, geometry[0], width, tmpl)
+        fitness = float(first.max(axis=1).mean())
+        if best is None or fitness > best[0]:
+            best = (fitness, tmpl, first)
+    assert best is not None
+    _, tmpl, first = best
+    scores = [first] + [_row_scores(img, g, width, tmpl) for g in geometry[1:]]
+    read = _options(scores, fmt)
+    return CellRead(read.fmt, read.options, read.illegible, upside_down)
 
 
 def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float,
                 tmpl: np.ndarray) -> np.ndarray:
-    """Correlation of one cell with every glyph, allowing a small shift."""
+    """Correlation of one cell with every glyph, allowing a small shift. `pitch` here is the
+    glyph's advance: the cell cut around the centre is as wide as the template's."""
     sx, sy = CELL_W / pitch, CELL_H / (cap * 1.4)
     shift = 0.18
     x0 = cx - pitch * (0.5 + shift)
@@ -468,6 +595,17 @@ def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
 CHECKED = {fmt: _checked_cells(fmt) for fmt in LAYOUTS}
 
 
+def _state_cells(fmt: Format) -> frozenset[tuple[int, int]]:
+    """The issuing state's and nationality's places: no check digit looks there, but
+    `plausible` does (a real state code), so a doubt between candidates there is settled when
+    exactly one combination names a real state, and rejected when two do."""
+    lay = LAYOUTS[fmt]
+    return frozenset((li, i) for li, a, b in (lay.state, lay.nationality) for i in range(a, b))
+
+
+SETTLED = {fmt: CHECKED[fmt] | _state_cells(fmt) for fmt in LAYOUTS}
+
+
 def plausible(m: Mrz) -> bool:
     """Beyond the check digits: the document code 9303 allows, states that exist."""
     return (m.ok and m.document_code[:1] in "ACIP" and m.issuing_state in STATES
@@ -504,7 +642,7 @@ def _resolve(read: CellRead, other: list[str] | None) -> str | None:
         if disagree > 3:
             return None
     cells = [(li, i) for li, line in enumerate(options) for i, o in enumerate(line) if len(o) > 1]
-    if any(cell not in CHECKED[read.fmt] for cell in cells):  # type: ignore[index]
+    if any(cell not in SETTLED[read.fmt] for cell in cells):  # type: ignore[index]
         return None  # a doubt where no check digit looks, and no second reader settled it
     n = 1
     for li, i in cells:
@@ -602,18 +740,19 @@ def _tesseract_lines(band: Band) -> list[str] | None:
 def read_mrz_image(image: np.ndarray, *, use_tesseract: bool = True) -> str | None:
     """The zone in a photo as lines joined by newlines, or None when the evidence does not
     single out one reading whose every check digit passes (see the module text)."""
-    fallback: list[Band] = []
+    fallback: list[tuple[Band, CellRead | None]] = []
     for band in find_bands(image):
         cells = read_cells(band)
         if cells is not None:
             alone = _resolve(cells, None)
             if alone is not None:
                 return alone
-        fallback.append(band)
+        fallback.append((band, cells))
     if not use_tesseract or not tesseract_available():
         return None
-    for band in fallback:
-        cells = read_cells(band)
+    for band, cells in fallback:
+        if cells is not None and cells.upside_down:
+            band = _flipped(band)  # Tesseract reads the way up the glyph matcher did
         other = _tesseract_lines(band)
         if cells is not None and other is not None:
             both = _resolve(cells, other)
