@@ -64,6 +64,10 @@ def speak_help(command: Any) -> Any:
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.param_type_name == "option" and param.metavar is None \
+                and not getattr(param, "is_flag", False) and param.name:
+            # `--age N`-style help, as Unix tools print it, rather than Typer's `<int>`.
+            param.metavar = param.name.upper()
     for sub in getattr(command, "commands", {}).values():
         speak_help(sub)
     return command
