@@ -9,15 +9,8 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO
-from verify.lookup.emulator import Emulator
 
 SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
 
 
 def status_of(result) -> dict:

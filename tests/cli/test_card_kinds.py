@@ -3,28 +3,10 @@ and the region's decision (a valid application card is an asylum seeker's card e
 
 from __future__ import annotations
 
-import json
-
-import jsonschema
 import pytest
 
-from tests.conftest import REPO
-from verify.lookup.emulator import Emulator
+from tests.cli.test_card import status_of
 from verify.rules import regions
-
-SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-def status_of(result) -> dict:
-    data = json.loads(result.stdout)
-    jsonschema.validate(data, SCHEMA)
-    return data
 
 
 @pytest.mark.parametrize("command", ["card", "lookup"])

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from verify.cards.classify import Parsed, ParsedLma, ParsedMrz, ParsedReference
 from verify.locale import N_, _
+from verify.present.status import FIELD
 
 MRZ_KIND = {
     "ut": N_("UT card (residence permit)"),
     "residence_permit": N_("residence permit"),
     "passport": N_("passport"),
     "id_card": N_("identity card"),
-}
-MRZ_FIELD = {
-    "document_number": N_("document number"),
-    "birth_date": N_("birth date"),
-    "expiry_date": N_("expiry date"),
-    "optional_data": N_("personal number"),
-    "composite": N_("the whole zone"),
-    "birth_date_unreadable": N_("birth date unreadable"),
-    "expiry_date_unreadable": N_("expiry date unreadable"),
-    "sex_unreadable": N_("sex unreadable"),
-    "name_missing": N_("name missing"),
 }
 
 
@@ -45,7 +35,7 @@ def describe(parsed: Parsed) -> str:
             state = _("every check digit is correct")
         else:
             state = _("NOT CORRECT: {fields}", fields=", ".join(
-                _(MRZ_FIELD.get(f, f.replace("_", " "))) for f in (*m.failed, *m.problems)))
+                _(FIELD.get(f, f.replace("_", " "))) for f in (*m.failed, *m.problems)))
         return _("MRZ {format}: {kind} {code} issued by {issuer}, number {number}, expiry date "
                  "{expiry}; {state}", format=m.format, kind=_(MRZ_KIND.get(m.kind, m.kind)),
                  code=m.document_code.rstrip("<"), issuer=m.issuing_state,
