@@ -43,9 +43,9 @@ DEBLUR_MAX_SIDE = 1280
 # committed fixture and corpus image is smaller, so their search is unchanged.
 SEARCH_MAX_SIDE = 1920
 TILE_OVERLAP = 480
-# The reduced copy and the full-resolution window get the whole cascade at this side: the
-# size its slow steps are already fitted to (OpenCV, deconvolution).
-PIECE_SIDE = 1280
+# The reduced copy and the full-resolution window get the whole cascade at this side (below
+# the 1280 its slow steps are fitted to: deconvolution spectra grow with the square).
+PIECE_SIDE = 1024
 # Until a step has run once in a stream, assume it costs this much per megapixel of frame
 # (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
 # the credit can pay for it and a first run cannot stall a frame.
