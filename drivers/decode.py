@@ -444,7 +444,10 @@ def _patch_defocus_wide(gray: np.ndarray) -> list[Decoded]:
     small = up if fd == f else cv2.resize(up, None, fx=fd / f, fy=fd / f,
                                            interpolation=cv2.INTER_AREA)
     for r in WIDE_DEFOCUS_RADII:
-        sharp = _wiener(small, disc_kernel(r * fd), 0.01)
+        kernel = disc_kernel(r * fd)
+        if 4 * kernel.shape[0] > min(small.shape[:2]):
+            break  # a blur a quarter of the window wide has no code left to restore
+        sharp = _wiener(small, kernel, 0.01)
         big = sharp if fd == f else cv2.resize(sharp, None, fx=f / fd, fy=f / fd,
                                                 interpolation=cv2.INTER_CUBIC)
         found = _zxing(big) or _zxing(big, ZX_FIXED)

@@ -293,3 +293,10 @@ def test_frame_stack_starts_again_when_the_scene_changes():
     moved = np.roll(to_gray(frames[0]), (160, 200), axis=(0, 1))  # the card is elsewhere now
     stack.push(moved)
     assert len(stack) == 1
+
+
+@pytest.mark.parametrize("shape", [(33, 33), (40, 200), (200, 40), (32, 900), (60, 60)])
+def test_small_and_thin_images_run_the_whole_cascade_without_error(shape):
+    # The code window of a small image can be smaller than a deconvolution kernel.
+    noise = np.random.default_rng(16).integers(0, 256, shape, dtype=np.uint8)
+    assert Cascade(still_limit_ms=60_000).decode(noise) == []
