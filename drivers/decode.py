@@ -246,6 +246,8 @@ def _wiener(gray: np.ndarray, kernel: np.ndarray, k: float = 0.01) -> np.ndarray
     """Wiener deconvolution with a known blur kernel (FFT; the image is treated as periodic)."""
     h, w = gray.shape[:2]
     kh, kw = kernel.shape
+    if kh > h or kw > w:
+        return gray  # a blur wider than the image: nothing to restore (a tiny window)
     psf = np.zeros((h, w), np.float32)
     psf[:kh, :kw] = kernel / kernel.sum()
     psf = np.roll(psf, (-(kh // 2), -(kw // 2)), (0, 1))
