@@ -37,6 +37,9 @@ from drivers.source import Source, SourceURL  # noqa: E402
 DEFAULT_DEDUPE_S = 2.0
 DEFAULT_BUDGET_MS = 8.0
 MAX_PIXELS = 50_000_000
+# Photos bigger than this are decoded straight to gray (libjpeg converts while decoding): a
+# third of the memory, and every reader (QR cascade, MRZ) works on gray anyway.
+GRAY_ABOVE_PIXELS = 2048 * 2048
 MAX_FILE_BYTES = 100 * 1024 * 1024
 # Frames larger than this are shrunk before decoding: codes held up to a webcam are never that
 # small, and it bounds the time and memory a frame can cost.
@@ -194,7 +197,7 @@ class ImageSource(FrameSource):
         """How to decode within the pixel limit and the memory budget, judged from the header
         (size, samples, bit depth); refused when no way fits."""
         w, h = header.width, header.height
-        big = header.pixels > 16_000_000  # gray: a third of the memory; the decoders want gray
+        big = header.pixels > GRAY_ABOVE_PIXELS
         if header.pixels <= self.max_pixels and header.fits(gray=big):
             return cv2.IMREAD_GRAYSCALE if big else cv2.IMREAD_COLOR
         if header.fmt == "jpeg":

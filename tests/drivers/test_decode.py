@@ -154,6 +154,23 @@ def test_blurred_card_is_read_by_deconvolution(tmp_path, blur, step):
     assert cascade.last_step in (step, "zxing-patch-deblur")
 
 
+@pytest.mark.parametrize("defocus", [3.6, 5.5])
+def test_strong_defocus_is_read_by_the_wide_defocus_pass(tmp_path, defocus):
+    """A 720p card out of focus by a disc of 4-6 px (a code held too close to a fixed-focus
+    webcam): beyond the radii the first deconvolution passes try. Only the wide defocus pass
+    on the code's window reads it, and without that step the cascade reads nothing."""
+    payload = "https://www.migrationsverket.se/lmakort/VALIDy9jg"
+    photo = card_photo(tmp_path / "defocus.jpg", payload, seed=1, frame=(1280, 720),
+                       card_width_frac=0.45, roll=20.0, yaw=-10.0, pitch=12.0, glare=0.0,
+                       noise=1.7, jpeg=78, defocus_px=defocus)
+    image = cv2.imread(str(photo))
+    cascade = Cascade()
+    assert [d.text for d in cascade.decode(image)] == [payload]
+    assert cascade.last_step == "zxing-patch-defocus-wide"
+    without = tuple(s for s in STEPS if s.name != "zxing-patch-defocus-wide")
+    assert Cascade(without).decode(image) == []
+
+
 def test_long_motion_blur_is_read_by_deblurring_the_codes_window(tmp_path):
     """A card swept sideways at 720p: 10 px of motion blur (about two modules). The direction
     estimated over the whole frame is thrown off by the blurred background; estimated on the
@@ -276,3 +293,10 @@ def test_frame_stack_starts_again_when_the_scene_changes():
     moved = np.roll(to_gray(frames[0]), (160, 200), axis=(0, 1))  # the card is elsewhere now
     stack.push(moved)
     assert len(stack) == 1
+
+
+@pytest.mark.parametrize("shape", [(33, 33), (40, 200), (200, 40), (32, 900), (60, 60)])
+def test_small_and_thin_images_run_the_whole_cascade_without_error(shape):
+    # The code window of a small image can be smaller than a deconvolution kernel.
+    noise = np.random.default_rng(16).integers(0, 256, shape, dtype=np.uint8)
+    assert Cascade(still_limit_ms=60_000).decode(noise) == []

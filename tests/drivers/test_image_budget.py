@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drivers.decode import decode_image
 from drivers.imageheader import DECODE_BUDGET_BYTES, image_header
 from tests.conftest import REPO, verify_env
 
@@ -130,3 +131,33 @@ def test_hostile_headers_give_a_header_or_value_error(magic: bytes, body: bytes)
     if header is not None:
         assert header.width >= 0 and header.height >= 0
         assert header.decode_bytes() >= 0
+
+
+def test_the_qr_search_on_a_16_megapixel_photo_stays_within_the_budget(tmp_path, baseline):
+    # A noisy 4000 × 4000 photo with no code: the search looks everywhere and finds nothing.
+    # Before the search went piecewise it peaked about 190 MB over a small photo's peak.
+    rng = np.random.default_rng(16)
+    noise = rng.integers(0, 256, (500, 500), dtype=np.uint8)
+    photo = cv2.resize(noise, (4000, 4000), interpolation=cv2.INTER_LINEAR)
+    path = tmp_path / "16mp.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
+    del noise, photo
+    code, peak, stderr = peak_of("card", "--image", str(path), "--lang", "en", "--no-preview")
+    assert code == 2 and "no LMA card QR code" in stderr, stderr
+    assert peak <= baseline + DECODE_BUDGET_BYTES, (peak >> 20, baseline >> 20)
+    assert peak <= UNIT_MEMORY_MAX
+
+
+def test_a_small_code_in_a_16_megapixel_photo_is_still_found(tmp_path):
+    # The piecewise search must not lose what the whole-frame search read: a code of about
+    # 6 px a module in a corner of a 4000 × 3000 photo is read at full resolution.
+    code_img = cv2.imread(str(REPO / "fixtures" / "cards" / "generated" / "clean-01.jpg"))
+    assert code_img is not None
+    photo = np.full((3000, 4000, 3), 120, np.uint8)
+    big = cv2.resize(code_img, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    photo[2000:2000 + big.shape[0], 2700:2700 + big.shape[1]] = big[:1000, :1300]
+    found = decode_image(photo)
+    expected = (REPO / "fixtures" / "cards" / "generated" / "clean-01.txt").read_text().strip()
+    assert [d.text for d in found] == [expected]
+    x, y = found[0].corners[0]
+    assert 2700 <= x < 4000 and 2000 <= y < 3000
