@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, verify_env
 
 SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
 
@@ -122,10 +124,7 @@ def test_parse_reads_stdin_with_dash(verify_cli) -> None:
 
 
 def test_emulator_prints_its_base_first(verify_cli) -> None:
-    import subprocess
-    import sys
 
-    from tests.conftest import verify_env
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "verify", "agency-emulator", "--port", "0"],

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -54,7 +55,6 @@ SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
                                   compose_td3(document_number="FE1", birth="900101",
                                               expiry="400101", surname="A", given_names="B")])
 def test_mrz_statuses_follow_the_status_schema(text):
-    import jsonschema
 
     r = run_verify("card", "--mrz", text, "--json", "--show-name")
     assert r.returncode in (0, 1, 3), r.stderr

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO, run_verify
+from verify.lookup.emulator import Emulator
 
 NAMES = ["norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"]
 
@@ -154,7 +155,6 @@ def test_a_broken_rule_file_exit_2_with_clear_message(tmp_path: Path) -> None:
 
 @pytest.fixture
 def emu():
-    from verify.lookup.emulator import Emulator
 
     with Emulator() as emulator:
         yield emulator

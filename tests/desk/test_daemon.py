@@ -8,8 +8,12 @@ import time
 import pytest
 
 from tests.support_daemon import OPEN_FAILURES, OPENS, Recorder, feed, status_for, url
-from verify.desk.config import build_config
+from tests.support_faults import framed, script_server
+from verify.cli.daemon import default_checker
+from verify.desk.config import build_config, load_config
 from verify.desk.daemon import Daemon
+from verify.errors import ConfigError
+from verify.lookup.emulator import Emulator
 from verify.model import Status
 
 
@@ -204,7 +208,6 @@ def test_reload_applies_region_and_clear_after_and_reopens_files(tmp_path):
 
     config_file = tmp_path / "daemon.toml"
     config_file.write_text('region = "skane"\nclear_after = 10\n')
-    from verify.desk.config import load_config
 
     def load():
         return build_config(load_config(config_file), {"sources": ["feed:reload"], "http": None})
@@ -240,7 +243,6 @@ def test_reload_applies_region_and_clear_after_and_reopens_files(tmp_path):
     ({"sources": ["feed:x"], "colour": "red"}, "unknown setting"),
 ])
 def test_settings_that_cannot_work_are_refused_with_a_reason(settings, message):
-    from verify.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         build_config(settings)
@@ -268,8 +270,6 @@ def test_several_sources_run_at_once_and_one_card_seen_by_two_is_one_event():
 
 
 def test_a_slow_agency_gives_unknown_with_the_manual_address_and_later_scans_follow(monkeypatch):
-    from verify.cli.daemon import default_checker
-    from verify.lookup.emulator import Emulator
 
     with Emulator() as emu:
         for key, value in {**emu.env(), "VERIFY_LOOKUP_TIMEOUT": "0.5"}.items():
@@ -291,8 +291,6 @@ def test_a_slow_agency_gives_unknown_with_the_manual_address_and_later_scans_fol
 
 
 def test_scanning_again_after_the_agency_could_not_answer_asks_again_at_once(monkeypatch):
-    from verify.cli.daemon import default_checker
-    from verify.lookup.emulator import Emulator
 
     with Emulator() as emu:
         for key, value in emu.env().items():
@@ -318,8 +316,6 @@ def test_scanning_again_after_the_agency_could_not_answer_asks_again_at_once(mon
 def test_a_trickling_lookup_for_card_1_does_not_hold_card_2_beyond_the_deadline(monkeypatch):
     """Card 1's agency answer trickles without a length; card 2's comes at once. Card 2's event
     arrives within the deadline of its own scan; card 1 ends unknown, marked superseded."""
-    from tests.support_faults import framed, script_server
-    from verify.cli.daemon import default_checker
 
     def agency(request: bytes):
         if b"TRICKLE" in request:

@@ -3,6 +3,7 @@ only the physical webcam is replaced by a stand-in."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -235,7 +236,6 @@ def test_arbitrary_bytes_as_a_video_never_crash(tmp_path, magic, body):
 def test_camera_closed_from_another_thread_ends_iteration(monkeypatch):
     """The daemon stops sources from its own thread: iteration ends quietly, the device is
     released, and never while a read() is in progress."""
-    import threading
 
     class Endless(FakeCapture):
         def read(self):

@@ -10,9 +10,19 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from drivers.decode import STEPS, Cascade, Decoded, Step, to_gray
+from drivers.decode import (
+    STEPS,
+    Cascade,
+    Decoded,
+    FrameStack,
+    Step,
+    code_window,
+    line_kernel,
+    motion_direction,
+    to_gray,
+)
 from tests.conftest import shared_path
-from tests.support_camera import card_photo
+from tests.support_camera import card_photo, make_cards
 
 REPO = Path(__file__).resolve().parents[2]
 CARDS = REPO / "fixtures" / "cards"
@@ -189,7 +199,6 @@ def test_long_motion_blur_is_read_by_deblurring_the_codes_window(tmp_path):
 
 
 def test_code_window_finds_the_code_not_the_background():
-    from drivers.decode import code_window
     frame = np.full((720, 1280), 128, np.uint8)
     code = qr_image("VALIDWINDOW", scale=4, border=8)
     frame[400:400 + code.shape[0], 900:900 + code.shape[1]] = code
@@ -198,7 +207,6 @@ def test_code_window_finds_the_code_not_the_background():
 
 
 def test_motion_direction_is_estimated():
-    from drivers.decode import line_kernel, motion_direction
     rng = np.random.default_rng(0)
     img = cv2.resize((rng.random((60, 80)) * 255).astype(np.uint8), (640, 480),
                      interpolation=cv2.INTER_NEAREST)
@@ -213,7 +221,6 @@ def test_motion_direction_is_estimated():
 
 def _small_card(tmp_path: Path, ppm: float, defocus: float, seed: int = 3) -> np.ndarray:
     """A 640×480 webcam frame of the mock card with its code at `ppm` pixels per module."""
-    from tests.support_camera import make_cards
 
     mc = make_cards()
     payload = mc.BASE + "VALIDSMALL01"
@@ -242,7 +249,6 @@ def test_small_blurred_code_is_read_on_its_upsampled_patch(tmp_path, ppm, defocu
 def _still_card_frames(n: int, seed: int = 5) -> tuple[list[np.ndarray], str]:
     """`n` frames of a small card held nearly still: fresh sensor noise and JPEG in each, a
     tremor of about a pixel (the bench's `still` videos, in memory)."""
-    from tests.support_camera import make_cards
 
     mc = make_cards()
     rng = np.random.default_rng(seed)
@@ -264,7 +270,6 @@ def _still_card_frames(n: int, seed: int = 5) -> tuple[list[np.ndarray], str]:
 
 
 def test_frames_that_add_up_decode_where_no_single_frame_does():
-    from drivers.decode import FrameStack
 
     frames, payload = _still_card_frames(10)
     single = Cascade(stack_frames=0)
@@ -283,7 +288,6 @@ def test_frames_that_add_up_decode_where_no_single_frame_does():
 
 
 def test_frame_stack_starts_again_when_the_scene_changes():
-    from drivers.decode import FrameStack
 
     frames, _ = _still_card_frames(4)
     stack = FrameStack(depth=10)

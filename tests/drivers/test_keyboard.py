@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 
 import pytest
 from evdev import InputEvent, ecodes
@@ -159,9 +162,6 @@ def test_card_keyboard_with_nothing_typed_is_a_clear_error():
 
 
 def test_stdin_source_on_a_silent_pipe_ends_promptly_when_closed(monkeypatch):
-    import os
-    import threading
-    import time
 
     read_end, write_end = os.pipe()
     with os.fdopen(read_end, "rb") as pipe:

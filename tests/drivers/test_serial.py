@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from drivers import open_source
 from drivers.scan import SourceError
 from tests.conftest import REPO
-from tests.support_scanner import PtyScanner, pty_session, wait_open
+from tests.support_scanner import Collector, PtyScanner, pty_session, wait_open
 
 URL = b"https://www.migrationsverket.se/lmakort/VALID0001"
 
@@ -210,7 +212,6 @@ def test_bad_options_are_clear_errors(opts):
 
 
 def test_pyserial_url_forms_loop(tmp_path):
-    from tests.support_scanner import Collector
 
     source = open_source("loop://?suffix=cr")
     scans = Collector(source)
@@ -231,9 +232,7 @@ def test_pyserial_url_forms_socket_rebuilds_pyserial_url():
 
 def test_pyserial_socket_url_over_loopback_survives_the_server_restarting():
     """A serial-over-network scanner (socket://): real TCP on 127.0.0.1, connection dropped."""
-    import socket
 
-    from tests.support_scanner import Collector
 
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
@@ -309,7 +308,6 @@ OPTION_VALUES = st.one_of(
     options=st.dictionaries(st.sampled_from(OPTION_KEYS), OPTION_VALUES, max_size=5),
 )
 def test_any_option_values_give_a_source_or_a_clear_error(scheme, options):
-    from urllib.parse import urlencode
 
     url = scheme + ("?" + urlencode(options) if options else "")
     try:
@@ -322,7 +320,6 @@ def test_any_option_values_give_a_source_or_a_clear_error(scheme, options):
 def test_a_consumer_that_falls_behind_does_not_split_a_scan(tmp_path):
     """The daemon holds its reader back when the queue is full; bytes that wait in the OS
     buffer meanwhile are not an idle gap, so the idle timeout must not cut the scan."""
-    from drivers import open_source
 
     scanner = PtyScanner(tmp_path / "scanner")
     try:
@@ -338,7 +335,6 @@ def test_a_consumer_that_falls_behind_does_not_split_a_scan(tmp_path):
 
 
 def test_an_idle_line_still_ends_a_scan_without_terminator(tmp_path):
-    from drivers import open_source
 
     scanner = PtyScanner(tmp_path / "scanner")
     try:
