@@ -12,6 +12,7 @@ from tests.support_faults import framed, script_server
 from verify.cli.daemon import default_checker
 from verify.desk.config import build_config, load_config
 from verify.desk.daemon import Daemon
+from verify.desk.health import assess
 from verify.errors import ConfigError
 from verify.lookup.emulator import Emulator
 from verify.model import Status
@@ -347,3 +348,12 @@ def test_a_trickling_lookup_for_card_1_does_not_hold_card_2_beyond_the_deadline(
     assert second_out.status.validity.state == "unknown"
     assert second_out.superseded and not first_out.superseded
     assert second_out.latency_ms < (deadline + 1.0) * 1000
+
+
+def test_a_configured_source_that_has_not_started_is_not_healthy():
+    """The desk's web server answers before the daemon opens its sources: until a source has
+    reported, /healthz must say it is starting, never ok with no sources at all."""
+    d, _ = make("not-yet")
+    assert d.source_states() == {"feed:not-yet": "starting"}
+    report = assess(d.source_states(), [])
+    assert not report["ok"] and "not connected (starting)" in report["reasons"][0]

@@ -174,7 +174,11 @@ def test_two_thousand_idle_connections_do_not_take_the_desk_down(tmp_path: Path)
         deadline = time.monotonic() + 30
         while timed_get(port, "/healthz")[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert timed_get(port, "/healthz")[0] == 200
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/healthz")
+        health = conn.getresponse()
+        assert health.status == 200, (health.read(), daemon.log[-20:])
+        conn.close()
         baseline = _fds(daemon.proc.pid)
         for i in range(2200):
             sock = socket.socket()

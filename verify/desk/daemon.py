@@ -339,7 +339,10 @@ class Daemon:
     def source_states(self) -> dict[str, str]:
         """Each source's state as a desk sees it: a byte-stream driver's own when it has one
         (a serial scanner unplugged is "waiting" while the daemon still holds its source)."""
-        states = dict(self.stats.source_state)
+        # A configured source that has not reported yet is starting, not absent: a desk that
+        # has not opened its scanner is not healthy (the web server answers before it does).
+        states = {url: "starting" for url in self.config.sources}
+        states.update(self.stats.source_state)
         with self._open_lock:
             live = {url: getattr(source, "state", None) for url, source in self._open.items()}
         for url, state in live.items():
