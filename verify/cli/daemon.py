@@ -56,14 +56,13 @@ def setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def default_checker(config_path: Path | None = None, metrics: DeskMetrics | None = None) -> Any:
+def default_checker(lookup: Settings | None = None, metrics: DeskMetrics | None = None) -> Any:
     """Parse and look up with ONE LookupClient, so every lookup reuses the connection.
 
     The lookup's own settings (lookup_base, allowed_hosts, …) may sit in the same TOML file.
     With `metrics`, each lookup's time and outcome is counted (nothing of the card is).
     """
-
-    client = LookupClient(Settings.from_env(config_path=config_path))
+    client = LookupClient(lookup or Settings.from_env())
 
     def checker(scan: Scan) -> Status:
         started = time.monotonic()
@@ -76,13 +75,6 @@ def default_checker(config_path: Path | None = None, metrics: DeskMetrics | None
         return status
 
     return checker
-
-
-def profile_confirmed(config_path: Path | None) -> bool | None:
-    try:
-        return Settings.from_env(config_path=config_path).profile.confirmed
-    except ConfigError:
-        return None
 
 
 def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
@@ -146,16 +138,16 @@ def daemon(
     for url in settings.sources:
         _check_source_url(url)
     keyboard = _page_source(settings.sources)
+    # The lookup's settings may sit in the same file; read once. ConfigError → exit 2 here too.
+    lookup = Settings.from_env(config_path=config)
     holder: dict[str, Daemon] = {}
     metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
-                          profile_confirmed=profile_confirmed(config))
-    # lookup settings: ConfigError → exit 2 here too
-    checker = default_checker(config, metrics)
+                          profile_confirmed=lookup.profile.confirmed)
+    checker = default_checker(lookup, metrics)
     setup_logging(verbose)
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
     sinks.append(metrics)
-    lookup = Settings.from_env(config_path=config)
     desk.notice = profile_notice([p.name for p in lookup.profiles if not p.confirmed],
                                  lang=settings.lang)
     server = None

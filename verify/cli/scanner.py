@@ -27,14 +27,14 @@ from verify.locale import N_, _
 
 # Driver notices (drivers never import verify): the stable `kind` and the driver's constant
 # English text are the catalogue's keys; a text not in the catalogue is shown as it is.
-NOTICE = {
-    "frame without readable characters dropped": N_(
-        "frame without readable characters dropped"),
-    "line without readable characters dropped": N_("line without readable characters dropped"),
-    "scan is not valid UTF-8: rejected": N_("scan is not valid UTF-8: rejected"),
-    "bytes before STX without a terminator": N_("bytes before STX without a terminator"),
-    "STX frame restarted before ETX": N_("STX frame restarted before ETX"),
-}
+# Driver notices whose English text is itself the catalogue's msgid.
+NOTICE = frozenset({
+    N_("frame without readable characters dropped"),
+    N_("line without readable characters dropped"),
+    N_("scan is not valid UTF-8: rejected"),
+    N_("bytes before STX without a terminator"),
+    N_("STX frame restarted before ETX"),
+})
 NOTICE_KIND = {
     "overflow": N_("scan too long: discarded up to the next terminator"),
     "partial_dropped": N_("incomplete scan dropped"),
@@ -46,7 +46,7 @@ NOTICE_KIND = {
 def notice_text(notice: Notice) -> str:
     """A driver's notice in the chosen language, by its text or else by its kind."""
     if notice.detail in NOTICE:
-        return _(NOTICE[notice.detail])
+        return _(notice.detail)
     if notice.kind in NOTICE_KIND:
         return _(NOTICE_KIND[notice.kind])
     return notice.detail
