@@ -4,14 +4,18 @@ The standard `ThreadingHTTPServer` gives every connection a thread from the mome
 accepted, with no cap, no read timeout and a backlog of 5: a thousand idle connections take
 the page down. Here (the nginx model, in the standard library, docs/daemon.md):
 
-- One waiter thread holds every connection that has not yet sent a whole request head, in a
-  selector: an idle or slow client costs a descriptor, never a thread. It reads the head itself
-  (non-blocking) and hands the connection to a worker only when the head is complete (or its
-  first line is already not HTTP/1.x, so it can be refused at once).
-- A fixed pool of worker threads serves complete requests; a request body must arrive within
-  `READ_TIMEOUT` per read and `REQUEST_TIMEOUT` in all (the waiter cuts the socket after that).
+- One waiter thread holds every connection that has not yet sent a whole request, in a
+  selector: an idle or slow client costs a descriptor, never a thread. It reads the head and
+  the body (up to `MAX_BODY_BYTES`, as its `Content-Length` announces) itself, non-blocking, and
+  hands the connection to a worker only when both are complete (or the first line is already not
+  HTTP/1.x, or the body announced is too big to take, so it can be refused at once).
+- A fixed pool of worker threads serves complete requests. A worker never reads from the
+  client: the request it gets is all in memory, so a body that is announced and never sent
+  holds a descriptor in the waiter, not a worker. Its writes are bounded by `READ_TIMEOUT` each
+  and `REQUEST_TIMEOUT` in all (the waiter cuts the socket after that).
 - At most `MAX_CONNECTIONS` are open; past that the connection idle the longest is closed, so a
-  new visitor (the desk's own page) always gets in. A head must arrive within `HEAD_TIMEOUT`.
+  new visitor (the desk's own page) always gets in. A head and its body must arrive within
+  `HEAD_TIMEOUT` of the connection being accepted.
 - Every malformed request gets a short 400 with the security headers; nothing reaches stderr:
   errors go through the logging module (and its redacting filter), one line, no traceback.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import select
 import selectors
 import socket
 import sys
@@ -36,30 +41,53 @@ log = logging.getLogger("verify.desk.daemon.http")
 MAX_CONNECTIONS = 256  # open client connections, idle or busy
 WORKERS = 32  # threads serving complete requests (event streams included)
 MAX_HEAD_BYTES = 65536  # request line + headers
-HEAD_TIMEOUT = 10.0  # from accept to the end of the request head
-READ_TIMEOUT = 5.0  # any single read or write in a worker
+MAX_BODY_BYTES = 16384  # the largest body the waiter collects (the desk's JSON and forms)
+HEAD_TIMEOUT = 10.0  # from accept to the end of the request head and its body
+READ_TIMEOUT = 5.0  # any single write in a worker
 REQUEST_TIMEOUT = 10.0  # from dispatch to the end of the answer (event streams excepted)
 BACKLOG = 1024  # the kernel caps it at net.core.somaxconn
 
 
 class _Pending:
-    __slots__ = ("addr", "head", "since")
+    __slots__ = ("addr", "head", "since", "want")
 
     def __init__(self, addr: Any, since: float) -> None:
         self.addr = addr
-        self.head = b""
+        self.head = b""  # the head, then as much of the body as has come
         self.since = since
+        self.want: int | None = None  # bytes of head + body, once the head is whole
 
 
 def _head_ready(head: bytes) -> bool:
     """A whole head, an oversized one, or a first line that is already not HTTP/1.x."""
-    if b"\r\n\r\n" in head or b"\n\n" in head or len(head) >= MAX_HEAD_BYTES:
+    if b"\r\n\r\n" in head or b"\n\n" in head or len(head) > MAX_HEAD_BYTES:
         return True
     line, newline, _ = head.partition(b"\n")
     if not newline:
         return False
     words = line.strip().split()
     return len(words) != 3 or not words[2].startswith(b"HTTP/1.")
+
+
+def _wanted(head: bytes) -> int:
+    """How many bytes the whole request takes: the head, plus the body its one valid
+    `Content-Length` announces when that is small enough to collect. Anything else (no body,
+    several or odd lengths, a body too big) is the head alone: the worker refuses or ignores
+    the body, and never waits for it."""
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := head.find(sep)) >= 0]
+    if not ends:
+        return len(head)
+    end = min(ends)
+    lengths = [
+        value.strip()
+        for line in head[:end].split(b"\n")[1:]
+        for name, colon, value in [line.partition(b":")]
+        if colon and name.strip().lower() == b"content-length"
+    ]
+    if len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 9:
+        return end
+    length = int(lengths[0])
+    return end + length if length <= MAX_BODY_BYTES else end
 
 
 class BoundedHTTPServer(HTTPServer):
@@ -147,11 +175,14 @@ class BoundedHTTPServer(HTTPServer):
                 self._drop(oldest)
 
     def _read_head(self, sock: socket.socket, now: float) -> None:
+        """Read what has come of the head, then of the body; dispatch when the request is whole."""
         pending = self._idle.get(sock)
         if pending is None:
             return
+        # One byte past the limit, so the handler sees a head that is too long (414/431).
+        room = MAX_HEAD_BYTES + 1 if pending.want is None else pending.want
         try:
-            data = sock.recv(MAX_HEAD_BYTES - len(pending.head))
+            data = sock.recv(max(1, room - len(pending.head)))
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -160,7 +191,9 @@ class BoundedHTTPServer(HTTPServer):
             self._drop(sock)
             return
         pending.head += data
-        if _head_ready(pending.head):
+        if pending.want is None and _head_ready(pending.head):
+            pending.want = _wanted(pending.head)
+        if pending.want is not None and len(pending.head) >= pending.want:
             self._selector.unregister(sock)
             with self._busy_lock:
                 del self._idle[sock]
@@ -249,11 +282,10 @@ def _close(sock: socket.socket) -> None:
 
 
 class _Prefixed(io.RawIOBase):
-    """The head the waiter already read, then the socket."""
+    """The request the waiter read, then the end: a worker never waits on a client's bytes."""
 
-    def __init__(self, head: bytes, sock: socket.socket) -> None:
+    def __init__(self, head: bytes) -> None:
         self._head = memoryview(head)
-        self._sock = sock
 
     def readable(self) -> bool:
         return True
@@ -264,7 +296,7 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        return self._sock.recv_into(buffer)
+        return 0
 
 
 class BoundedHandler(BaseHTTPRequestHandler):
@@ -274,6 +306,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"  # so that even an error before parsing has headers
     raw_requestline: bytes
     security_headers: dict[str, str] = {}
+    _answered = False  # a status line has been sent for this request
 
     def __init__(self, request: Any, client_address: Any, server: Any, head: bytes) -> None:
         self._head = head
@@ -281,11 +314,32 @@ class BoundedHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.rfile = io.BufferedReader(_Prefixed(self._head, self.connection))
+        self.rfile = io.BufferedReader(_Prefixed(self._head))
 
     def handle(self) -> None:
+        """One request; a route that fails still answers (500) if it had not begun to."""
         self.close_connection = True
-        self.handle_one_request()
+        self._answered = False
+        try:
+            self.handle_one_request()
+        except Exception as exc:
+            if not isinstance(exc, OSError) and not self._answered:
+                self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+            raise
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answered = True
+        super().send_response(code, message)
+
+    def client_left(self) -> bool:
+        """Has the client closed its side (or sent what no one reads)? Without blocking."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def parse_request(self) -> bool:
         raw_line: bytes = getattr(self, "raw_requestline", b"")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import queue
@@ -37,6 +38,7 @@ log = logging.getLogger("verify.desk.daemon.http")
 
 COOKIE = "verify_desk"
 KEEPALIVE_SECONDS = 15.0
+STREAM_POLL = 0.5  # how often an event stream looks whether its client has gone
 MAX_FORM_BYTES = 4096
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -79,8 +81,27 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"verify-desk-session-v1", hashlib.sha256).hexdigest()
 
 
+def client_key(address: str) -> str:
+    """Whom a login limit counts: the address, or its /64 for IPv6 (one site holds a /64)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class LoginLimit:
-    """Wrong tokens are limited per client address and in all, over a sliding window."""
+    """Wrong tokens, limited per client and in all over a sliding window.
+
+    The check and the count are one step under one lock, so attempts sent at once are counted
+    one by one (none slips past the limit while another is being checked). A client with no
+    wrong token in the window is always checked: wrong tokens from elsewhere can never lock
+    the desk out of its own screen; they make a client that has already failed wait.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -90,24 +111,25 @@ class LoginLimit:
         while self._failures and now - self._failures[0][0] > LOGIN_WINDOW:
             self._failures.popleft()
 
-    def blocked(self, client: str, now: float | None = None) -> float:
-        """Seconds to wait before this client may try again; 0 when it may now."""
+    def attempt(self, client: str, given: str, token: str, now: float | None = None) -> float:
+        """-1 when `given` is the token; 0 when it is not (counted); else the seconds this
+        client must wait, and `given` was not checked."""
         now = time.monotonic() if now is None else now
+        key = client_key(client)
         with self._lock:
             self._trim(now)
-            mine = [at for at, who in self._failures if who == client]
+            mine = [at for at, who in self._failures if who == key]
             if len(mine) >= LOGIN_FAILURES_PER_CLIENT:
-                return LOGIN_WINDOW - (now - mine[0])
-            if len(self._failures) >= LOGIN_FAILURES_IN_ALL:
-                return LOGIN_WINDOW - (now - self._failures[0][0])
-            return 0.0
-
-    def failed(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._trim(now)
+                return max(0.001, LOGIN_WINDOW - (now - mine[0]))
+            if mine and len(self._failures) >= LOGIN_FAILURES_IN_ALL:
+                return max(0.001, LOGIN_WINDOW - (now - self._failures[0][0]))
+            # Equal-length digests: the comparison's time says nothing of the token or its length.
+            if hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
+                                   hashlib.sha256(token.encode()).digest()):
+                return -1.0
             if len(self._failures) < 10 * LOGIN_FAILURES_IN_ALL:  # bounded memory
-                self._failures.append((now, client))
+                self._failures.append((now, key))
+            return 0.0
 
 
 def _asset(name: str) -> bytes:
@@ -282,30 +304,38 @@ class DeskHandler(BoundedHandler):
         if not self._host_ok() or path != "/login":
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
+        self._login()
+
+    def _login(self) -> None:
+        """The login form's POST. Only this server's own page may post it (a form on a foreign
+        page is refused and not counted, so it cannot lock the desk out); wrong tokens are
+        limited (LoginLimit)."""
+        if not self._same_origin():
+            self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
+            return
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             length = -1
-        if not 0 <= length <= MAX_FORM_BYTES:
+        body = self.rfile.read(length) if 0 <= length <= MAX_FORM_BYTES else b""
+        if not 0 <= length <= MAX_FORM_BYTES or len(body) != length:
             self._json(HTTPStatus.BAD_REQUEST, {"error": "bad form"})
             return
-        client = str(self.client_address[0])
-        wait = self.server.logins.blocked(client)
-        if wait > 0:
-            self._send(HTTPStatus.TOO_MANY_REQUESTS, b'{"error": "too many attempts"}',
-                       "application/json; charset=utf-8", {"Retry-After": str(int(wait) + 1)})
-            return
-        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
-        given = (form.get("token") or [""])[0].strip()
         token, session = self.server.token, self.server.session
         if token is None or session is None:
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/"})
-        elif hmac.compare_digest(given.encode(), token.encode()):
+            return
+        form = parse_qs(body.decode("utf-8", "replace"))
+        given = (form.get("token") or [""])[0].strip()
+        wait = self.server.logins.attempt(str(self.client_address[0]), given, token)
+        if wait > 0:
+            self._send(HTTPStatus.TOO_MANY_REQUESTS, b'{"error": "too many attempts"}',
+                       "application/json; charset=utf-8", {"Retry-After": str(int(wait) + 1)})
+        elif wait < 0:
             cookie = f"{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
                        {"Location": "/", "Set-Cookie": cookie})
         else:
-            self.server.logins.failed(client)
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login?fel=1"})
 
     def _stream(self) -> None:
@@ -313,8 +343,13 @@ class DeskHandler(BoundedHandler):
         if self.command == "HEAD":
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
             return
+        if not self._same_origin():
+            # A page elsewhere must not take the desk screen's slots (nor read the feed).
+            self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
+            return
         if not self.server.streams.acquire(blocking=False):
-            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "too many event streams"})
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b'{"error": "too many event streams"}',
+                       "application/json; charset=utf-8", {"Retry-After": "2"})
             return
         self.server.unbounded(self.connection)
         sub = desk.subscribe()
@@ -322,12 +357,21 @@ class DeskHandler(BoundedHandler):
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8",
                           {"X-Accel-Buffering": "no"})
             self.wfile.write(b"retry: 2000\n\n")
+            quiet = 0.0
             while not self.server.stopping.is_set():
+                # The client may go without a word: look every STREAM_POLL seconds, so its
+                # slot is free again within that, not at the next keepalive that fails.
+                if self.client_left():
+                    break
                 try:
-                    message = sub.get(timeout=KEEPALIVE_SECONDS)
+                    message = sub.get(timeout=STREAM_POLL)
                 except queue.Empty:
-                    self.wfile.write(b": keepalive\n\n")
+                    quiet += STREAM_POLL
+                    if quiet >= KEEPALIVE_SECONDS:
+                        self.wfile.write(b": keepalive\n\n")
+                        quiet = 0.0
                     continue
+                quiet = 0.0
                 if message is None:
                     break
                 self.wfile.write(message.encode())
@@ -391,9 +435,11 @@ class DeskHandler(BoundedHandler):
             self.close_connection = True
             self._json(HTTPStatus.BAD_REQUEST, {"error": "bad length"})
             return None
+        body = self.rfile.read(length)
         try:
-            data = json.loads(self.rfile.read(length).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            # Deep nesting makes the parser recurse past Python's limit: bad input, a 400.
+            data = json.loads(body.decode("utf-8")) if len(body) == length else None
+        except (UnicodeDecodeError, ValueError, RecursionError):
             data = None
         if not isinstance(data, dict):
             self._json(HTTPStatus.BAD_REQUEST, {"error": "not a JSON object"})
