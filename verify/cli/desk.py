@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from verify.cli.app import app
-from verify.desk.install import install, installed_script, parse_usb_id
+from verify.desk.install import install, installed_script, installed_usb_id, parse_usb_id
 from verify.locale import _
 
 desk_app = typer.Typer(
@@ -42,6 +42,10 @@ def install_service(
         }[w.action]
         typer.echo(f"{w.path}: {label}")
     typer.echo(_("The service runs {script}.", script=script))
+    if installed_usb_id(root) is None:
+        typer.echo(_("No scanner id given: the udev rule is written switched off (it matches "
+                     "nothing). Find the scanner's VENDOR:PRODUCT with `lsusb` and run again "
+                     "with --scanner-usb-id VENDOR:PRODUCT."))
     if root == Path("/"):
         typer.echo(_("Next: sudo systemctl daemon-reload && sudo udevadm control --reload && "
                      "sudo systemctl enable --now verify-daemon"))
