@@ -1,7 +1,8 @@
 """A keyboard-mode scanner typing into the desk page in a browser (`page:`): no driver, no root.
 
     page:                       the desk page passes scanner-speed bursts to this source
-    page:?gap=60&min=8          at most 60 ms between keys, at least 8 characters (defaults)
+    page:?gap=60&mean=30&min=8  at most 60 ms between two keys, 30 ms between keys on average,
+                                at least 8 characters (the defaults)
     page:?repair=off            do not repair layout-mangled URLs/MRZs
 
 The browser gives characters its (the desktop's) layout made, exactly what `stdin:` gets, so the
@@ -27,6 +28,9 @@ from drivers.source import SourceURL
 from drivers.stream import EndOfStream
 
 MAX_GAP_MS = 60  # HID scanners type a character every 1-20 ms; people need 80 ms or more
+# A fast typist can hit a few keys 40-60 ms apart, and a practised one can keep 45 ms up for a
+# word; no one keeps a 30 ms average over a card's code. Scanners stay far below it.
+MEAN_GAP_MS = 30
 MIN_CHARS = 8  # shorter bursts are key repeats or shortcuts, not a card's code
 MAX_CHARS = 4096
 BACKLOG = 16
@@ -37,10 +41,12 @@ _open: dict[str, queue.Queue[bytes]] = {}
 
 @dataclass(frozen=True)
 class KeyboardPolicy:
-    """What the page counts as a scanner: the longest gap between keys and the shortest burst."""
+    """What the page counts as a scanner: the longest gap between two keys, the longest mean
+    gap, and the shortest burst."""
 
     max_gap_ms: int = MAX_GAP_MS
     min_chars: int = MIN_CHARS
+    mean_gap_ms: int = MEAN_GAP_MS
 
     @classmethod
     def from_url(cls, url: str) -> KeyboardPolicy:
@@ -48,23 +54,29 @@ class KeyboardPolicy:
         try:
             gap = int(parsed.param("gap", str(MAX_GAP_MS)) or MAX_GAP_MS)
             least = int(parsed.param("min", str(MIN_CHARS)) or MIN_CHARS)
+            mean = int(parsed.param("mean", str(min(MEAN_GAP_MS, gap))) or min(MEAN_GAP_MS, gap))
         except ValueError:
-            raise SourceError(f"page: gap and min must be whole numbers: {url}") from None
-        if not 5 <= gap <= 500 or not 2 <= least <= 256:
-            raise SourceError(f"page: gap must be 5-500 ms and min 2-256 characters: {url}")
-        return cls(max_gap_ms=gap, min_chars=least)
+            raise SourceError(f"page: gap, mean and min must be whole numbers: {url}") from None
+        if not 5 <= gap <= 500 or not 2 <= least <= 256 or not 1 <= mean <= gap:
+            raise SourceError(f"page: gap must be 5-500 ms, mean 1 ms up to gap, and min 2-256 "
+                              f"characters: {url}")
+        return cls(max_gap_ms=gap, min_chars=least, mean_gap_ms=mean)
 
 
 def is_scanner_burst(text: str, gaps_ms: Sequence[float], policy: KeyboardPolicy) -> bool:
-    """Did a scanner type this? Enough characters, each within `max_gap_ms` of the last.
+    """Did a scanner type this? Enough characters, each within `max_gap_ms` of the last and
+    `mean_gap_ms` apart on average (a shape no person keeps up), not one key held down (the
+    same character over and over, as auto-repeat types it).
 
     Pure; the page applies the same test before sending, the server again on what it gets.
     """
     if not policy.min_chars <= len(text) <= MAX_CHARS or len(gaps_ms) != len(text) - 1:
         return False
-    if any(not ch.isprintable() for ch in text):
+    if any(not ch.isprintable() for ch in text) or len(set(text)) == 1:
         return False
-    return all(0 <= g <= policy.max_gap_ms for g in gaps_ms)
+    if not all(0 <= g <= policy.max_gap_ms for g in gaps_ms):
+        return False
+    return not gaps_ms or sum(gaps_ms) / len(gaps_ms) <= policy.mean_gap_ms
 
 
 def deliver(text: str, ended_by: str = "\r", name: str = "") -> bool:

@@ -41,9 +41,38 @@ def test_any_text_and_timing_gives_a_plain_answer(text, gaps):
     assert is_scanner_burst(text, gaps, POLICY) in (True, False)
 
 
+def test_a_fast_person_is_not_a_scanner():
+    text = typed_on_swedish_desk(URL)
+    n = len(text) - 1
+    assert not is_scanner_burst(text, [45] * n, POLICY)  # a practised typist, steady
+    assert not is_scanner_burst(text, [20, 55] * (n // 2) + [20] * (n % 2), POLICY)  # rollover
+    assert not is_scanner_burst("12345678", [31] * 7, POLICY)  # an LMA number typed briskly
+    assert is_scanner_burst(text, [2, 58] * (n // 2) + [2] * (n % 2), POLICY)  # a bursty scanner
+
+
+@pytest.mark.parametrize("key", ["a", "1", "<", "Ö"])
+def test_a_held_key_is_not_a_scanner(key):
+    for length in (8, 30, 400):
+        assert not is_scanner_burst(key * length, [1] * (length - 1), POLICY)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S"]), min_size=8,
+               max_size=80),
+       st.lists(st.floats(0, 60), min_size=79, max_size=79))
+def test_a_burst_is_taken_only_when_every_rule_holds(text, pool):
+    gaps = pool[: len(text) - 1]
+    mean = sum(gaps) / len(gaps)
+    expected = mean <= POLICY.mean_gap_ms and len(set(text)) > 1
+    assert is_scanner_burst(text, gaps, POLICY) == expected
+
+
 def test_the_policy_comes_from_the_source_url_and_is_checked():
-    assert KeyboardPolicy.from_url("page:?gap=40&min=6") == KeyboardPolicy(40, 6)
-    for bad in ("page:?gap=x", "page:?gap=0", "page:?min=1", "page:?gap=5000"):
+    assert KeyboardPolicy.from_url("page:?gap=40&min=6") == KeyboardPolicy(40, 6, 30)
+    assert KeyboardPolicy.from_url("page:?gap=20") == KeyboardPolicy(20, 8, 20)
+    assert KeyboardPolicy.from_url("page:?mean=15") == KeyboardPolicy(60, 8, 15)
+    for bad in ("page:?gap=x", "page:?gap=0", "page:?min=1", "page:?gap=5000", "page:?mean=0",
+                "page:?gap=20&mean=40", "page:?mean=x"):
         with pytest.raises(SourceError):
             KeyboardPolicy.from_url(bad)
 

@@ -28,6 +28,7 @@ def page_words(lang: str) -> dict[str, str]:
         "connecting": gettext("Connecting …", lang),
         "connected": gettext("Connected", lang),
         "disconnected": gettext("No contact with the service – trying again …", lang),
+        "retrying": gettext("No contact with the service – trying again in {seconds} s", lang),
         "scanned": gettext("Scanned {time}", lang),
         "answered": gettext("Answer: {answers}", lang),
         "change_answer": gettext("Change the answer", lang),

@@ -390,7 +390,8 @@ class DeskHandler(BoundedHandler):
         keyboard = self.server.keyboard
         page = render(
             body, self.server.desk.lang(), page_token=self.server.page_tokens.issue(),
-            keyboard={"max_gap_ms": keyboard.max_gap_ms, "min_chars": keyboard.min_chars}
+            keyboard={"max_gap_ms": keyboard.max_gap_ms, "min_chars": keyboard.min_chars,
+                      "mean_gap_ms": keyboard.mean_gap_ms}
             if keyboard is not None else None,
         )
         self._send(HTTPStatus.OK, page, ctype)

@@ -172,15 +172,49 @@
     });
   }
 
+  // The event feed. While a connection drops, the browser itself reconnects (the stream's
+  // `retry: 2000`). After an answer that is no stream (503 when every slot is taken, 403, the
+  // daemon restarting) the browser gives up for good: this page then tries again itself, after
+  // 1, 2, 4 … up to 30 s (with a little jitter so many screens do not come back at once), and the
+  // status bar counts the seconds down, so "trying again" is true.
+  const RETRY_FIRST = 1000;
+  const RETRY_MAX = 30000;
+  let retryDelay = RETRY_FIRST;
+  let countdown = null;
+
+  function linkDown(text) {
+    $("connection").textContent = text || "";
+    $("connection").classList.add("down");
+  }
+
+  function retryLater() {
+    const wait = Math.round(retryDelay * (0.8 + 0.4 * Math.random()));
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX);
+    const due = performance.now() + wait;
+    const tell = () => {
+      const left = Math.max(1, Math.ceil((due - performance.now()) / 1000));
+      linkDown((words.retrying || "{seconds}").replace("{seconds}", String(left)));
+    };
+    tell();
+    if (countdown) clearInterval(countdown);
+    countdown = setInterval(tell, 1000);
+    setTimeout(() => { clearInterval(countdown); countdown = null; connect(); }, wait);
+  }
+
   function connect() {
     const feed = new EventSource("/api/events");
     feed.addEventListener("open", () => {
+      retryDelay = RETRY_FIRST;
       $("connection").textContent = words.connected || "";
       $("connection").classList.remove("down");
     });
     feed.addEventListener("error", () => {
-      $("connection").textContent = words.disconnected || "";
-      $("connection").classList.add("down");
+      if (feed.readyState === EventSource.CLOSED) {
+        feed.close();
+        retryLater();
+      } else {
+        linkDown(words.disconnected);  // the browser is reconnecting by itself
+      }
     });
     feed.addEventListener("status", (e) => show(JSON.parse(e.data)));
     feed.addEventListener("clear", (e) => {
@@ -204,18 +238,30 @@
     let text = "";
     let gaps = [];
     let prev = 0;
+    const reset = () => { text = ""; gaps = []; prev = 0; };
+    // The same test as the daemon's (drivers/page.py): long enough, every gap short, the mean
+    // gap shorter still (no person keeps it up), not one key held down.
+    const scannerBurst = (now) => {
+      if (text.length < policy.min_chars || now - prev > policy.max_gap_ms) return false;
+      if (new Set(text).size === 1) return false;
+      const mean = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
+      return mean <= (policy.mean_gap_ms || policy.max_gap_ms);
+    };
     document.addEventListener("keydown", (e) => {
+      // Only keys a person or a device pressed: a script's synthetic events are no scan.
+      if (!e.isTrusted) return;
+      // A held key (auto-repeat) is no scanner: what was gathered is dropped.
+      if (e.repeat) { reset(); return; }
       const now = performance.now();
       if (e.key === "Enter" || e.key === "Tab") {
-        const burst = text.length >= policy.min_chars && now - prev <= policy.max_gap_ms;
-        if (burst) {
+        if (scannerBurst(now)) {
           e.preventDefault();  // the scanner's Enter must not press a focused button
           const body = {text: text, gaps: gaps, end: e.key};
           post("/api/scan", body).then((resp) => {
             if (!resp.ok) $("meta").textContent = words.scan_refused || "";
           }).catch(() => { $("meta").textContent = words.scan_refused || ""; });
         }
-        text = ""; gaps = []; prev = 0;
+        reset();
         return;
       }
       if (e.key.length !== 1 || e.metaKey || (e.ctrlKey && !e.altKey)) return;  // not text
