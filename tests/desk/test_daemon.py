@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.support_daemon import OPEN_FAILURES, OPENS, Recorder, feed, status_for, url
+from tests.support_daemon import (
+    OPEN_FAILURES,
+    OPENS,
+    DaemonProcess,
+    PtyScanner,
+    Recorder,
+    daemon_env,
+    feed,
+    status_for,
+    url,
+)
 from tests.support_faults import framed, script_server
 from verify.cli.daemon import default_checker
 from verify.desk.config import build_config, load_config
@@ -357,3 +370,71 @@ def test_a_configured_source_that_has_not_started_is_not_healthy():
     assert d.source_states() == {"feed:not-yet": "starting"}
     report = assess(d.source_states(), [])
     assert not report["ok"] and "not connected (starting)" in report["reasons"][0]
+
+
+def test_stopping_never_drops_a_scan_whose_lookup_is_still_running():
+    """A lookup that runs past the drain (a stuck agency, a page that takes long to read) and a
+    scan still queued behind it: both go out as unknown before stop() returns, once each."""
+    release = threading.Event()
+
+    def stuck(scan):
+        release.wait(30)
+        return status_for(scan.payload)
+
+    config = build_config({"sources": ["feed:stuck"], "http": None, "max_lookups": 1})
+    rec = Recorder()
+    d = Daemon(config, checker=stuck, sinks=[rec], drain_seconds=0.5)
+    d.start()
+    try:
+        feed("stuck").put(url("VALID0001"))
+        feed("stuck").put(url("VALID0002"))
+        deadline = time.monotonic() + 3
+        while d.stats.scans < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        d.stop()
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert took < 2.0
+    assert [e.status.validity.reason for e in rec.events] == ["interrupted", "interrupted"]
+    assert all(e.status.validity.state == "unknown" for e in rec.events)
+    assert rec.closed
+    time.sleep(0.2)  # the stuck lookups end now: nothing more is emitted
+    assert len(rec.events) == 2
+
+
+@pytest.mark.parametrize("lookup_timeout, reason", [
+    ("2", "lookup_timeout"),  # the lookup ends within its deadline: its own answer goes out
+    ("60", "lookup_interrupted"),  # it would outlast the stop: unknown, with the address
+])
+def test_sigterm_during_a_lookup_finishes_or_reports_the_scan(
+    tmp_path: Path, lookup_timeout: str, reason: str
+) -> None:
+    scanner = PtyScanner(tmp_path / "scanner")
+    events = tmp_path / "events.jsonl"
+    with Emulator() as emu:
+        daemon = DaemonProcess(
+            ["--source", f"serial:{scanner.link}", "--events", str(events), "--http", "off",
+             "--region", "skane"],
+            daemon_env({**emu.env(), "VERIFY_LOOKUP_TIMEOUT": lookup_timeout}), tmp_path)
+        try:
+            daemon.wait_device_open(scanner.link)
+            scanner.scan(emu.url("SLOW0001"))  # the emulator answers after 30 s
+            time.sleep(0.5)
+            daemon.signal(signal.SIGTERM)
+            started = time.monotonic()
+            code = daemon.proc.wait(15)
+            took = time.monotonic() - started
+        finally:
+            daemon.stop()
+            scanner.unplug()
+    assert code == 0
+    assert took < min(float(lookup_timeout) + 1.0, 10.0) + 2.0
+    lines = [json.loads(x) for x in events.read_text().splitlines()]
+    assert len(lines) == 1, lines
+    validity = lines[0]["validity"]
+    assert validity["state"] == "unknown" and validity["reason"] == reason
+    assert validity["manual_check_url"] == emu.url("SL…")  # the events file masks the token
+    journal = "\n".join(daemon.log)
+    assert "Traceback" not in journal and "SLOW0001" not in journal

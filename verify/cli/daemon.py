@@ -14,11 +14,13 @@ from drivers import handler_for
 from drivers.page import KeyboardPolicy
 from drivers.scan import Scan
 from drivers.source import SourceURL
+from verify.cards.classify import classify
 from verify.check import check_text, not_a_card
 from verify.cli.app import app
+from verify.clock import now
 from verify.desk.audit import AuditLog, audit_key
 from verify.desk.config import DEFAULT_HTTP, DaemonConfig, build_config, load_config
-from verify.desk.daemon import Daemon
+from verify.desk.daemon import DRAIN_SECONDS, Daemon
 from verify.desk.event_log import JsonLinesSink
 from verify.desk.metrics import DeskMetrics
 from verify.desk.server import DeskServer
@@ -27,7 +29,7 @@ from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
 from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
-from verify.model import Status
+from verify.model import LookupReference, Status, Validity
 from verify.redact import scrub_text
 
 log = logging.getLogger("verify.desk.daemon")
@@ -75,6 +77,31 @@ def default_checker(lookup: Settings | None = None, metrics: DeskMetrics | None 
         return status
 
     return checker
+
+
+class _NotLookedUp:
+    """The lookup that did not happen because the service stopped first: unknown, with the
+    address to open by hand (what `classify` hands a reference to instead of a client)."""
+
+    def lookup(self, ref: LookupReference) -> Validity:
+        return Validity(
+            state="unknown", basis="lookup", checked_at=now(),
+            detail="the service stopped before the lookup answered; check the card by hand",
+            reason="lookup_interrupted", manual_check_url=ref.url,
+        )
+
+
+def interrupted_status(lookup: Settings) -> Any:
+    """A scan still without an answer when the daemon stops: what the card is (no network),
+    its lookup `unknown` with the address to check by hand."""
+
+    def status(scan: Scan) -> Status:
+        try:
+            return classify(scan.payload, as_kind="scan", settings=lookup).status(_NotLookedUp())
+        except ParseError as exc:
+            return not_a_card(exc)
+
+    return status
 
 
 def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
@@ -162,7 +189,11 @@ def daemon(
         except OSError as exc:
 
             raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
-    d = Daemon(settings, checker=checker, sinks=sinks, reload=load)
+    # Stopping waits for a lookup under way up to its own deadline (and a second to spare),
+    # within the unit's stop timeout; a scan still unanswered then is shown as unknown.
+    d = Daemon(settings, checker=checker, sinks=sinks, reload=load,
+               interrupted=interrupted_status(lookup),
+               drain_seconds=min(lookup.timeout + 1.0, DRAIN_SECONDS))
     holder["d"] = d
     if server is not None:
         server.start()

@@ -16,10 +16,15 @@ Why this shape:
   audited; the desk screen keeps the newer card): the desk still sees the last card scanned last.
 - Faults never stop it: a source that fails is reopened with backoff; a checker that raises gives
   an `unknown` status; a sink that fails is logged and the others still get the event.
+- Stopping (SIGTERM) never drops a scan it has read: lookups under way get until `drain_seconds`
+  to finish; a scan still without an answer then (its lookup running on, or not begun) goes out
+  as `unknown` ("the service stopped before the lookup answered", with the address to check by
+  hand), so the desk and the event log see every card.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -57,6 +62,9 @@ BACKOFF_FIRST = 0.5
 # against any lookup deadline (5 s by default), long against a normal lookup (tens of ms).
 ORDER_GRACE = 0.5
 BACKOFF_MAX = 30.0
+# How long stopping waits for lookups under way: a lookup's own deadline is 5 s by default, and
+# systemd's TimeoutStopSec (15 s in the unit) must not end the process first.
+DRAIN_SECONDS = 10.0
 
 
 class Sink(Protocol):
@@ -144,6 +152,18 @@ def internal_error_status(exc: BaseException) -> Status:
     )
 
 
+def stopped_status(scan: Scan) -> Status:
+    """A scan the daemon read but could not finish before it stopped: unknown, never dropped."""
+    return Status(
+        document=Document(kind="unknown"),
+        validity=Validity(
+            state="unknown", basis="error", checked_at=now(),
+            detail="the service stopped before the check finished; check the card by hand",
+            reason="interrupted",
+        ),
+    )
+
+
 def default_decider(status: Status, config: DaemonConfig) -> Status:
     """The region's decision; a code that is no card gets none (there is no patient to decide)."""
     if status.validity.basis == "not_a_card":
@@ -162,9 +182,13 @@ class Daemon:
         sinks: Iterable[Sink] = (),
         decider: Decider = default_decider,
         reload: Callable[[], DaemonConfig] | None = None,
+        interrupted: Checker = stopped_status,
+        drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self.config = config
         self.checker = checker
+        self.interrupted = interrupted  # the status of a scan still unanswered at stop
+        self.drain_seconds = drain_seconds
         self.decider = decider
         self.sinks: list[Sink] = list(sinks)
         self._reload_fn = reload
@@ -180,6 +204,10 @@ class Daemon:
         self._emit_cond = threading.Condition(self._emit_lock)
         self._intake_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}
+        # Scans taken from the queue and not yet completed, by id(job); stop() claims what is
+        # left here, so a lookup that ends after that is not emitted twice.
+        self._in_flight: dict[int, Job] = {}
+        self._gave_up = False
         self._next_emit: dict[str, int] = {}
         self._pending: dict[str, dict[int, tuple[Job, Status, float]]] = {}
         self._open: dict[str, Source] = {}
@@ -208,10 +236,12 @@ class Daemon:
         log.info("started: %d source(s), %d lookup worker(s)", len(self.config.sources),
                  self.config.max_lookups)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop reading, finish every scan already read, close the sinks. Idempotent."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop reading, finish every scan already read (within `drain_seconds`; what is left
+        then goes out as unknown), close the sinks. Idempotent."""
         if self._stopped.is_set():
             return
+        timeout = self.drain_seconds if timeout is None else timeout
         self._stopping.set()
         with self._open_lock:
             sources = list(self._open.values())
@@ -227,6 +257,7 @@ class Daemon:
             self._queue.put(None)
         for t in self._workers:
             t.join(max(0.0, deadline - time.monotonic()))
+        self._give_up_unfinished()
         with self._emit_cond:
             for held in list(self._pending):
                 self._drain(held, float("inf"))
@@ -369,7 +400,41 @@ class Daemon:
             job = self._queue.get()
             if job is None:
                 return
+            with self._intake_lock:
+                if self._gave_up:
+                    continue  # stop() has already answered it
+                self._in_flight[id(job)] = job
             status = self._check(job.scan)
+            with self._intake_lock:
+                mine = self._in_flight.pop(id(job), None) is not None
+            if mine:
+                self._complete(job, status)
+
+    def _give_up_unfinished(self) -> None:
+        """At the end of the drain: every scan read and not answered goes out as unknown."""
+        left: list[Job] = []
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                left.append(job)
+        with self._intake_lock:
+            left += list(self._in_flight.values())
+            self._in_flight.clear()
+            self._gave_up = True  # a worker still looking up emits nothing after this
+        for t in self._workers:
+            if t.is_alive():
+                with contextlib.suppress(queue.Full):
+                    self._queue.put_nowait(None)  # it ends when its lookup does
+        for job in sorted(left, key=lambda j: (j.source, j.seq)):
+            try:
+                status = self.decider(self.interrupted(job.scan), self.config)
+            except Exception as exc:
+                status = internal_error_status(exc)
+            log.warning("stopping: a scan from %s had no answer yet; shown as unknown",
+                        job.source)
             self._complete(job, status)
 
     def _check(self, scan: Scan) -> Status:

@@ -35,6 +35,8 @@ REASON = {
         "address on the back of the card is needed."
     ),
     "lookup_timeout": N_("The lookup service did not answer within {seconds} s."),
+    "lookup_interrupted": N_("The service stopped before the lookup service answered."),
+    "interrupted": N_("The service stopped before the check finished; check the card by hand."),
     "lookup_unreachable": N_("The lookup service could not be reached."),
     "lookup_http_error": N_("The lookup service answered with an error."),
     "lookup_maintenance": N_("The lookup service shows a maintenance page."),
