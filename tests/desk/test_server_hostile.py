@@ -4,8 +4,10 @@ streams, streams whose client went away, login attempts sent at once or from a f
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
+import resource
 import socket
 import time
 from collections.abc import Iterator
@@ -14,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support_daemon import DaemonProcess, PtyScanner, daemon_env
 from verify.desk import connections
 from verify.desk import server as desk_server
 from verify.desk.config import build_config
 from verify.desk.server import DeskServer, LoginLimit, client_key
 from verify.desk.state import DeskState
+from verify.lookup.emulator import Emulator
 
 TOKEN = "desk-token-0123456789"
 
@@ -281,3 +285,70 @@ def test_the_limit_is_per_address_and_per_ipv6_network() -> None:
         assert limit.attempt("2001:db8:1:2::1", "wrong", TOKEN, now=100.0) == 0
     assert limit.attempt("2001:db8:1:2::99", TOKEN, TOKEN, now=101.0) > 0  # same /64
     assert limit.attempt("2001:db8:1:2::99", TOKEN, TOKEN, now=161.0) == -1  # window passed
+
+
+# -- the whole desk under both at once, as a process ---------------------------------------------
+
+
+def foreign_streams(port: int, n: int) -> list[socket.socket]:
+    """Event-stream requests as a foreign page in the desk's browser sends them, left open."""
+    held = []
+    for _ in range(n):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                     "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n"
+                     "Accept: text/event-stream\r\n\r\n".encode())
+        held.append(sock)
+    return held
+
+
+def test_a_desk_under_slow_bodies_and_foreign_streams_still_serves_the_page_and_a_scan(
+    tmp_path,
+) -> None:
+    """`verify daemon` as a process: 300 bodies announced and never sent, 100 foreign event
+    streams held open; the page and /healthz load under 1 s, a tap is answered, a scan from the
+    pty scanner reaches the event log, and the desk's own page still gets a stream."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    scanner = PtyScanner(tmp_path / "scanner")
+    events = tmp_path / "events.jsonl"
+    emu = Emulator().start()
+    daemon = DaemonProcess(["--source", f"serial:{scanner.link}", "--http", "127.0.0.1:0",
+                            "--events", str(events)], daemon_env(emu.env()), tmp_path)
+    held: list[socket.socket] = []
+    try:
+        port = int(daemon.desk_url().rstrip("/").rsplit(":", 1)[1])
+        daemon.wait_device_open(scanner.link)
+        held += slow_bodies(port, 150) + slow_bodies(port, 150, "/api/answer")
+        held += foreign_streams(port, 100)
+        time.sleep(0.5)
+        for _ in range(3):
+            for path in ("/", "/healthz"):
+                status, _, _, took = request(port, "GET", path, headers=own(port))
+                assert status == 200 and took < 1.0, (path, took)
+        page = request(port, "GET", "/", headers=own(port))[2].decode()
+        token = json.loads(html.unescape(page.split('name="verify-page" content="')[1]
+                                         .split('"')[0]))["page_token"]
+        status, _, _, took = request(port, "POST", "/api/answer",
+                                     b'{"scan": "gone", "answers": {}}',
+                                     {**own(port), "Content-Type": "application/json",
+                                      "X-Verify-Page": token})
+        assert status == 409 and took < 1.0, (status, took)  # a tap is answered at once
+        mine, head = open_stream(port, own(port))
+        mine.close()
+        assert head.startswith(b"HTTP/1.0 200 ")
+        scanner.scan(emu.url("VALID0001"))
+        deadline = time.monotonic() + 10
+        while not (events.exists() and events.read_text().strip()):
+            assert time.monotonic() < deadline, "the scan never reached the event log"
+            time.sleep(0.05)
+        assert json.loads(events.read_text().splitlines()[0])["validity"]["state"] == "valid"
+    finally:
+        for sock in held:
+            sock.close()
+        code = daemon.stop()
+        scanner.unplug()
+        emu.stop()
+    assert code == 0
+    assert "Traceback" not in "\n".join(daemon.log)
