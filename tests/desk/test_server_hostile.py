@@ -114,7 +114,7 @@ def test_a_body_that_comes_slowly_but_whole_is_still_taken(guarded: DeskServer) 
     assert answer.startswith(b"HTTP/1.0 303 ") and b"Set-Cookie: verify_desk=" in answer
 
 
-def test_a_body_cut_short_is_refused_not_waited_for(guarded: DeskServer, monkeypatch) -> None:
+def test_a_body_cut_short_is_closed_and_no_worker_waits(guarded: DeskServer, monkeypatch) -> None:
     monkeypatch.setattr(connections, "HEAD_TIMEOUT", 1.0)
     with socket.create_connection(("127.0.0.1", guarded.port), timeout=10) as sock:
         sock.sendall(f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{guarded.port}\r\n"
@@ -152,6 +152,17 @@ def test_any_nesting_gets_an_answer(server: DeskServer, depth: int, kind: str) -
     body = (kind * depth)[: desk_server.MAX_JSON_BYTES].encode() or b"["
     status, _ = page_post(server, "/api/answer", body)
     assert status == 400
+
+
+def test_a_route_that_fails_still_answers(server: DeskServer, monkeypatch, capfd) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug in a route")
+
+    monkeypatch.setattr(server.desk, "latest_record", broken)
+    status, headers, _, _ = request(server.port, "GET", "/api/status/latest",
+                                    headers=own(server.port))
+    assert status == 500 and headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "Traceback" not in capfd.readouterr().err
 
 
 # -- the event stream ----------------------------------------------------------------------------
