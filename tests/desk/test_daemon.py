@@ -373,35 +373,38 @@ def test_a_configured_source_that_has_not_started_is_not_healthy():
 
 
 def test_stopping_never_drops_a_scan_whose_lookup_is_still_running():
-    """A lookup that runs past the drain (a stuck agency, a page that takes long to read) and a
-    scan still queued behind it: both go out as unknown before stop() returns, once each."""
+    """A lookup that runs past the drain (a stuck agency, a page that takes long to read), a
+    scan queued behind it and one its source holds because the queue is full: all go out as
+    unknown before stop() returns, once each."""
     release = threading.Event()
 
     def stuck(scan):
         release.wait(30)
         return status_for(scan.payload)
 
-    config = build_config({"sources": ["feed:stuck"], "http": None, "max_lookups": 1})
+    config = build_config({"sources": ["feed:stuck"], "http": None, "max_lookups": 1,
+                           "queue_size": 1})
     rec = Recorder()
     d = Daemon(config, checker=stuck, sinks=[rec], drain_seconds=0.5)
     d.start()
     try:
-        feed("stuck").put(url("VALID0001"))
-        feed("stuck").put(url("VALID0002"))
+        for i in range(3):
+            feed("stuck").put(url(f"VALID000{i}"))
         deadline = time.monotonic() + 3
-        while d.stats.scans < 2 and time.monotonic() < deadline:
+        while d.stats.scans < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert d.stats.scans == 3
         started = time.monotonic()
         d.stop()
         took = time.monotonic() - started
     finally:
         release.set()
-    assert took < 2.0
-    assert [e.status.validity.reason for e in rec.events] == ["interrupted", "interrupted"]
+    assert took < 2.5
+    assert [e.status.validity.reason for e in rec.events] == ["interrupted"] * 3
     assert all(e.status.validity.state == "unknown" for e in rec.events)
     assert rec.closed
     time.sleep(0.2)  # the stuck lookups end now: nothing more is emitted
-    assert len(rec.events) == 2
+    assert len(rec.events) == 3
 
 
 @pytest.mark.parametrize("lookup_timeout, reason", [

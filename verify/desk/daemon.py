@@ -254,7 +254,10 @@ class Daemon:
         for t in self._source_threads:
             t.join(max(0.0, deadline - time.monotonic()))
         for _ in self._workers:
-            self._queue.put(None)
+            try:  # a full queue behind a stuck lookup must not hold the stop past its deadline
+                self._queue.put(None, timeout=max(0.001, deadline - time.monotonic()))
+            except queue.Full:
+                break
         for t in self._workers:
             t.join(max(0.0, deadline - time.monotonic()))
         self._give_up_unfinished()
@@ -413,13 +416,17 @@ class Daemon:
     def _give_up_unfinished(self) -> None:
         """At the end of the drain: every scan read and not answered goes out as unknown."""
         left: list[Job] = []
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                left.append(job)
+        for _ in range(2):
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    left.append(job)
+            # A source blocked on a full queue puts its scan in once there is room: take it too.
+            for t in self._source_threads:
+                t.join(0.2)
         with self._intake_lock:
             left += list(self._in_flight.values())
             self._in_flight.clear()

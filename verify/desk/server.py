@@ -413,7 +413,9 @@ class DeskHandler(BoundedHandler):
         if site is not None and site != "same-origin":
             return False
         origin = self.headers.get("Origin")
-        return origin is None or origin == f"http://{self.headers.get('Host', '')}"
+        host = self.headers.get("Host", "")
+        # https: the same authority behind a TLS proxy in front of the desk.
+        return origin is None or origin in (f"http://{host}", f"https://{host}")
 
     def _page_input(self) -> dict[str, Any] | None:
         """The JSON body of a page's POST, or None after a 4xx (cross-origin, no page token,
