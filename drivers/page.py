@@ -32,6 +32,10 @@ MAX_GAP_MS = 60  # HID scanners type a character every 1-20 ms; people need 80 m
 # word; no one keeps a 30 ms average over a card's code. Scanners stay far below it.
 MEAN_GAP_MS = 30
 MIN_CHARS = 8  # shorter bursts are key repeats or shortcuts, not a card's code
+# A key held down types one character over and over; no card's code has 8 alike in a row, but
+# a machine-readable zone pads with `<`, so that filler may run on.
+HELD_RUN = 8
+MRZ_FILLER = "<"
 MAX_CHARS = 4096
 BACKLOG = 16
 
@@ -72,11 +76,21 @@ def is_scanner_burst(text: str, gaps_ms: Sequence[float], policy: KeyboardPolicy
     """
     if not policy.min_chars <= len(text) <= MAX_CHARS or len(gaps_ms) != len(text) - 1:
         return False
-    if any(not ch.isprintable() for ch in text) or len(set(text)) == 1:
+    if any(not ch.isprintable() for ch in text) or len(set(text)) == 1 or _held(text):
         return False
     if not all(0 <= g <= policy.max_gap_ms for g in gaps_ms):
         return False
     return not gaps_ms or sum(gaps_ms) / len(gaps_ms) <= policy.mean_gap_ms
+
+
+def _held(text: str) -> bool:
+    """A run of HELD_RUN identical characters (other than the zone's filler): a key held down."""
+    run = 1
+    for before, ch in zip(text, text[1:], strict=False):
+        run = run + 1 if ch == before else 1
+        if run >= HELD_RUN and ch != MRZ_FILLER:
+            return True
+    return False
 
 
 def deliver(text: str, ended_by: str = "\r", name: str = "") -> bool:

@@ -155,6 +155,7 @@ def test_only_a_scanners_keys_make_a_scan_and_a_held_key_leaves_the_patient(
         enter(browser)
         # One character over and over without the repeat flag: not a scan either.
         type_keys(browser, "b" * 40, per_key=0.0)
+        type_keys(browser, "https://x" + "d" * 30, per_key=0.0)  # typed, then a key held
         # Keys a script makes: not a scan.
         browser.execute_script(SCRIPT_TYPES, emu.url("VALID0002"))
         # A person typing fast and steadily, 45 ms a key: not a scan.
@@ -163,3 +164,51 @@ def test_only_a_scanners_keys_make_a_scan_and_a_held_key_leaves_the_patient(
         screen = browser.execute_script(READ)
         assert screen["headline"] == "EJ GILTIGT" and screen["scan"] == patient
         assert events.read_text().splitlines() == before
+
+
+FOREIGN_FORM = """
+const [action, guesses] = arguments;
+for (let i = 0; i < guesses; i++) {
+  const frame = document.createElement('iframe');
+  frame.name = 'f' + i;
+  document.body.append(frame);
+  const form = document.createElement('form');
+  form.method = 'post'; form.action = action; form.target = frame.name;
+  const input = document.createElement('input');
+  input.name = 'token'; input.value = 'guess-' + i;
+  form.append(input);
+  document.body.append(form);
+  form.submit();
+}
+"""
+
+TOKEN = "desk-token-0123456789"
+
+
+def test_the_login_form_works_and_a_foreign_page_cannot_lock_the_desk_out(tmp_path: Path) -> None:
+    scanner = PtyScanner(tmp_path / "scanner")
+    with Emulator() as emu, chromium() as browser:
+        daemon = DaemonProcess(
+            ["--source", f"serial:{scanner.link}", "--http", "127.0.0.1:0", "--token", TOKEN,
+             "--verbose"],
+            daemon_env(emu.env()), tmp_path,
+        )
+        try:
+            base = daemon.desk_url()
+            # A page of another origin (the emulator's) in the desk's browser posts twenty
+            # wrong tokens to the desk's login form.
+            browser.get(emu.url("NOINFO0099"))
+            browser.execute_script(FOREIGN_FORM, base + "login", 20)
+            time.sleep(2.0)
+            # The desk logs in with the right token through its own form, as staff do.
+            browser.get(base + "login")
+            browser.find_element("name", "token").send_keys(TOKEN + Keys.ENTER)
+            screen = when(browser, lambda s: s["connection"] == "Ansluten", timeout=10)
+            assert screen["headline"] == "Väntar på kort …"
+        finally:
+            daemon.stop()
+            scanner.unplug()
+    assert "Traceback" not in "\n".join(daemon.log)
+    journal = "\n".join(daemon.log)
+    assert journal.count("POST /login 403") == 20  # the foreign posts came, and were refused
+    assert TOKEN not in journal and "guess-" not in journal

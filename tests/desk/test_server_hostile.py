@@ -266,6 +266,22 @@ def test_wrong_tokens_sent_at_once_are_counted_one_by_one(guarded: DeskServer) -
     assert sorted(statuses) == [303] * desk_server.LOGIN_FAILURES_PER_CLIENT + [429] * 27
 
 
+@pytest.mark.parametrize("framing", [
+    "", "Content-Length: x\r\n", "Transfer-Encoding: chunked\r\n",
+    "Content-Length: 99999\r\n",
+])
+def test_a_login_without_a_plain_length_is_refused_and_not_counted(
+    guarded: DeskServer, framing: str
+) -> None:
+    port = guarded.port
+    head = "".join(f"{k}: {v}\r\n" for k, v in own(port).items())
+    for _ in range(desk_server.LOGIN_FAILURES_PER_CLIENT + 1):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"POST /login HTTP/1.1\r\n{head}{framing}\r\n".encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.0 400 ")
+    assert login(guarded, TOKEN)[0] == 303
+
+
 def test_failures_from_elsewhere_never_lock_out_the_right_token(guarded: DeskServer) -> None:
     # Twenty wrong tokens from four other addresses: the limit in all is reached.
     for n in range(2, 6):

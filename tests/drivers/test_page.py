@@ -56,6 +56,13 @@ def test_a_held_key_is_not_a_scanner(key):
         assert not is_scanner_burst(key * length, [1] * (length - 1), POLICY)
 
 
+def test_a_key_held_after_some_typing_is_not_a_scanner_but_a_zones_filler_is_fine():
+    assert not is_scanner_burst("abc" + "d" * 20, [10] * 22, POLICY)
+    assert not is_scanner_burst("https://x.se/" + "0" * 8 + "/", [5] * 21, POLICY)
+    line = "ANDERSSON<<ANNA<<<<<<<<<<<<<<<"  # the third line of a TD1 zone
+    assert is_scanner_burst(line, [5] * (len(line) - 1), POLICY)
+
+
 @settings(max_examples=300, derandomize=True)
 @given(st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "S"]), min_size=8,
                max_size=80),
@@ -63,7 +70,8 @@ def test_a_held_key_is_not_a_scanner(key):
 def test_a_burst_is_taken_only_when_every_rule_holds(text, pool):
     gaps = pool[: len(text) - 1]
     mean = sum(gaps) / len(gaps)
-    expected = mean <= POLICY.mean_gap_ms and len(set(text)) > 1
+    held = any(len(set(text[i:i + 8])) == 1 and text[i] != "<" for i in range(len(text) - 7))
+    expected = mean <= POLICY.mean_gap_ms and len(set(text)) > 1 and not held
     assert is_scanner_burst(text, gaps, POLICY) == expected
 
 

@@ -313,9 +313,11 @@ class DeskHandler(BoundedHandler):
         if not self._same_origin():
             self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
             return
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
+        try:  # a form always says its length; no length (or chunks) is no form
+            length = int(self.headers.get("Content-Length", ""))
         except ValueError:
+            length = -1
+        if "Transfer-Encoding" in self.headers:
             length = -1
         body = self.rfile.read(length) if 0 <= length <= MAX_FORM_BYTES else b""
         if not 0 <= length <= MAX_FORM_BYTES or len(body) != length:
@@ -408,14 +410,21 @@ class DeskHandler(BoundedHandler):
         self._send(HTTPStatus.OK, self.server.metrics(), METRICS_TYPE)
 
     def _same_origin(self) -> bool:
-        """A browser says where a request comes from; only this page's own origin may post."""
+        """Only this server's own page may post or open the event stream.
+
+        A browser's `Sec-Fetch-Site` (no page can set it) must be `same-origin`; then `Origin`
+        may be `null`, as Chromium sends it on a form post from a page whose referrer policy is
+        `no-referrer` (the login page's). Without `Sec-Fetch-Site` (an older browser), an
+        `Origin` must name this server. A client that sends neither is no browser page.
+        """
         site = self.headers.get("Sec-Fetch-Site")
-        if site is not None and site != "same-origin":
-            return False
         origin = self.headers.get("Origin")
         host = self.headers.get("Host", "")
         # https: the same authority behind a TLS proxy in front of the desk.
-        return origin is None or origin in (f"http://{host}", f"https://{host}")
+        own = (f"http://{host}", f"https://{host}")
+        if site is not None:
+            return site == "same-origin" and (origin is None or origin == "null" or origin in own)
+        return origin is None or origin in own
 
     def _page_input(self) -> dict[str, Any] | None:
         """The JSON body of a page's POST, or None after a 4xx (cross-origin, no page token,

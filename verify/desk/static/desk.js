@@ -243,7 +243,7 @@
     // gap shorter still (no person keeps it up), not one key held down.
     const scannerBurst = (now) => {
       if (text.length < policy.min_chars || now - prev > policy.max_gap_ms) return false;
-      if (new Set(text).size === 1) return false;
+      if (new Set(text).size === 1 || /([^<])\1{7}/u.test(text)) return false;  // a key held
       const mean = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
       return mean <= (policy.mean_gap_ms || policy.max_gap_ms);
     };
