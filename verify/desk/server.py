@@ -262,7 +262,7 @@ class DeskHandler(BoundedHandler):
         elif path in RENDERED:
             self._page(path)
         elif path == "/api/status/latest":
-            self._json(HTTPStatus.OK, {"event": self.server.desk.latest_record()})
+            self._json(HTTPStatus.OK, {"event": self._desk().latest_record()})
         elif path == "/api/events":
             self._stream()
         elif path == "/favicon.ico":
@@ -308,8 +308,12 @@ class DeskHandler(BoundedHandler):
             self.server.logins.failed(client)
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login?fel=1"})
 
+    def _desk(self) -> DeskState:
+        """The desk this request is for (a service for many desks picks one per path)."""
+        return self.server.desk
+
     def _stream(self) -> None:
-        desk = self.server.desk
+        desk = self._desk()
         if self.command == "HEAD":
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
             return
@@ -345,7 +349,7 @@ class DeskHandler(BoundedHandler):
         body, ctype = self.server.assets[path]
         keyboard = self.server.keyboard
         page = render(
-            body, self.server.desk.lang(), page_token=self.server.page_tokens.issue(),
+            body, self._desk().lang(), page_token=self.server.page_tokens.issue(),
             keyboard={"max_gap_ms": keyboard.max_gap_ms, "min_chars": keyboard.min_chars}
             if keyboard is not None else None,
         )
