@@ -223,6 +223,9 @@ def serve(
                                  "(revocations)")] = 10.0,
     max_pages: Annotated[int, typer.Option(
         "--max-pages", help="desk pages one instance holds open at once")] = 512,
+    key_gap: Annotated[int, typer.Option(
+        "--key-gap", help="longest pause between a scanner's keys, in ms (5-500; default 60)")
+    ] = 60,
     clear_after: Annotated[float, typer.Option(
         "--clear-after", help="seconds a status stays on a desk's screen")] = 30.0,
     config: Annotated[Path | None, typer.Option(
@@ -242,6 +245,8 @@ def serve(
         raise fail("--max-pages must be between 1 and 4096")
     if not 1 <= clear_after <= 86400:
         raise fail("--clear-after must be between 1 and 86400 seconds")
+    if not 5 <= key_gap <= 500:
+        raise fail("--key-gap must be between 5 and 500 ms")
     address = parse_host_port(http)
     service = Service(
         key=key, desks=folder,
@@ -249,7 +254,8 @@ def serve(
                           clear_after=clear_after, http=http),
         proxies=networks(proxy or ()),
         operators=networks(operator or ("127.0.0.0/8", "::1")),
-        reload_seconds=reload_seconds, max_pages=max_pages, keyboard=KeyboardPolicy(),
+        reload_seconds=reload_seconds, max_pages=max_pages,
+        keyboard=KeyboardPolicy(max_gap_ms=key_gap),
     )
     lookup = Settings.from_env(config_path=config)
     metrics = DeskMetrics(sources=lambda: {"page:": "open"},

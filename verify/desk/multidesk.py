@@ -83,6 +83,10 @@ class _SeenLinks:
         self._lock = threading.Lock()
         self._spent: dict[str, float] = {}
 
+    def spent(self, nonce: str) -> bool:
+        with self._lock:
+            return nonce in self._spent
+
     def spend(self, nonce: str, expires: float, at: float) -> bool:
         """True the first time; False when this link was already spent here."""
         with self._lock:
@@ -268,14 +272,17 @@ class MultiDeskHandler(DeskHandler):
             self._refuse(HTTPStatus.GONE, N_("This enrolment link has expired. Ask the operator "
                          "for a new one."), html_page=True, lang=lang)
             return
-        if not spend:
+        if not spend and not self.server.spent.spent(found.nonce):
             self._send(HTTPStatus.OK, deskpages.enrol_form(lang, desk.name, desk.site),
                        "text/html; charset=utf-8")
             return
-        if not self._same_origin():
+        # The form's page sends no referrer, so its Origin is "null": the browser's own
+        # Sec-Fetch-Site says whether the press came from this page.
+        if spend and self.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin",
+                                                                                "none"):
             self._refuse(HTTPStatus.FORBIDDEN, "cross-origin request refused", html_page=False)
             return
-        if not self.server.spent.spend(found.nonce, found.expires, at):
+        if not spend or not self.server.spent.spend(found.nonce, found.expires, at):
             self._refuse(HTTPStatus.GONE, N_("This enrolment link has already been used. Ask the "
                          "operator for a new one."), html_page=True, lang=lang)
             return
