@@ -8,6 +8,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -107,8 +108,14 @@ def burst(text: str) -> str:
 class StreamTap:
     """A desk's event stream read raw on its own socket: every byte kept for assertions."""
 
-    def __init__(self, port: int, path: str, cookie: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    def __init__(self, port: int, path: str, cookie: str, *, tls: bool = False) -> None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if tls:  # through the test's own TLS proxy (a self-signed certificate)
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            sock = context.wrap_socket(sock)
+        self.sock = sock
         self.sock.sendall(f"GET {path}api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                           f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode())
         self.data = bytearray()
