@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from drivers.page import KeyboardPolicy
-from verify.cli.app import check_lang, fail
+from verify.cli.app import Lang, check_lang, fail
 from verify.cli.daemon import default_checker, setup_logging
 from verify.cli.desk import desk_app
 from verify.desk.config import REGIONS, DaemonConfig, parse_host_port
@@ -61,7 +61,7 @@ def _region(region: str | None) -> str | None:
 
 def _lang(lang: str | None) -> str | None:
     if lang is not None and lang not in ("sv", "en"):
-        raise fail("--lang must be sv or en, not {lang}", lang=repr(lang))
+        raise fail("--screen-lang must be sv or en, not {lang}", lang=repr(lang))
     return lang
 
 
@@ -95,17 +95,18 @@ def add(
     site: Annotated[str, typer.Option("--site", help="where it is, e.g. 'VC Tensta'")],
     region: Annotated[str | None, typer.Option(
         "--region", help="this desk's region (else its site's, else the service's)")] = None,
-    lang: Annotated[str | None, typer.Option(
-        "--lang", help="this desk's screen language, sv or en (else its site's, else the "
-                       "service's)")] = None,
+    screen_lang: Annotated[str | None, typer.Option(
+        "--screen-lang", help="this desk's screen language, sv or en (else its site's, else "
+                              "the service's)")] = None,
     url: Url = "https://verify.invalid",
     valid_for: Annotated[float, typer.Option(
         "--valid-for", help="minutes the enrolment link works (default 15)")] =
         ENROL_SECONDS / 60,
     desks: Desks = Path(),
+    lang: Lang = None,
 ) -> None:
     """Add a desk and print its one-time enrolment link (open it on the desk's browser)."""
-    check_lang(None)
+    check_lang(lang)
     folder = desks if desks != Path() else _default_desks()
     seconds = _minutes(valid_for)
     if not name.strip() or not site.strip() or len(name) > 80 or len(site) > 80:
@@ -115,7 +116,7 @@ def add(
         raise fail("{site} already has a desk called {name}; for a new link: verify desk link",
                    site=repr(site), name=repr(name))
     desk = Desk(id=new_desk_id(), name=name.strip(), site=site.strip(), region=_region(region),
-                lang=_lang(lang))
+                lang=_lang(screen_lang))
     link = _link(folder, desk, url, seconds)
     save_book(folder, dataclasses.replace(book, desks={**book.desks, desk.id: desk}))
     typer.echo(_("Desk {name} ({site}) added. Open this link once, on that desk's browser, "
@@ -134,9 +135,10 @@ def link(
         "--valid-for", help="minutes the enrolment link works (default 15)")] =
         ENROL_SECONDS / 60,
     desks: Desks = Path(),
+    lang: Lang = None,
 ) -> None:
     """A new one-time enrolment link for a desk (a new browser, or a link that expired)."""
-    check_lang(None)
+    check_lang(lang)
     folder = desks if desks != Path() else _default_desks()
     seconds = _minutes(valid_for)
     desk = _find(load_book(folder), name, site)
@@ -147,9 +149,10 @@ def link(
 def list_desks(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     desks: Desks = Path(),
+    lang: Lang = None,
 ) -> None:
     """Every desk: name, site, region, language, its page's path, revoked or not."""
-    check_lang(None)
+    check_lang(lang)
     folder = desks if desks != Path() else _default_desks()
     book = load_book(folder)
     rows = sorted(book.desks.values(), key=lambda d: (d.site, d.name))
@@ -160,9 +163,9 @@ def list_desks(
     if not rows:
         typer.echo(_("No desks yet: verify desk add NAME --site SITE"))
     for d in rows:
-        region, lang = book.region_and_lang(d, None, "")
+        region, screen = book.region_and_lang(d, None, "")
         state = _("revoked") if d.revoked else ""
-        typer.echo("\t".join(x for x in (d.site, d.name, region or "-", lang or "-", d.path,
+        typer.echo("\t".join(x for x in (d.site, d.name, region or "-", screen or "-", d.path,
                                           state) if x is not None).rstrip())
 
 
@@ -172,9 +175,10 @@ def revoke(
     site: Annotated[str | None, typer.Option("--site", help="its site, when names repeat")] =
         None,
     desks: Desks = Path(),
+    lang: Lang = None,
 ) -> None:
     """Revoke a desk: its credential stops working on every instance within the reload time."""
-    check_lang(None)
+    check_lang(lang)
     folder = desks if desks != Path() else _default_desks()
     book = load_book(folder)
     desk = _find(book, name, site)
@@ -188,15 +192,16 @@ def revoke(
 def site_settings(
     site: Annotated[str, typer.Argument(help="the site's name, as given to verify desk add")],
     region: Annotated[str | None, typer.Option("--region", help="the site's region")] = None,
-    lang: Annotated[str | None, typer.Option(
-        "--lang", help="the site's screen language, sv or en")] = None,
+    screen_lang: Annotated[str | None, typer.Option(
+        "--screen-lang", help="the site's screen language, sv or en")] = None,
     desks: Desks = Path(),
+    lang: Lang = None,
 ) -> None:
     """Set a site's region and language, for its desks that set none of their own."""
-    check_lang(None)
+    check_lang(lang)
     folder = desks if desks != Path() else _default_desks()
     book = load_book(folder)
-    settings = SiteSettings(region=_region(region), lang=_lang(lang))
+    settings = SiteSettings(region=_region(region), lang=_lang(screen_lang))
     save_book(folder, dataclasses.replace(book, sites={**book.sites, site: settings}))
     typer.echo(_("Site {site}: region {region}, language {lang}.", site=site,
                  region=settings.region or "-", lang=settings.lang or "-"))
