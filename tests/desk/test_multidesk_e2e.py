@@ -5,12 +5,17 @@ keyboard scanner's keys typed into each page through Chromium's input pipeline."
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
-from tests.support_daemon import chromium
+from drivers.layout import LAYOUTS, render, type_text
+from tests.support_daemon import CHROMIUM_FLAGS, chromium
 from tests.support_desks import ServeProcess, StreamTap, add_desk, call
 from verify.lookup.emulator import Emulator
 
@@ -143,3 +148,69 @@ def test_two_browser_desks_each_see_only_their_own_cards(tmp_path: Path) -> None
         assert len(ids) >= SCANS
         assert not any(i in streams[other] or i in api[other] for i in ids)
     assert b"VALID" not in streams["B"] and "VALID" not in seen["B"]
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "many-desks.md"
+
+
+def kiosk_flags() -> list[str]:
+    """The flags of the Chrome kiosk shortcut docs/many-desks.md tells a Windows desk to use."""
+    line = next(line for line in DOC.read_text(encoding="utf-8").splitlines()
+                if "chrome.exe" in line)
+    flags = [word for word in line.split() if word.startswith("--")]
+    assert "--kiosk" in flags
+    return flags
+
+
+def swedish_desk(text: str) -> str:
+    """The characters a Swedish desktop makes of a scanner set to the US layout typing `text`."""
+    return render(type_text(text, LAYOUTS["us"]), LAYOUTS["se"])
+
+
+@pytest.mark.timeout(300)
+def test_the_documented_kiosk_desk_reads_a_scanner_with_an_enter_or_tab_suffix(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "desks"
+    link = add_desk(folder, "reception 3", "VC Kista", "http://localhost")
+    opts = webdriver.ChromeOptions()
+    for flag in (*CHROMIUM_FLAGS, *kiosk_flags()):
+        opts.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="verify-kiosk-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.binary_location = "/usr/bin/chromium"
+    with Emulator() as emu:
+        serve = ServeProcess(folder, emu.env(), "--region", "skane")
+        browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        try:
+            link = link.replace("http://localhost", f"http://localhost:{serve.port}")
+            enrol_in(browser, link)
+            screen = when(browser, lambda s: s["connection"] == "Ansluten")
+            badge = browser.find_element("id", "keyboard").text
+            assert badge == "Tangentbordsskanner: redo", badge
+
+            # A scanner left on the US layout, Enter suffix: repaired and shown.
+            mangled = swedish_desk(emu.url("NOINFO0001"))
+            assert mangled != emu.url("NOINFO0001")
+            keys(browser, mangled)
+            screen = when(browser, lambda s: s["link"].endswith("/NOINFO0001"))
+            assert screen["headline"] == "EJ GILTIGT"
+
+            # No suffix: the page cannot tell the code has ended, and sends nothing.
+            for ch in emu.url("NOINFO0002"):
+                browser.execute_cdp_cmd("Input.dispatchKeyEvent",
+                                        {"type": "keyDown", "key": ch, "text": ch})
+            time.sleep(1.0)
+            assert when(browser, lambda s: True)["link"].endswith("/NOINFO0001")
+
+            # A Tab suffix works as Enter does.
+            for ch in emu.url("NOINFO0003"):
+                browser.execute_cdp_cmd("Input.dispatchKeyEvent",
+                                        {"type": "keyDown", "key": ch, "text": ch})
+            browser.execute_cdp_cmd("Input.dispatchKeyEvent", {
+                "type": "keyDown", "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9})
+            when(browser, lambda s: s["link"].endswith("/NOINFO0003"))
+        finally:
+            browser.quit()
+            shutil.rmtree(profile, ignore_errors=True)
+            serve.stop()

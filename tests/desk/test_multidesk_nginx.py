@@ -1,7 +1,7 @@
 """Two instances of `verify desk serve` behind a real nginx (Debian's nginx-light, TLS on
-loopback), configured as docs/many-desks.md says: scans and answers through either instance,
-one credential good on both, a revocation in force on both within the reload interval, and
-forwarding headers believed only from the proxy's own address."""
+loopback), configured with the block docs/many-desks.md documents: scans and answers through
+either instance, one credential good on both, a revocation in force on both within the reload
+interval, and forwarding headers believed only from the proxy's own address."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from verify.lookup.emulator import Emulator
 
 PROXY_ADDRESS = "127.0.0.2"  # nginx connects to the instances from here (proxy_bind)
 RELOAD = 1.0
-NGINX_CONF = """\
-# The configuration docs/many-desks.md documents, with test paths and loopback ports.
+DOC = Path(__file__).resolve().parents[2] / "docs" / "many-desks.md"
+# What only a test run needs around the documented block: no daemon, its own prefix and pid.
+MAIN = """\
 worker_processes 1;
 daemon off;
 pid {tmp}/nginx.pid;
@@ -37,43 +38,26 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-
-    upstream verify {{
-        {servers}
-        keepalive 16;
-    }}
-    # An enrolment link always reaches the same instance while it is up: "used once" holds.
-    upstream verify_enrol {{
-        hash $request_uri consistent;
-        {servers}
-    }}
-
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {tmp}/cert.pem;
-        ssl_certificate_key {tmp}/key.pem;
-
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_set_header Forwarded "";
-        proxy_set_header X-Real-IP "";
-        proxy_bind {proxy};
-
-        location = /operator {{ return 404; }}
-        location = /metrics {{ return 404; }}
-        location /enrol/ {{ proxy_pass http://verify_enrol; }}
-        location ~ ^/s/[^/]+/[^/]+/api/events$ {{
-            proxy_pass http://verify;
-            proxy_buffering off;
-            proxy_read_timeout 1h;
-        }}
-        location / {{ proxy_pass http://verify; }}
-    }}
+{documented}
 }}
 """
+
+
+def documented_conf(tmp: Path, port: int, backends: list[int]) -> str:
+    """The nginx block of docs/many-desks.md with this run's addresses (each must be there)."""
+    block = DOC.read_text(encoding="utf-8").split("```nginx\n", 1)[1].split("```", 1)[0]
+    swaps = {
+        "server 10.0.0.11:8766;": f"server 127.0.0.1:{backends[0]};",
+        "server 10.0.0.12:8766;": f"server 127.0.0.1:{backends[1]};",
+        "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+        "/etc/ssl/certs/verify.pem": str(tmp / "cert.pem"),
+        "/etc/ssl/private/verify.key": str(tmp / "key.pem"),
+        "proxy_bind 10.0.0.2;": f"proxy_bind {PROXY_ADDRESS};",
+    }
+    for old, new in swaps.items():
+        assert old in block, f"docs/many-desks.md's nginx block no longer has {old!r}"
+        block = block.replace(old, new)
+    return MAIN.format(tmp=tmp, documented=block)
 
 
 def free_port() -> int:
@@ -91,9 +75,7 @@ class Nginx:
                         "1", "-subj", "/CN=127.0.0.1", "-keyout", str(tmp / "key.pem"),
                         "-out", str(tmp / "cert.pem")], check=True, capture_output=True)
         self.port = free_port()
-        servers = " ".join(f"server 127.0.0.1:{p};" for p in backends)
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(
-            tmp=tmp, servers=servers, port=self.port, proxy=PROXY_ADDRESS))
+        (tmp / "nginx.conf").write_text(documented_conf(tmp, self.port, backends))
         self.proc = subprocess.Popen(
             [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(tmp), "-c",
              str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
