@@ -151,6 +151,9 @@ def test_a_cookie_from_another_desk_or_site_path_is_refused(rig: Rig) -> None:
     assert call(rig.port, "GET", forged_path, headers={"Cookie": a_cookie})[0] == 404
     forged_site = rig.b.path.replace(rig.b.id, rig.a.id)
     assert call(rig.port, "GET", forged_site, headers={"Cookie": a_cookie})[0] == 404
+    # The desk's address without its last slash leads to the page (its paths are relative).
+    status, headers, _ = call(rig.port, "GET", rig.a.path.rstrip("/"))
+    assert status == 308 and headers["location"] == rig.a.path
     # No cookie at all: 401, a sentence, nothing else.
     status, _, page = call(rig.port, "GET", rig.a.path)
     assert status == 401 and b"AAAA0001" not in page and b"verify-page" not in page

@@ -305,6 +305,10 @@ class MultiDeskHandler(DeskHandler):
 
     def _desk_route(self, path: str, method: str) -> None:
         parts = path.split("/", 4)  # "", "s", site, desk, rest
+        if len(parts) == 4 and method == "GET" and all(parts[2:]):
+            # A desk's address typed without its last slash: the page's relative paths need it.
+            self._send(HTTPStatus.PERMANENT_REDIRECT, b"", "text/plain", {"Location": path + "/"})
+            return
         if len(parts) < 5:
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
