@@ -17,7 +17,7 @@ from tests.support_desks import StreamTap, burst, call, page_token
 from verify.cli.daemon import default_checker
 from verify.desk.config import DaemonConfig
 from verify.desk.deskbook import load_book, load_key, save_book
-from verify.desk.desks import Book, Desk, enrolment_token, new_desk_id
+from verify.desk.desks import Book, Desk, SiteSettings, enrolment_token, new_desk_id
 from verify.desk.forwarding import networks
 from verify.desk.metrics import DeskMetrics
 from verify.desk.multidesk import MultiDeskServer, Service
@@ -239,3 +239,15 @@ def test_two_desks_interleaved_over_http_never_see_each_other(rig: Rig) -> None:
     assert b"AAAA" not in seen["b"] and b"BBBB" not in seen["a"]
     assert seen["a"].count(b"event: status") == 20 and seen["b"].count(b"event: status") == 20
     assert b"Check by hand" in seen["b"]  # desk B speaks English (its own setting)
+
+
+def test_a_sites_language_and_region_apply_to_its_desks_when_the_file_changes(rig: Rig) -> None:
+    cookie = rig.enrol(rig.a)
+    _, body = rig.scan(rig.a, cookie, "AAAA0100")
+    assert json.loads(body)["desk"]["headline"] == "EJ GILTIGT"
+    book = load_book(rig.folder)
+    save_book(rig.folder, replace(book, sites={"VC Tensta": SiteSettings(lang="en")}))
+    deadline = time.monotonic() + 3.0
+    while json.loads(rig.scan(rig.a, cookie, "AAAA0101")[1])["desk"]["headline"] != "NOT VALID":
+        assert time.monotonic() < deadline, "the site's language never applied"
+        time.sleep(0.2)

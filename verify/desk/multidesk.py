@@ -127,8 +127,10 @@ class MultiDeskServer(DeskServer):
         self._ticker.start()
 
     def config_for(self, desk: Desk) -> DaemonConfig:
-        region, lang = self.book.current().region_and_lang(
-            desk, self.service.base.region, self.service.base.lang)
+        """The desk's settings as the desks file says now (an operator may change them)."""
+        book = self.book.current()
+        region, lang = book.region_and_lang(book.desks.get(desk.id, desk),
+                                            self.service.base.region, self.service.base.lang)
         return dataclasses.replace(self.service.base, region=region, lang=lang)
 
     def state_for(self, desk: Desk) -> DeskState:
