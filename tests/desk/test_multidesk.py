@@ -9,8 +9,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support_desks import StreamTap, burst, call, page_token
@@ -251,3 +254,41 @@ def test_a_sites_language_and_region_apply_to_its_desks_when_the_file_changes(ri
     while json.loads(rig.scan(rig.a, cookie, "AAAA0101")[1])["desk"]["headline"] != "NOT VALID":
         assert time.monotonic() < deadline, "the site's language never applied"
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def lone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Desk, str]]:
+    """One desk on one server with one scan on its screen, for hostile requests."""
+    folder = tmp_path_factory.mktemp("lone") / "desks"
+    key = load_key(folder, create=True)
+    desk = Desk(new_desk_id(), "reception 9", "VC Tensta")
+    save_book(folder, Book(desks={desk.id: desk}))
+    with Emulator() as emu:
+        service = Service(key=key, desks=folder,
+                          base=DaemonConfig(sources=("page:",), region="skane"))
+        server = MultiDeskServer(("127.0.0.1", 0), service,
+                                 checker=default_checker(emu.settings()),
+                                 metrics=DeskMetrics(sources=lambda: {}))
+        server.start()
+        try:
+            rig = Rig(server, emu, folder, key, desk, desk)
+            cookie = rig.enrol(desk)
+            assert rig.scan(desk, cookie, "SECRET0001")[0] == 200
+            yield server.port, desk, cookie
+        finally:
+            server.stop()
+
+
+@given(st.text(alphabet=st.sampled_from("abcdefghij/.%-_s?#;=:"), max_size=40),
+       st.sampled_from(["GET", "POST", "HEAD"]),
+       st.sampled_from(["", "verify_desk=", "verify_desk=c1.x.y.1.z", "a=b"]))
+@settings(max_examples=150)
+def test_any_path_without_the_desks_credential_shows_nothing_and_never_fails(
+    lone: tuple[int, Desk, str], tail: str, method: str, cookie: str,
+) -> None:
+    port, desk, _ = lone
+    for path in (f"/s/{tail}", f"{desk.path}{tail}", f"/enrol/{tail}", f"/{tail}"):
+        status, _, body = call(port, method, quote(path, safe="/%?#;=:"),
+                               headers={"Cookie": cookie} if cookie else {})
+        assert status < 500, (path, status)
+        assert b"SECRET0001" not in body and b"verify-page" not in body

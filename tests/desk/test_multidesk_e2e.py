@@ -56,6 +56,18 @@ def keys(browser, text: str) -> None:
         "text": "\r"})
 
 
+def scanned(browser, text: str, shown) -> int:
+    """Wait until the scan typed is on screen; scan again (as a clerk would) when a loaded
+    machine's keys came slower than the gap and the page took a person typing. The rescans."""
+    for attempt in range(4):
+        try:
+            when(browser, shown, 4.0)
+            return attempt
+        except AssertionError:
+            keys(browser, text)
+    raise AssertionError("four scans of one card never showed")
+
+
 def enrol_in(browser, link: str) -> str:
     """Open the link, press the button; the desk page opens. Its path."""
     browser.get(link)
@@ -75,7 +87,7 @@ def test_two_browser_desks_each_see_only_their_own_cards(tmp_path: Path) -> None
         links = [add_desk(folder, "reception 1", "VC Tensta", "http://localhost"),
                  add_desk(folder, "reception 2", "VC Rinkeby", "http://localhost")]
         serve = ServeProcess(folder, emu.env(), "--region", "skane", "--clear-after", "120",
-                             "--key-gap", "200")
+                             "--key-gap", "500")
         try:
             base = f"http://localhost:{serve.port}"
             links = [link.replace("http://localhost", base) for link in links]
@@ -105,19 +117,14 @@ def test_two_browser_desks_each_see_only_their_own_cards(tmp_path: Path) -> None
                 for name, (browser, path) in pages.items():
                     token = tokens[name]
                     if token.startswith("VALID"):
-                        when(browser, lambda s: s["buttons"] == ["Barn under 18", "Vuxen"])
+                        rescans += scanned(browser, emu.url(token),
+                                           lambda s: s["buttons"] == ["Barn under 18", "Vuxen"])
                         browser.find_element(
                             "xpath", "//div[@id='questions']//button[text()='Vuxen']").click()
                         when(browser, lambda s: s["summary"].startswith("Asylsökande över"))
                     else:
-                        try:
-                            when(browser, lambda s, t=token: s["link"].endswith("/" + t), 4.0)
-                        except AssertionError:
-                            # Keys slower than the gap on a loaded machine: the page took a
-                            # person typing, as it should. The clerk scans again.
-                            rescans += 1
-                            keys(browser, emu.url(token))
-                            when(browser, lambda s, t=token: s["link"].endswith("/" + t))
+                        rescans += scanned(browser, emu.url(token), lambda s, t=token: s[
+                            "link"].endswith("/" + t) and s["headline"] == "EJ GILTIGT")
                     if i % 20 == 0:
                         api[name] += call(serve.port, "GET", path + "api/status/latest",
                                           headers={"Cookie": cookies[name]}, host="localhost")[2]
@@ -180,12 +187,13 @@ def test_the_documented_kiosk_desk_reads_a_scanner_with_an_enter_or_tab_suffix(
     opts.add_argument(f"--user-data-dir={profile}")
     opts.binary_location = "/usr/bin/chromium"
     with Emulator() as emu:
-        serve = ServeProcess(folder, emu.env(), "--region", "skane")
+        # A loaded test machine may pass keys on slower than a scanner types them.
+        serve = ServeProcess(folder, emu.env(), "--region", "skane", "--key-gap", "500")
         browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
         try:
             link = link.replace("http://localhost", f"http://localhost:{serve.port}")
             enrol_in(browser, link)
-            screen = when(browser, lambda s: s["connection"] == "Ansluten")
+            when(browser, lambda s: s["connection"] == "Ansluten")
             badge = browser.find_element("id", "keyboard").text
             assert badge == "Tangentbordsskanner: redo", badge
 
@@ -193,8 +201,8 @@ def test_the_documented_kiosk_desk_reads_a_scanner_with_an_enter_or_tab_suffix(
             mangled = swedish_desk(emu.url("NOINFO0001"))
             assert mangled != emu.url("NOINFO0001")
             keys(browser, mangled)
-            screen = when(browser, lambda s: s["link"].endswith("/NOINFO0001"))
-            assert screen["headline"] == "EJ GILTIGT"
+            scanned(browser, mangled, lambda s: s["link"].endswith("/NOINFO0001")
+                    and s["headline"] == "EJ GILTIGT")
 
             # No suffix: the page cannot tell the code has ended, and sends nothing.
             for ch in emu.url("NOINFO0002"):
@@ -204,12 +212,18 @@ def test_the_documented_kiosk_desk_reads_a_scanner_with_an_enter_or_tab_suffix(
             assert when(browser, lambda s: True)["link"].endswith("/NOINFO0001")
 
             # A Tab suffix works as Enter does.
-            for ch in emu.url("NOINFO0003"):
-                browser.execute_cdp_cmd("Input.dispatchKeyEvent",
-                                        {"type": "keyDown", "key": ch, "text": ch})
-            browser.execute_cdp_cmd("Input.dispatchKeyEvent", {
-                "type": "keyDown", "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9})
-            when(browser, lambda s: s["link"].endswith("/NOINFO0003"))
+            for attempt in range(4):
+                for ch in emu.url("NOINFO0003"):
+                    browser.execute_cdp_cmd("Input.dispatchKeyEvent",
+                                            {"type": "keyDown", "key": ch, "text": ch})
+                browser.execute_cdp_cmd("Input.dispatchKeyEvent", {
+                    "type": "keyDown", "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9})
+                try:
+                    when(browser, lambda s: s["link"].endswith("/NOINFO0003")
+                         and s["headline"] == "EJ GILTIGT", 4.0)
+                    break
+                except AssertionError:
+                    assert attempt < 3, "a Tab-ended scan never showed"
         finally:
             browser.quit()
             shutil.rmtree(profile, ignore_errors=True)

@@ -115,7 +115,7 @@ def two_behind_nginx(tmp_path: Path) -> Iterator[tuple[Path, Emulator, list[Serv
     with Emulator() as emu:
         link = add_desk(folder, "reception 1", "VC Tensta", "https://verify.invalid")
         instances = [ServeProcess(folder, emu.env(), "--region", "skane", "--trusted-proxy",
-                                  PROXY_ADDRESS, "--reload-seconds", str(RELOAD))
+                                  PROXY_ADDRESS, "--reload-seconds", str(RELOAD), "--verbose")
                      for _ in range(2)]
         nginx = None
         try:
@@ -200,3 +200,8 @@ def test_two_instances_behind_nginx_share_desks_but_nothing_else(two_behind_ngin
         status, _, body = nginx.call("GET", path, headers={"Cookie": cookie})
         assert status == 403 and "spärrad".encode() in body
     tap.close()
+    # Nothing of a card, a credential or a link in either instance's log (run with -v).
+    logged = "\n".join(line for instance in instances for line in instance.log)
+    assert "desks file re-read" in logged and "GET" in logged
+    for secret in ("VALID000", "NOINFO", cookie.split("=", 1)[1], enrol_path.split("/")[-1]):
+        assert secret not in logged
