@@ -165,6 +165,16 @@ def test_two_instances_behind_nginx_share_desks_but_nothing_else(two_behind_ngin
         else:
             assert token.encode() in body
     assert len(summaries) == 6 and all(s.startswith("Asylsökande över") for s in summaries)
+    # Explicitly across: scanned on instance 1, answered on instance 2, neither told the other.
+    one, two = (i.port for i in instances)
+    direct = {"Cookie": cookie, "X-Verify-Page": page_token(call(one, "GET", path, headers={
+        "Cookie": cookie})[2]), "Content-Type": "application/json"}
+    shown = json.loads(call(one, "POST", path + "api/scan", burst(emu.url("VALID9999")),
+                            direct)[2])
+    answer = json.dumps({"scan": shown["desk"]["scan_id"], "ticket": shown["ticket"],
+                         "answers": {"age": shown["desk"]["questions"][0]["options"][0]["value"]}})
+    status, _, body = call(two, "POST", path + "api/answer", answer, direct)
+    assert status == 200 and json.loads(body)["desk"]["summary"].startswith("Asylsökande under")
     # The page's origin is https (the proxy said so, and only the proxy may): http is another.
     form["Origin"] = f"http://127.0.0.1:{nginx.port}"
     assert nginx.call("POST", path + "api/scan", burst(emu.url("NOINFO999")), form)[0] == 403
