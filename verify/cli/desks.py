@@ -43,7 +43,7 @@ Desks = Annotated[Path, typer.Option(
     "--desks", envvar="VERIFY_DESKS", file_okay=False,
     help="the folder with the desks file and the shared key (default: the settings folder's "
          "desks/)")]
-Url = Annotated[str, typer.Option(
+Url = Annotated[str | None, typer.Option(
     "--url", envvar="VERIFY_PUBLIC_URL",
     help="the service's public address, as desks open it, e.g. https://verify.region.se")]
 
@@ -71,7 +71,10 @@ def _minutes(valid_for: float) -> float:
     return valid_for * 60
 
 
-def _link(folder: Path, desk: Desk, url: str, valid_for: float) -> str:
+def _link(folder: Path, desk: Desk, url: str | None, valid_for: float) -> str:
+    if url is None:
+        raise fail("give --url, the service's address as desks open it (or VERIFY_PUBLIC_URL), "
+                   "e.g. https://verify.region.se")
     if not url.startswith(("https://", "http://")):
         raise fail("--url must start with https:// (or http:// for a test on this machine)")
     key = load_key(folder, create=True)
@@ -98,7 +101,7 @@ def add(
     screen_lang: Annotated[str | None, typer.Option(
         "--screen-lang", help="this desk's screen language, sv or en (else its site's, else "
                               "the service's)")] = None,
-    url: Url = "https://verify.invalid",
+    url: Url = None,
     valid_for: Annotated[float, typer.Option(
         "--valid-for", help="minutes the enrolment link works (default 15)")] =
         ENROL_SECONDS / 60,
@@ -130,7 +133,7 @@ def link(
     name: Annotated[str, typer.Argument(help="the desk's name or id")],
     site: Annotated[str | None, typer.Option("--site", help="its site, when names repeat")] =
         None,
-    url: Url = "https://verify.invalid",
+    url: Url = None,
     valid_for: Annotated[float, typer.Option(
         "--valid-for", help="minutes the enrolment link works (default 15)")] =
         ENROL_SECONDS / 60,
