@@ -107,7 +107,8 @@ def test_forwarding_headers_count_only_from_the_proxy() -> None:
 
 
 @given(st.dictionaries(st.sampled_from(["X-Forwarded-For", "X-Forwarded-Proto", "Forwarded",
-                                        "X-Real-IP", "Host"]), st.text(max_size=80)),
+                                        "X-Real-IP", "x-forwarded-port", "X-FORWARDED-HOST",
+                                        "True-Client-IP", "Host"]), st.text(max_size=80)),
        st.sampled_from(["127.0.0.2", "10.0.0.9", "203.0.113.5", "::1", "not an ip"]))
 def test_any_forwarding_headers_give_a_believed_origin_or_a_refusal(
     headers: dict[str, str], peer: str,

@@ -165,7 +165,8 @@ def test_a_cookie_from_another_desk_or_site_path_is_refused(rig: Rig) -> None:
 def test_forwarding_headers_from_an_address_that_is_not_the_proxy_are_refused(rig: Rig) -> None:
     cookie = rig.enrol(rig.a)
     rig.scan(rig.a, cookie, "AAAA0002")
-    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "Forwarded", "X-Real-IP"):
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "Forwarded", "X-Real-IP",
+                   "x-forwarded-host", "X-Forwarded-Port"):
         value = "https" if header == "X-Forwarded-Proto" else "10.9.9.9"
         for path in (rig.a.path, rig.a.path + "api/status/latest", "/operator", "/metrics"):
             status, _, body = call(rig.port, "GET", path,

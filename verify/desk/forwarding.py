@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from verify.errors import ConfigError
 from verify.locale import N_
 
-FORWARDING = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded",
-              "x-real-ip")
+# Headers that claim something about the client or the hop: every `X-Forwarded-*`, and these.
+FORWARDING = frozenset({"forwarded", "x-real-ip", "x-client-ip", "true-client-ip",
+                        "x-original-forwarded-for"})
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -60,7 +61,8 @@ def origin_of(peer: str, headers: Mapping[str, str], proxies: tuple[Network, ...
     proxy (entries further left were written by whoever sent the request) and the scheme is
     `X-Forwarded-Proto` when it is http or https.
     """
-    present = {k.lower(): v for k, v in headers.items() if k.lower() in FORWARDING}
+    present = {k.lower(): v for k, v in headers.items()
+               if k.lower() in FORWARDING or k.lower().startswith("x-forwarded-")}
     if not within(peer, proxies):
         return None if present else Origin(peer, "http", False)
     client = peer
