@@ -20,7 +20,14 @@ from tests.support_desks import StreamTap, burst, call, page_token
 from verify.cli.daemon import default_checker
 from verify.desk.config import DaemonConfig
 from verify.desk.deskbook import load_book, load_key, save_book
-from verify.desk.desks import Book, Desk, SiteSettings, enrolment_token, new_desk_id
+from verify.desk.desks import (
+    Book,
+    Desk,
+    SiteSettings,
+    credential,
+    enrolment_token,
+    new_desk_id,
+)
 from verify.desk.forwarding import networks
 from verify.desk.metrics import DeskMetrics
 from verify.desk.multidesk import MultiDeskServer, Service
@@ -154,6 +161,9 @@ def test_a_cookie_from_another_desk_or_site_path_is_refused(rig: Rig) -> None:
     assert call(rig.port, "GET", forged_path, headers={"Cookie": a_cookie})[0] == 404
     forged_site = rig.b.path.replace(rig.b.id, rig.a.id)
     assert call(rig.port, "GET", forged_site, headers={"Cookie": a_cookie})[0] == 404
+    # A credential rightly signed for this desk but older than its life: refused.
+    old = credential(rig.key, rig.a, now=time.time() - 401 * 86400)
+    assert call(rig.port, "GET", rig.a.path, headers={"Cookie": f"verify_desk={old}"})[0] == 403
     # The desk's address without its last slash leads to the page (its paths are relative).
     status, headers, _ = call(rig.port, "GET", rig.a.path.rstrip("/"))
     assert status == 308 and headers["location"] == rig.a.path

@@ -39,7 +39,14 @@ from verify.desk import deskpages
 from verify.desk.config import DaemonConfig
 from verify.desk.daemon import internal_error_status
 from verify.desk.deskbook import ReloadingBook
-from verify.desk.desks import Desk, credential, read_credential, read_enrolment, site_slug
+from verify.desk.desks import (
+    CREDENTIAL_DAYS,
+    Desk,
+    credential,
+    read_credential,
+    read_enrolment,
+    site_slug,
+)
 from verify.desk.events import Event
 from verify.desk.fleet import Fleet
 from verify.desk.forwarding import Network, Origin, origin_of, within
@@ -51,7 +58,6 @@ from verify.desk.ticket import seal, unseal
 from verify.locale import N_, gettext
 from verify.model import Status
 
-COOKIE_DAYS = 400
 TICKET_GRACE = 300.0  # a ticket outlives the screen by this much (a slow answer still counts)
 TICK_SECONDS = 0.25
 DESK_API = {"api/events", "api/status/latest", "api/scan", "api/answer"}
@@ -289,7 +295,7 @@ class MultiDeskHandler(DeskHandler):
                          "operator for a new one."), html_page=True, lang=lang)
             return
         value = credential(self.server.service.key, desk, now=at)
-        cookie = (f"{COOKIE}={value}; Path={desk.path}; Max-Age={COOKIE_DAYS * 86400}; "
+        cookie = (f"{COOKIE}={value}; Path={desk.path}; Max-Age={CREDENTIAL_DAYS * 86400}; "
                   "HttpOnly; Secure; SameSite=Strict")
         self._send(HTTPStatus.SEE_OTHER, b"", "text/plain",
                    {"Location": desk.path, "Set-Cookie": cookie})
@@ -332,7 +338,9 @@ class MultiDeskHandler(DeskHandler):
             self._refuse(HTTPStatus.UNAUTHORIZED, N_("This browser is not enrolled as this desk. "
                          "Open the desk's enrolment link."), html_page=is_page, lang=lang)
             return
-        if not any(read_credential(key, v, site, desk.id) for v in presented):
+        oldest = time.time() - CREDENTIAL_DAYS * 86400
+        if not any(c is not None and c.issued > oldest
+                   for c in (read_credential(key, v, site, desk.id) for v in presented)):
             self._refuse(HTTPStatus.FORBIDDEN, N_("This browser's desk key is not for this desk."),
                          html_page=is_page, lang=lang)
             return
