@@ -40,7 +40,7 @@ from verify.lookup.settings import Settings
 log = logging.getLogger("verify.desk.daemon")
 
 Desks = Annotated[Path, typer.Option(
-    "--desks", envvar="VERIFY_DESKS", file_okay=False,
+    "--desks", envvar="VERIFY_DESKS", file_okay=False, show_default=False,
     help="the folder with the desks file and the shared key (default: the settings folder's "
          "desks/)")]
 Url = Annotated[str | None, typer.Option(
