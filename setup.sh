@@ -18,6 +18,8 @@ apt_pkgs=(libzbar0 tesseract-ocr tesseract-ocr-eng fonts-ocr-b python3-tk)
 if [ "$what" = "test" ]; then apt_pkgs+=(chromium chromium-driver xvfb fonts-dejavu-core); fi
 # systemd-analyze checks the desk service unit that `verify desk install-service` writes.
 if [ "$what" = "test" ]; then apt_pkgs+=(systemd); fi
+# The service for many desks is tested behind a real nginx with TLS (a certificate made by openssl).
+if [ "$what" = "test" ]; then apt_pkgs+=(nginx-light openssl); fi
 # python-evdev (keyboard-mode scanners, test extra) is built from source: compiler and headers.
 if [ "$what" = "test" ]; then apt_pkgs+=(gcc libc6-dev python3-dev); fi
 missing=()

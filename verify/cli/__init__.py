@@ -18,6 +18,7 @@ from verify.cli import (  # noqa: F401  (they register commands)
     daemon,
     demo,
     desk,
+    desks,
     profile,
     rules,
     scanner,

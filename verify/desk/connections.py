@@ -95,6 +95,9 @@ class BoundedHTTPServer(HTTPServer):
 
     request_queue_size = BACKLOG
     allow_reuse_address = True
+    # A subclass may raise these (a service for many desks holds one event stream per page).
+    max_connections = MAX_CONNECTIONS
+    workers = WORKERS
 
     def __init__(self, address: tuple[str, int], handler: type[BoundedHandler]) -> None:
         if ":" in address[0]:
@@ -115,7 +118,7 @@ class BoundedHTTPServer(HTTPServer):
         self._threads = [threading.Thread(target=self._wait, name="desk-http-wait", daemon=True)]
         self._threads += [
             threading.Thread(target=self._work, name=f"desk-http-{i}", daemon=True)
-            for i in range(WORKERS)
+            for i in range(self.workers)
         ]
         for t in self._threads:
             t.start()
@@ -167,7 +170,7 @@ class BoundedHTTPServer(HTTPServer):
             sock.setblocking(False)
             with self._busy_lock:
                 self._idle[sock] = _Pending(addr, now)
-                over = len(self._idle) + len(self._busy) - MAX_CONNECTIONS
+                over = len(self._idle) + len(self._busy) - self.max_connections
             self._selector.register(sock, selectors.EVENT_READ)
             for _ in range(max(0, over)):
                 # The connection idle the longest goes, so the newest (a desk page) gets in.
@@ -260,7 +263,7 @@ class BoundedHTTPServer(HTTPServer):
         self.stopping.set()
         self._wake()
         super().server_close()
-        for _ in range(WORKERS):
+        for _ in range(self.workers):
             self._jobs.put(None)
         for t in self._threads:
             t.join(2)

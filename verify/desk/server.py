@@ -284,7 +284,7 @@ class DeskHandler(BoundedHandler):
         elif path in RENDERED:
             self._page(path)
         elif path == "/api/status/latest":
-            self._json(HTTPStatus.OK, {"event": self.server.desk.latest_record()})
+            self._json(HTTPStatus.OK, {"event": self._desk().latest_record()})
         elif path == "/api/events":
             self._stream()
         elif path == "/favicon.ico":
@@ -340,8 +340,12 @@ class DeskHandler(BoundedHandler):
         else:
             self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {"Location": "/login?fel=1"})
 
+    def _desk(self) -> DeskState:
+        """The desk this request is for (a service for many desks picks one per path)."""
+        return self.server.desk
+
     def _stream(self) -> None:
-        desk = self.server.desk
+        desk = self._desk()
         if self.command == "HEAD":
             self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8")
             return
@@ -391,7 +395,7 @@ class DeskHandler(BoundedHandler):
         body, ctype = self.server.assets[path]
         keyboard = self.server.keyboard
         page = render(
-            body, self.server.desk.lang(), page_token=self.server.page_tokens.issue(),
+            body, self._desk().lang(), page_token=self.server.page_tokens.issue(),
             keyboard={"max_gap_ms": keyboard.max_gap_ms, "min_chars": keyboard.min_chars,
                       "mean_gap_ms": keyboard.mean_gap_ms}
             if keyboard is not None else None,

@@ -122,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         with emu.lock:
             emu.requests += 1
             emu.last_headers = dict(self.headers.items())
+        if emu.delay:
+            emu.stopping.wait(emu.delay)
         if emu.outage:
             return self._send(503, b"<html><body>Service Unavailable</body></html>")
         path, _, query = self.path.partition("?")
@@ -259,6 +261,7 @@ class Emulator:
         self.connections = 0
         self.requests = 0
         self.outage = False
+        self.delay = 0.0  # seconds every answer waits (a loaded agency, for benchmarks)
         self.wording = 1  # the second design's wording (WORDINGS)
         self.redirect_target: str | None = None
         self.last_headers: dict[str, str] = {}

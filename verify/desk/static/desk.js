@@ -4,6 +4,9 @@
 // screen: it is sent with the scan's id and the page's token, and forgotten when the screen
 // clears, another card is scanned or the page is reloaded.
 // With a `page:` source, a keyboard scanner's burst typed into this page becomes a scan.
+// Addresses are relative to the page: on a service for many desks each desk's page, feed and
+// API live under its own path. There the scan's answer comes back on the request that carried
+// it, with a ticket that goes back with the answers (any instance can take them).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -15,6 +18,7 @@
   let answers = {};
   let original = null;  // the scan as the daemon sent it, before any answer
   let labels = [];  // the buttons tapped, in this page only
+  let ticket = null;  // a service for many desks: the sealed scan, sent back with answers
 
   function setList(el, items) {
     el.replaceChildren(...items.map((text) => {
@@ -45,6 +49,7 @@
     answers = {};
     labels = [];
     original = null;
+    ticket = null;
     $("card").className = "tone-idle";
     $("card").dataset.tone = "idle";
     $("card").dataset.scan = "";
@@ -145,9 +150,11 @@
     clearTimer = setTimeout(clearScreen, after * 1000);
   }
 
-  function show(event) {
+  function show(event, sealed) {
     const id = (event.desk || {}).scan_id || null;
     if (id && id === scanId && Object.keys(answers).length) return;  // a reconnect's repeat
+    if (id && id === scanId && !sealed) return;  // the feed's copy of a scan already shown
+    ticket = sealed || null;
     scanId = id;
     answers = {};
     labels = [];
@@ -159,7 +166,9 @@
     const id = scanId;
     if (!id) return;
     const next = Object.assign({}, answers, {[fact]: value});
-    post("/api/answer", {scan: id, answers: next}).then((resp) => {
+    const body = {scan: id, answers: next};
+    if (ticket) body.ticket = ticket;
+    post("api/answer", body).then((resp) => {
       if (!resp.ok) throw new Error(String(resp.status));
       return resp.json();
     }).then((event) => {
@@ -202,7 +211,7 @@
   }
 
   function connect() {
-    const feed = new EventSource("/api/events");
+    const feed = new EventSource("api/events");
     feed.addEventListener("open", () => {
       retryDelay = RETRY_FIRST;
       $("connection").textContent = words.connected || "";
@@ -257,8 +266,11 @@
         if (scannerBurst(now)) {
           e.preventDefault();  // the scanner's Enter must not press a focused button
           const body = {text: text, gaps: gaps, end: e.key};
-          post("/api/scan", body).then((resp) => {
-            if (!resp.ok) $("meta").textContent = words.scan_refused || "";
+          post("api/scan", body).then((resp) => {
+            if (!resp.ok) { $("meta").textContent = words.scan_refused || ""; return null; }
+            return resp.status === 200 ? resp.json() : null;
+          }).then((event) => {
+            if (event && event.desk) show(event, event.ticket || null);
           }).catch(() => { $("meta").textContent = words.scan_refused || ""; });
         }
         reset();
