@@ -81,3 +81,13 @@ def test_hostile_markup_gives_sentences_without_crashing(markup: str) -> None:
     for sentence in sentences(markup):
         assert sentence == sentence.strip() and sentence
         personal_reason(sentence)
+
+
+def test_a_result_sentence_hidden_by_the_pages_stylesheet_is_not_offered() -> None:
+    """A page that hides a template of its result sentence with a stylesheet rule: `learn` must
+    not see the template, so it cannot confirm a profile on a sentence no one sees."""
+    markup = ("<style>.tpl{display:none}</style><h1>Kontroll</h1>"
+              "<p class=tpl>LMA-kortet är giltigt.</p><p>Det finns ingen information.</p>")
+    found = sentences(markup)
+    assert "lma-kortet är giltigt." not in found
+    assert "det finns ingen information." in found
