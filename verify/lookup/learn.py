@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from verify.cards.reference import clean_text
-from verify.errors import ParseError
+from verify.errors import ConfigError, ParseError
 from verify.locale import _
 from verify.lookup.page import page_text
+from verify.lookup.pattern import PROBLEMS, pattern_problem
 from verify.lookup.profile import LookupProfile, shipped_profile
 
 MAX_MARKER_CHARS = 160
@@ -157,6 +158,11 @@ def personal_reason(sentence: str, tokens: Iterable[str] = ()) -> str | None:
 
 def candidate(proposal: Proposal, kind: str, name: str | None = None) -> LookupProfile:
     """The profile the proposal describes, with no markers yet (for fetching the pages)."""
+    problem = pattern_problem(proposal.token_pattern)
+    if problem is not None:  # a pattern typed at the prompt is held to what a file is
+        key, values = problem
+        raise ConfigError(PROBLEMS[key], path="--token-pattern", pattern=proposal.token_pattern,
+                          **values)
     shipped = shipped_profile(kind)
     return dataclasses.replace(
         shipped,
