@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.cli.profile import _number
 from verify.errors import ParseError
 from verify.lookup.emulator import HOLDER, _design_page
-from verify.cli.profile import _number
 from verify.lookup.learn import (
     MAX_SENTENCES,
     personal_reason,
