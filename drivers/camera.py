@@ -215,8 +215,8 @@ class ImageSource(FrameSource):
             # knows by content, with no bound on what it allocates.
             other = sniff(data)
             if other is not None:
-                raise SourceError(f"{self.path} is a {other} image; only {ALLOWED_NAMES} images "
-                                  "are read")
+                raise SourceError(f"{self.path} is in the {other} format; only {ALLOWED_NAMES} "
+                                  "images are read")
             raise SourceError(f"{self.path} is not an image this reader knows "
                               "(JPEG, PNG, WebP, BMP or TIFF expected)")
         if header.width <= 0 or header.height <= 0:

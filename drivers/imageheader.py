@@ -32,7 +32,6 @@ _OTHER_FORMATS: tuple[tuple[str, int, tuple[bytes, ...]], ...] = (
     ("AVIF", 4, (b"ftypavif", b"ftypavis")),
     ("HEIF", 4, (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypheis")),
     ("Photoshop", 0, (b"8BPS",)),
-    ("ICO", 0, (b"\x00\x00\x01\x00", b"\x00\x00\x02\x00")),
     ("PCX", 0, (b"\x0a\x05\x01", b"\x0a\x03\x01", b"\x0a\x02\x01", b"\x0a\x00\x01")),
     ("QOI", 0, (b"qoif",)),
     ("SGI", 0, (b"\x01\xda",)),
@@ -61,6 +60,11 @@ def sniff(data: bytes) -> str | None:
             and data[2:3] in b" \t\r\n#":
         return {b"1": "PBM", b"4": "PBM", b"2": "PGM", b"5": "PGM", b"3": "PPM", b"6": "PPM",
                 b"7": "PAM"}[data[1:2]]
+    # ICO: reserved 0, type 1, at least one image whose entry's reserved byte is 0 (a TGA can
+    # begin with the same four bytes).
+    if data[:4] == b"\x00\x00\x01\x00" and data[4:6] not in (b"", b"\x00\x00") \
+            and data[9:10] == b"\x00":
+        return "ICO"
     for name, offset, magics in _OTHER_FORMATS:
         if any(data[offset:offset + len(m)] == m for m in magics):
             return name

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.decode import decode_image
-from drivers.imageheader import DECODE_BUDGET_BYTES, image_header
+from drivers.imageheader import ALLOWED, DECODE_BUDGET_BYTES, image_header, sniff
 from tests.conftest import REPO, verify_env
 
 UNIT_MEMORY_MAX = 256 * 1024 * 1024  # packaging's systemd unit: MemoryMax=256M
@@ -130,7 +130,8 @@ def test_formats_without_a_checked_header_are_refused_by_content(tmp_path, basel
     make(path)
     code, peak, stderr = peak_of("card", "--image", str(path), "--lang", "en")
     assert code == 2, stderr
-    assert f"is a {fmt} image; only JPEG, PNG, WebP, GIF, BMP, TIFF images are read" in stderr
+    assert f"is in the {fmt} format; only JPEG, PNG, WebP, GIF, BMP, TIFF images are read" \
+        in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert peak <= baseline + DECODE_BUDGET_BYTES, (peak >> 20, baseline >> 20)
 
@@ -219,3 +220,19 @@ def test_a_small_code_in_a_16_megapixel_photo_is_still_found(tmp_path):
     assert [d.text for d in found] == [expected]
     x, y = found[0].corners[0]
     assert 2700 <= x < 4000 and 2000 <= y < 3000
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sampled_from([b"", b"P5", b"P4\n", b"#?RADIANCE", b"\x00\x00\x01\x00", b"GIF89a",
+                        b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xffO\xffQ"]), st.binary(max_size=200))
+def test_any_bytes_are_an_allowed_header_a_named_refusal_or_unknown(magic: bytes, body: bytes):
+    data = magic + body
+    try:
+        header = image_header(data)
+    except ValueError:
+        return
+    name = sniff(data)
+    assert header is None or header.fmt in ALLOWED
+    assert name is None or isinstance(name, str)
+    if header is not None and header.fmt == "gif":
+        assert header.width >= 0 and header.height >= 0
