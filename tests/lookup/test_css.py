@@ -45,7 +45,9 @@ def test_any_sheet_is_read_without_raising(sheet: str) -> None:
 
 @pytest.mark.parametrize("piece", ["{", "}", "/*", "@media{", ".a{display:none}", "\\", ",.a"])
 def test_a_hostile_sheet_costs_time_linear_in_its_length(piece: str) -> None:
+    """200 KB: linear work is well under a second on an idle core; quadratic work would take
+    hours. The bound is wide for a machine shared with other work."""
     sheet = piece * (200_000 // len(piece))
     started = time.monotonic()
     hiding_selectors(sheet)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10.0

@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))([a-z%]*)")
 _IDENT = r"-?[_a-z\u00a0-\U0010ffff][_a-z0-9\u00a0-\U0010ffff-]*"
 _SIMPLE = re.compile(rf"(\*|{_IDENT})?((?:[.#]{_IDENT})*)", re.I)
 _PART = re.compile(rf"([.#])({_IDENT})", re.I)
+_STRUCTURE = re.compile(r"[{};]")
 _ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.S)
 
 
@@ -108,7 +109,8 @@ def top_level_rules(sheet: str) -> list[tuple[str, str]]:
     depth = 0
     start = 0  # where the current prelude (or block body) begins
     prelude = ""
-    for i, c in enumerate(sheet):
+    for match in _STRUCTURE.finditer(sheet):
+        i, c = match.start(), match.group()
         if c == "{":
             if depth == 0:
                 prelude = sheet[start:i].strip()
