@@ -241,3 +241,13 @@ def test_a_token_longer_than_any_real_one_is_refused_before_its_pattern_runs() -
     settings_ = Settings.from_env(env={})
     with pytest.raises(ParseError, match="longer than"):
         parse_reference("A" * 10_000, settings_)
+
+
+@pytest.mark.parametrize("env", [
+    {"VERIFY_LOOKUP_BASE": "https://clerk:hunter2@www.migrationsverket.se/lmakort/"},
+    {"VERIFY_LOOKUP_ORIGIN": "https://clerk:hunter2@www.migrationsverket.se"},
+])
+def test_user_info_in_a_configured_base_is_refused_without_repeating_it(env) -> None:
+    with pytest.raises(ConfigError, match="user name or password") as caught:
+        Settings.from_env(env=env)
+    assert "hunter2" not in str(caught.value)

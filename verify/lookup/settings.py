@@ -171,7 +171,7 @@ class Settings:
 
     def _check_one_base(self, profile: LookupProfile) -> None:
         base = profile.base
-        check_no_userinfo(base, profile.source)
+        check_no_userinfo(base, f"{profile.kind} card, {profile.source}")
         parts = urlsplit(base)
         host = (parts.hostname or "").lower()
         if _is_ip(host) and not (self.allow_loopback_http and host in LOOPBACK_HOSTS):
