@@ -127,6 +127,10 @@ DRESSED = [
     "ett två tre fyra",
     "kortet AB-CD-12-34 gäller.",
     "kod a b c d 1 2 3 4",
+    "A. Andersson",
+    "Siobhan O’Brien",
+    "e-post: anna.andersson@example.se",
+    "tel 070-123 45 67",
 ]
 
 

@@ -63,6 +63,7 @@ HIDING = [
     "<style>/* a comment */ .x{{font-size:0}}</style><b class=x>{}</b>",
     "<style>.x{{disp\\lay:none}}</style><b class=x>{}</b>",  # a CSS escape is read
     "<style>.X{{opacity:0}}</style><b class=x>{}</b>",
+    "<style media='screen and (min-width: 1px)'>p.r{{display:none}}</style><p class=r>{}</p>",
 ]
 
 
@@ -94,6 +95,7 @@ SHOWN = [
     "<style>div .x{{display:none}}</style><p class=x>{}</p>",
     "<template><style>.x{{display:none}}</style></template><p class=x>{}</p>",
     "<p>{}</p><iframe></iframe>",
+    "<style media=print>.x{{display:none}}</style><p class=x>{}</p>",
 ]
 
 
@@ -158,9 +160,9 @@ def soup(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 # Hidden by the element itself; a stylesheet's rules depend on what surrounds the `<style>`.
-ELEMENT_HIDING = [w for w in HIDING if "<style>" not in w]
+ELEMENT_HIDING = [w for w in HIDING if "<style" not in w]
 STYLED = [w.replace("{{", "{").replace("}}", "}").split("</style>") for w in HIDING
-          if w.startswith("<style>")]
+          if w.startswith("<style")]
 # Elements whose content is raw text would swallow the rule or the element after them.
 PLAIN_TAGS = st.sampled_from(["div", "p", "span", "b", "section", "li", "td", "br", "img",
                               "x-y", "svg", "details", "summary"])

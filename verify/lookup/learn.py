@@ -65,6 +65,9 @@ _CONFUSABLE = str.maketrans(
     "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβεικνορτυχАВЕКМНОРСТУХаеорсухіјѕԁһӏ",
     "ABEZHIKMNOPTYXaBeikvoptuxABEKMHOPCTYXaeopcyxijsdhl",
 )
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'",
+                              "`": "'"})
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PUNCT_EDGES = "\"'.,;:!?()[]{}«»“”„‘’–—-…*·•/"
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s.,/\-–—]+(?=\d)")
 _MONTH = re.compile(
@@ -92,7 +95,7 @@ def normalised(sentence: str) -> str:
     case-folded, white space collapsed, punctuation at either end removed."""
     text = unicodedata.normalize("NFKC", sentence)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    text = text.translate(_CONFUSABLE).casefold()
+    text = text.translate(_CONFUSABLE).translate(_APOSTROPHES).casefold()
     return " ".join(text.split()).strip(_PUNCT_EDGES + " ")
 
 
@@ -206,13 +209,16 @@ def personal_reason(sentence: str, tokens: Iterable[str] = ()) -> str | None:
         return _("it holds a long run of digits (a number or a year)")
     if _DATE.search(folded) or _MONTH.search(folded):
         return _("it looks like a date")
-    if _PERSONAL.search(folded):
+    if _PERSONAL.search(folded) or _EMAIL.search(folded):
         return _("it looks like a name or another personal detail")
-    words = [w.strip(_PUNCT_EDGES) for w in folded.split()]
+    raw = folded.split()
+    words = [w.strip(_PUNCT_EDGES) for w in raw]
     if _numbers_in_words(words):
         return _("it holds a number in words")
     if 2 <= len(words) <= 6 and all(_NAME_WORD.fullmatch(w) for w in words):
-        common = sum(1 for w in words if _NOT_NAME.match(w))
+        # An initial ("a." in "A. Andersson") is part of a name, never a common word.
+        common = sum(1 for w, r in zip(words, raw, strict=True)
+                     if _NOT_NAME.match(w) and not (len(w) == 1 and r.endswith(".")))
         if common <= 1 and len(words) - common >= 2:
             return _("it looks like a name or another personal detail")
     if len(folded) > MAX_MARKER_CHARS:

@@ -64,6 +64,15 @@ def _hides(attrs: list[tuple[str, str | None]]) -> bool:
     return False
 
 
+def _for_screen(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether a `<style>`'s `media` lets it apply on a screen (`print` alone does not)."""
+    for name, value in attrs:
+        if name == "media" and value is not None and value.strip():
+            media = value.casefold()
+            return "screen" in media or "all" in media
+    return True
+
+
 class _TextParser(html.parser.HTMLParser):
     # Raw text in a browser with scripting on: their content is never markup, never shown.
     CDATA_CONTENT_ELEMENTS = (  # type: ignore[misc]
@@ -82,7 +91,7 @@ class _TextParser(html.parser.HTMLParser):
         self._open: dict[str, int] = {}  # how many elements of each name are open
         self._hidden = 0
         self._summary_wanted: set[int] = set()  # depths of closed details without a summary yet
-        self._in_style = 0  # inside a `<style>` whose rules apply (not inside a template)
+        self._styles: list[bool] = []  # each open `<style>`: whether its rules apply
         self._inert = 0  # inside a template: its styles do not apply
 
     def run(self, markup: str) -> None:
@@ -124,8 +133,8 @@ class _TextParser(html.parser.HTMLParser):
         self._stack.append((tag, delta))
         self._open[tag] = self._open.get(tag, 0) + 1
         self._hidden += delta
-        if tag == "style" and not self._inert:
-            self._in_style += 1
+        if tag == "style":
+            self._styles.append(not self._inert and _for_screen(attrs))
         elif tag == "template":
             self._inert += 1
 
@@ -160,8 +169,8 @@ class _TextParser(html.parser.HTMLParser):
             self._summary_wanted.discard(len(self._stack) + 1)
             self._open[name] -= 1
             self._hidden -= delta
-            if name == "style" and self._in_style and not self._inert:
-                self._in_style -= 1
+            if name == "style" and self._styles:
+                self._styles.pop()
             elif name == "template":
                 self._inert -= 1
             if name == tag:
@@ -169,7 +178,7 @@ class _TextParser(html.parser.HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self._count()
-        if self._in_style and self._stack and self._stack[-1][0] == "style":
+        if self._styles and self._styles[-1] and self._stack and self._stack[-1][0] == "style":
             self.sheets.append(data)
         if not self._hidden:
             self.parts.append(data)
