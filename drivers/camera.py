@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 # Let OpenCV's own decoders refuse bombs in formats our header check does not know; must be set
 # before the first imread.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64_000_000))
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
 # FFmpeg quiet: our own messages say what failed
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
@@ -30,7 +31,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from drivers.decode import Cascade, Decoded  # noqa: E402
-from drivers.imageheader import DECODE_BUDGET_BYTES, ImageHeader, image_header  # noqa: E402
+from drivers.imageheader import (  # noqa: E402
+    ALLOWED_NAMES,
+    DECODE_BUDGET_BYTES,
+    ImageHeader,
+    image_header,
+    sniff,
+)
 from drivers.scan import Scan, SourceError  # noqa: E402
 from drivers.source import Source, SourceURL  # noqa: E402
 
@@ -48,9 +55,35 @@ MAX_FRAME_SIDE = 4096
 CAMERA_STALL_S = 2.0
 
 try:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    # Our own messages say what failed; OpenCV's lines would only confuse the person reading.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 except AttributeError:  # pragma: no cover - older OpenCV builds
     pass
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Hide what the image libraries print straight to the stderr descriptor while a still is
+    decoded (libjpeg's "Corrupt JPEG data", libpng's and libtiff's warnings), which OpenCV's log
+    level does not reach. The damage is reported by our own sentence instead."""
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # pragma: no cover - no stderr at all
+            yield
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 2)
+            finally:
+                os.close(devnull)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -177,20 +210,28 @@ class ImageSource(FrameSource):
             header = image_header(data)
         except ValueError as exc:
             raise SourceError(f"{self.path} is a damaged image ({exc})") from None
-        flags = cv2.IMREAD_COLOR
-        if header is not None:
-            if header.width <= 0 or header.height <= 0:
-                raise SourceError(f"{self.path} is a damaged {header.fmt.upper()} image "
-                                  f"(size {header.width}×{header.height})")
-            flags = self._flags(header)
+        if header is None:
+            # Only formats whose header was read are decoded: OpenCV would read any format it
+            # knows by content, with no bound on what it allocates.
+            other = sniff(data)
+            if other is not None:
+                raise SourceError(f"{self.path} is in the {other} format; only {ALLOWED_NAMES} "
+                                  "images are read")
+            raise SourceError(f"{self.path} is not an image this reader knows "
+                              "(JPEG, PNG, WebP, BMP or TIFF expected)")
+        if header.width <= 0 or header.height <= 0:
+            raise SourceError(f"{self.path} is a damaged {header.fmt.upper()} image "
+                              f"(size {header.width}×{header.height})")
+        flags = self._flags(header)
         buf = np.frombuffer(data, dtype=np.uint8)
         try:
-            image = cv2.imdecode(buf, flags)
+            with _quiet_stderr():
+                image = cv2.imdecode(buf, flags)
         except cv2.error:
             image = None
         if image is None or image.size == 0:
-            kind = "a damaged or unsupported image" if header else "not an image this reader knows"
-            raise SourceError(f"{self.path} is {kind} (JPEG, PNG, WebP, BMP or TIFF expected)")
+            raise SourceError(f"{self.path} is a damaged or unsupported image "
+                              "(JPEG, PNG, WebP, BMP or TIFF expected)")
         return image
 
     def _flags(self, header: ImageHeader) -> int:

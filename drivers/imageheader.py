@@ -2,7 +2,10 @@
 
 Why: a small compressed file can expand to gigabytes of pixels (a "decompression bomb"). Reading
 the size from the header first lets the image source refuse or downscale before OpenCV allocates.
-Covers the formats people send from phones and scanners: JPEG, PNG, WebP, GIF, BMP, TIFF.
+Covers the formats people send from phones and scanners: JPEG, PNG, WebP, GIF, BMP, TIFF. These
+are the only formats decoded (`ALLOWED`): OpenCV reads any format it knows by content, whatever
+the file is called, and a format whose header is not checked here has no bound (a 2.2 KB
+JPEG 2000 file decodes to 800 MB). `sniff` names the others, so the refusal can say what it saw.
 """
 
 from __future__ import annotations
@@ -15,6 +18,57 @@ from dataclasses import dataclass
 # before any pixel is decoded. The desk daemon's unit has MemoryMax=256M and the process itself
 # takes about 105 MB before it reads a photo; docs/hostile-conditions.md has the arithmetic.
 DECODE_BUDGET_BYTES = 64 * 1024 * 1024
+# The formats decoded: each has its header read here first. Everything else is refused.
+ALLOWED = ("jpeg", "png", "webp", "gif", "bmp", "tiff")
+ALLOWED_NAMES = "JPEG, PNG, WebP, GIF, BMP, TIFF"
+
+# Formats OpenCV or Pillow would read that are refused, by their opening bytes: (offset, magic).
+_OTHER_FORMATS: tuple[tuple[str, int, tuple[bytes, ...]], ...] = (
+    ("JPEG 2000", 0, (b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")),
+    ("Radiance HDR", 0, (b"#?RADIANCE", b"#?RGBE")),
+    ("PFM", 0, (b"PF\n", b"Pf\n", b"PF\r", b"Pf\r", b"PF ", b"Pf ")),
+    ("Sun raster", 0, (b"\x59\xa6\x6a\x95",)),
+    ("OpenEXR", 0, (b"v/1\x01",)),
+    ("AVIF", 4, (b"ftypavif", b"ftypavis")),
+    ("HEIF", 4, (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypheis")),
+    ("Photoshop", 0, (b"8BPS",)),
+    ("PCX", 0, (b"\x0a\x05\x01", b"\x0a\x03\x01", b"\x0a\x02\x01", b"\x0a\x00\x01")),
+    ("QOI", 0, (b"qoif",)),
+    ("SGI", 0, (b"\x01\xda",)),
+    ("DDS", 0, (b"DDS ",)),
+    ("ICNS", 0, (b"icns",)),
+    ("PDF", 0, (b"%PDF",)),
+    ("PostScript", 0, (b"%!PS", b"\xc5\xd0\xd3\xc6")),
+    ("FITS", 0, (b"SIMPLE  =",)),
+    ("XBM", 0, (b"#define ",)),
+    ("XPM", 0, (b"/* XPM */",)),
+    ("BLP", 0, (b"BLP1", b"BLP2")),
+    ("GIMP brush", 20, (b"GIMP",)),
+    ("IM", 0, (b"Image type:",)),
+    ("MSP", 0, (b"DanM", b"LinS")),
+    ("SVG", 0, (b"<svg", b"<?xml")),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The name of an image format that is not decoded here, told by its content; else None.
+
+    Netpbm files (PBM, PGM, PPM, PAM: `P1`…`P7`) are named too: OpenCV reads them, and a 16-bit
+    PGM or a PBM declares any size in a few bytes.
+    """
+    if len(data) >= 3 and data[0:1] == b"P" and data[1:2] in b"1234567" and data[1:2] \
+            and data[2:3] in b" \t\r\n#":
+        return {b"1": "PBM", b"4": "PBM", b"2": "PGM", b"5": "PGM", b"3": "PPM", b"6": "PPM",
+                b"7": "PAM"}[data[1:2]]
+    # ICO: reserved 0, type 1, at least one image whose entry's reserved byte is 0 (a TGA can
+    # begin with the same four bytes).
+    if data[:4] == b"\x00\x00\x01\x00" and data[4:6] not in (b"", b"\x00\x00") \
+            and data[9:10] == b"\x00":
+        return "ICO"
+    for name, offset, magics in _OTHER_FORMATS:
+        if any(data[offset:offset + len(m)] == m for m in magics):
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,8 +132,7 @@ def image_header(data: bytes) -> ImageHeader | None:
             fmt, w, h = _webp(data)
             return ImageHeader(fmt, w, h, 4)
         if data[:6] in (b"GIF87a", b"GIF89a"):
-            w, h = struct.unpack("<HH", data[6:10])
-            return ImageHeader("gif", w, h, 4)
+            return _gif(data)
         if data[:2] == b"BM":
             w, h, _planes, bpp = struct.unpack("<iiHH", data[18:30])
             return ImageHeader("bmp", abs(w), abs(h), 4 if bpp > 24 else 3)
@@ -125,6 +178,25 @@ def _jpeg(data: bytes) -> ImageHeader:
             break
         i += 2 + length
     raise ValueError("JPEG without a frame header")
+
+
+def _gif(data: bytes) -> ImageHeader:
+    """The logical screen, grown to hold the first frame wherever its descriptor places it."""
+    w, h, packed = struct.unpack("<HHB", data[6:11])
+    i = 13 + (3 * 2 ** ((packed & 7) + 1) if packed & 0x80 else 0)
+    n = len(data)
+    while i < n:
+        block = data[i]
+        if block == 0x2C:  # image descriptor: left, top, width, height
+            left, top, fw, fh = struct.unpack("<HHHH", data[i + 1:i + 9])
+            return ImageHeader("gif", max(w, left + fw), max(h, top + fh), 4)
+        if block != 0x21:  # not an extension: the trailer, or damage
+            break
+        i += 2  # introducer and label, then sub-blocks until an empty one
+        while i < n and data[i]:
+            i += 1 + data[i]
+        i += 1
+    return ImageHeader("gif", w, h, 4)
 
 
 def _webp(data: bytes) -> tuple[str, int, int]:

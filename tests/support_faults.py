@@ -22,6 +22,14 @@ def valid_page() -> bytes:
     return layout.replace("{content}", (AGENCY / "valid.html").read_text("utf-8")).encode()
 
 
+def parse_bomb_page(opens: int = 43_000, stray_ends: int = 32_000) -> bytes:
+    """The valid page with a parse bomb before its end: many open `<b>` and stray `</i>` (the
+    red team's 257 KB page; each stray end tag once re-walked every open element)."""
+    page = valid_page()
+    bomb = b"<b>" * opens + b"</i>" * stray_ends
+    return page.replace(b"</body>", bomb + b"</body>")
+
+
 Step = tuple[bytes, float]  # bytes to send, and the pause before each byte (0: all at once)
 
 

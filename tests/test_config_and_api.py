@@ -48,7 +48,7 @@ def test_config_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         ({"VERIFY_LOOKUP_TIMEOUT": "0"}, "between"),
         ({"VERIFY_LOOKUP_BASE": "https://evil.example/"}, "not among the allowed hosts"),
         ({"VERIFY_LOOKUP_BASE": "https://www.migrationsverket.se/lmakort"}, "must end with '/'"),
-        ({"VERIFY_PROFILE": "/nonexistent/profile.toml"}, "cannot read lookup profile"),
+        ({"VERIFY_PROFILE": "/nonexistent/profile.toml"}, "profile.toml does not exist"),
     ],
 )
 def test_unusable_settings_say_why(env: dict[str, str], message: str) -> None:

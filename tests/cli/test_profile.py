@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import REPO
+from tests.support_faults import AGENCY, script_server
 from verify.lookup.emulator import HOLDER, Emulator
 
 SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
@@ -185,3 +186,69 @@ def test_learn_reads_the_cards_from_a_scanner_source(
                    env=env, input=scans)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Card 3 read." in r.stdout and "card 3: not_valid" in r.stdout
+
+
+ESCAPES = "Se \x1b[2J\x1b]52;c;ZXZpbA==\x07\u202e här."
+
+
+def _agency_page(name: str) -> bytes:
+    layout = (AGENCY / "_layout.html").read_text("utf-8")
+    inner = (AGENCY / name).read_text("utf-8")
+    return layout.replace("{content}", inner + f"<p>{ESCAPES}</p><p>Anna Andersson.</p>").encode()
+
+
+@pytest.fixture
+def hostile_agency():
+    """The agency's pages with terminal escape sequences and a name on them; one answer per
+    connection, so each lookup gets its own."""
+    pages = {b"VALID": _agency_page("valid.html"), b"NOINFO": _agency_page("noinfo.html")}
+
+    def answer(request: bytes):
+        body = pages[b"VALID" if b"VALID" in request else b"NOINFO"]
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+        return [(head + b"Content-Length: %d\r\n\r\n" % len(body) + body, 0)]
+
+    with script_server(answer) as server:
+        yield f"http://127.0.0.1:{server.port}"
+
+
+def _hostile_env(tmp_path: Path, origin: str) -> dict[str, str]:
+    return {**learn_env(tmp_path), "VERIFY_LOOKUP_ORIGIN": origin,
+            "VERIFY_ALLOWED_HOSTS": "127.0.0.1", "VERIFY_LANG": "en"}
+
+
+def test_check_show_page_never_sends_the_pages_escape_sequences_to_the_terminal(
+    verify_cli, hostile_agency: str, tmp_path: Path
+) -> None:
+    r = verify_cli("profile", "check", "VALID0001", "--show-page",
+                   env=_hostile_env(tmp_path, hostile_agency))
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout + r.stderr and "\u202e" not in r.stdout
+    assert "\\x1b[2j" in r.stdout  # shown, harmless
+
+
+def _learn(verify_cli, origin: str, tmp_path: Path, valid: str):
+    return verify_cli(
+        "profile", "learn", "--card", "lma", "--yes", "--lang", "en",
+        "--code", f"{origin}/lmakort/VALID0001", "--code", f"{origin}/lmakort/NOINFO0001",
+        "--page", "kontroll av lma-kort", "--valid", valid,
+        "--no-information", "det finns ingen information om kortet.",
+        "--right-to-work", "", "--no-right-to-work", "", "--no-confirm",
+        "--output", str(tmp_path / "out.toml"), env=_hostile_env(tmp_path, origin))
+
+
+def test_learn_never_sends_the_pages_escape_sequences_to_the_terminal(
+    verify_cli, hostile_agency: str, tmp_path: Path
+) -> None:
+    r = _learn(verify_cli, hostile_agency, tmp_path, "lma-kortet är giltigt.")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout + r.stderr and "\u202e" not in r.stdout + r.stderr
+    assert (tmp_path / "out.toml").exists()
+
+
+def test_learn_refuses_a_name_with_a_trailing_full_stop_and_writes_nothing(
+    verify_cli, hostile_agency: str, tmp_path: Path
+) -> None:
+    r = _learn(verify_cli, hostile_agency, tmp_path, "anna andersson.")
+    assert r.returncode == 2 and "refused" in r.stderr
+    assert not (tmp_path / "out.toml").exists()

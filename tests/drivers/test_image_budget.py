@@ -11,12 +11,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import PIL.Image
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.decode import decode_image
-from drivers.imageheader import DECODE_BUDGET_BYTES, image_header
+from drivers.imageheader import ALLOWED, DECODE_BUDGET_BYTES, image_header, sniff
 from tests.conftest import REPO, verify_env
 
 UNIT_MEMORY_MAX = 256 * 1024 * 1024  # packaging's systemd unit: MemoryMax=256M
@@ -94,6 +95,64 @@ def test_the_reported_images_stay_within_the_budget(tmp_path, baseline, make, na
     assert peak <= UNIT_MEMORY_MAX
 
 
+def jpeg2000_named_jpg(path: Path) -> None:
+    """A small JPEG 2000 file called photo.jpg declaring 7900 × 7900: OpenCV reads content,
+    not names."""
+    ok, buf = cv2.imencode(".jp2", np.full((64, 64, 3), 90, np.uint8))
+    assert ok
+    data = bytearray(buf.tobytes())
+    siz = data.find(b"\xff\x51")
+    data[siz + 6:siz + 14] = struct.pack(">II", 7900, 7900)
+    path.write_bytes(bytes(data))
+
+
+# The red team's files: a few bytes each, declaring hundreds of MB of pixels.
+RED_TEAM = {
+    "jp2-photo.jpg": (jpeg2000_named_jpg, "JPEG 2000"),
+    "radiance.hdr": (lambda p: p.write_bytes(
+        b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 7900 +X 7900\n" + bytes(2000)),
+        "Radiance HDR"),
+    "bits.pbm": (lambda p: p.write_bytes(b"P4\n7900 7900\n" + bytes(2000)), "PBM"),
+    "deep.pgm": (lambda p: p.write_bytes(b"P5\n7900 7900\n65535\n" + bytes(2000)), "PGM"),
+    "sun.ras": (lambda p: p.write_bytes(
+        struct.pack(">8I", 0x59A66A95, 7900, 7900, 24, 0, 1, 0, 0) + bytes(2000)),
+        "Sun raster"),
+    "float.pfm": (lambda p: p.write_bytes(b"PF\n7900 7900\n-1.0\n" + bytes(2000)), "PFM"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RED_TEAM))
+def test_formats_without_a_checked_header_are_refused_by_content(tmp_path, baseline, name):
+    """Content sniffed, not the name: each is refused with one sentence naming what it is,
+    exit 2, no OpenCV line on stderr, and the peak memory stays a small photo's."""
+    make, fmt = RED_TEAM[name]
+    path = tmp_path / name
+    make(path)
+    code, peak, stderr = peak_of("card", "--image", str(path), "--lang", "en")
+    assert code == 2, stderr
+    assert f"is in the {fmt} format; only JPEG, PNG, WebP, GIF, BMP, TIFF images are read" \
+        in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert peak <= baseline + DECODE_BUDGET_BYTES, (peak >> 20, baseline >> 20)
+
+
+@pytest.mark.parametrize("ext", [".png", ".bmp", ".gif", ".jpg"])
+def test_a_damaged_image_says_so_in_one_sentence_without_the_librarys_lines(tmp_path, ext):
+    """Cut in half: libpng's and OpenCV's own error lines once reached stderr beside ours."""
+    pixels = np.random.default_rng(1).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    whole = tmp_path / f"whole{ext}"
+    PIL.Image.fromarray(pixels).save(whole)
+    path = tmp_path / f"cut{ext}"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    done = subprocess.run([sys.executable, "-m", "verify", "card", "--image", str(path),
+                           "--lang", "en", "--no-preview"], capture_output=True, text=True,
+                          env=verify_env({"VERIFY_LANG": "en"}), cwd=REPO, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"verify: {path} is a damaged or unsupported image (JPEG, PNG, WebP, BMP or TIFF "
+        "expected)"], done.stderr
+
+
 def test_the_header_gives_depth_and_samples(tmp_path) -> None:
     path = tmp_path / "a.tiff"
     tiff_16bit_rgb(path, side=64)
@@ -161,3 +220,19 @@ def test_a_small_code_in_a_16_megapixel_photo_is_still_found(tmp_path):
     assert [d.text for d in found] == [expected]
     x, y = found[0].corners[0]
     assert 2700 <= x < 4000 and 2000 <= y < 3000
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sampled_from([b"", b"P5", b"P4\n", b"#?RADIANCE", b"\x00\x00\x01\x00", b"GIF89a",
+                        b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xffO\xffQ"]), st.binary(max_size=200))
+def test_any_bytes_are_an_allowed_header_a_named_refusal_or_unknown(magic: bytes, body: bytes):
+    data = magic + body
+    try:
+        header = image_header(data)
+    except ValueError:
+        return
+    name = sniff(data)
+    assert header is None or header.fmt in ALLOWED
+    assert name is None or isinstance(name, str)
+    if header is not None and header.fmt == "gif":
+        assert header.width >= 0 and header.height >= 0

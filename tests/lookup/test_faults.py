@@ -7,6 +7,7 @@ The in-process cases run concurrently so the suite costs about one deadline.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +16,13 @@ from contextlib import ExitStack
 import pytest
 from typer.testing import CliRunner
 
-from tests.support_faults import ScriptServer, Step, framed, script_server
+from tests.support_faults import ScriptServer, Step, framed, parse_bomb_page, script_server
 from verify.cards.reference import from_token
 from verify.cli import app
 from verify.lookup.client import LookupClient
 from verify.lookup.profile import load_profile
 from verify.lookup.settings import Settings
+from verify.model import Validity
 
 DEADLINE = 1.0
 TRICKLE = 0.1  # seconds between bytes: every answer would take far longer than the deadline
@@ -160,3 +162,40 @@ def test_close_delimited_trickle_as_the_issue_reported_it(verify_cli) -> None:
     assert result.returncode == 3, result.stderr
     assert json.loads(result.stdout)["validity"]["state"] == "unknown"
     assert elapsed < 2 + 1.0 + 3.0  # + interpreter start-up
+
+
+def _bomb_lookup(body: bytes, deadline: float, max_body: int) -> tuple[Validity, float, str]:
+    """One lookup of a page served at once; the profile's cap raised to let the page in."""
+
+    def play(_request: bytes) -> list[Step]:
+        return framed("length", "body", 0, body)
+
+    with script_server(play) as server:
+        base = f"http://127.0.0.1:{server.port}/lmakort/"
+        profile = dataclasses.replace(load_profile(), max_body_bytes=max_body)
+        settings = dataclasses.replace(_settings(base), profile=profile, timeout=deadline)
+        started = time.monotonic()
+        with LookupClient(settings) as client:
+            validity = client.lookup(from_token(TOKEN, settings))
+        return validity, time.monotonic() - started, base
+
+
+def test_the_red_teams_parse_bomb_is_read_within_the_deadline() -> None:
+    """257 KB of 43,000 `<b>` and 32,000 stray `</i>` after the valid answer: once 30-44 s of
+    parsing against a 2 s deadline; now read in a fraction of it."""
+    body = parse_bomb_page()
+    validity, elapsed, _ = _bomb_lookup(body, 2.0, 256 * 1024)
+    assert len(body) > 256_000
+    assert elapsed < 2.0 + 1.0, elapsed
+    assert validity.state in ("valid", "unknown")
+
+
+def test_a_page_too_slow_to_read_is_unknown_at_the_deadline_with_the_manual_address() -> None:
+    """The parse counts inside the lookup's one deadline: a page that would take seconds to read
+    ends `unknown` (lookup_timeout) with the address to check by hand, at deadline + ms."""
+    body = parse_bomb_page(opens=700_000, stray_ends=0)  # 2 MB of tags: seconds to read
+    validity, elapsed, base = _bomb_lookup(body, 0.5, 4 * 1024 * 1024)
+    assert validity.state == "unknown"
+    assert validity.reason == "lookup_timeout"
+    assert validity.manual_check_url == base + TOKEN
+    assert elapsed < 0.5 + 1.0, elapsed

@@ -42,6 +42,28 @@ HIDING = [
     "<template>{}</template>",
     "<noscript>{}</noscript>",
     "<script>var a = '{}';</script>",
+    # The ways of hiding text the red team found still counting:
+    '<p style="font-size:0">{}</p>',
+    '<p style="font-size: 0px">{}</p>',
+    '<p style="font-size:0.0em">{}</p>',
+    '<p style="opacity:0">{}</p>',
+    '<p style="opacity: 0.0 !important">{}</p>',
+    '<p style="opacity:0%">{}</p>',
+    "<details>{}</details>",
+    "<details><summary>Mer</summary><p>{}</p></details>",
+    "<iframe>{}</iframe>",
+    '<iframe src="x"><p>{}</p></iframe>',
+    "<noembed>{}</noembed>",
+    "<noframes>{}</noframes>",
+    "<style>.x{{display:none}}</style><p class=x>{}</p>",
+    "<p class='a x b'>{}</p><style>.x {{ visibility: hidden }}</style>",
+    "<style>#r{{display:none}}</style><div id=r><span>{}</span></div>",
+    "<style>aside{{display:none}}</style><aside>{}</aside>",
+    "<style>p.x#y, .z{{display:none !important}}</style><p class=x id=y>{}</p>",
+    "<style>/* a comment */ .x{{font-size:0}}</style><b class=x>{}</b>",
+    "<style>.x{{disp\\lay:none}}</style><b class=x>{}</b>",  # a CSS escape is read
+    "<style>.X{{opacity:0}}</style><b class=x>{}</b>",
+    "<style media='screen and (min-width: 1px)'>p.r{{display:none}}</style><p class=r>{}</p>",
 ]
 
 
@@ -60,6 +82,37 @@ def test_a_hidden_no_information_does_not_hide_a_visible_valid() -> None:
 def test_aria_hidden_text_is_on_the_screen_so_it_counts() -> None:
     markup = page(f'<h1>{PAGE_MARKER}</h1><p aria-hidden="true">{VALID}</p>')
     assert read_page(markup, SETTINGS, REF).state == "valid"
+
+
+SHOWN = [
+    "<details open><p>{}</p></details>",
+    "<details><summary>{}</summary><p>more</p></details>",
+    '<p style="font-size:1px">{}</p>',
+    '<p style="opacity:0.5">{}</p>',
+    "<style>.x{{display:block}}</style><p class=x>{}</p>",
+    "<style>.x{{display:none}}</style><p class=y>{}</p>",
+    "<style>@media print {{ .x{{display:none}} }}</style><p class=x>{}</p>",
+    "<style>div .x{{display:none}}</style><p class=x>{}</p>",
+    "<template><style>.x{{display:none}}</style></template><p class=x>{}</p>",
+    "<p>{}</p><iframe></iframe>",
+    "<style media=print>.x{{display:none}}</style><p class=x>{}</p>",
+]
+
+
+@pytest.mark.parametrize("wrapper", SHOWN)
+def test_text_a_browser_shows_still_counts(wrapper: str) -> None:
+    markup = page(f"<h1>{PAGE_MARKER}</h1>" + wrapper.format(VALID))
+    assert read_page(markup, SETTINGS, REF).state == "valid"
+
+
+def test_a_closed_details_shows_its_summary_only() -> None:
+    text = page_text("<details><p>a</p><summary>b</summary><summary>c</summary>d</details>e")
+    assert text == "b e"
+
+
+def test_the_stylesheet_applies_to_elements_before_it() -> None:
+    markup = f"<p class=late>{VALID}</p><p>shown</p><style>.late{{display:none}}</style>"
+    assert page_text(markup) == "shown"
 
 
 def test_text_after_a_hidden_element_is_read() -> None:
@@ -83,10 +136,12 @@ def test_the_agency_pages_still_read() -> None:
 
 
 TAGS = st.sampled_from(["div", "p", "span", "b", "section", "li", "td", "br", "img", "script",
-                        "style", "template", "x-y", "svg", "details", "summary"])
+                        "style", "template", "x-y", "svg", "details", "summary", "iframe",
+                        "noembed"])
 ATTRS = st.sampled_from(["", " hidden", ' style="display:none"', ' aria-hidden="true"',
                          ' class="a"', ' style="visibility:visible"', " hidden=hidden",
-                         ' style="display:block"', ' x="<p>"', " x='>'"])
+                         ' style="display:block"', ' x="<p>"', " x='>'", " open",
+                         ' class="x"', ' id="r"'])
 # Text that keeps the parser in its data state (no `<` opening a comment, declaration or tag).
 TEXT = st.sampled_from(["a", "&amp;", "&lt;p&gt;", "&#x3c;", "&", ">", "&auml;", "\x00", " ",
                         "\n", "giltigt", "]]>", "-->"])
@@ -104,14 +159,37 @@ def soup(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.lists(piece, max_size=40).map("".join)
 
 
+# Hidden by the element itself; a stylesheet's rules depend on what surrounds the `<style>`.
+ELEMENT_HIDING = [w for w in HIDING if "<style" not in w]
+STYLED = [w.replace("{{", "{").replace("}}", "}").split("</style>") for w in HIDING
+          if w.startswith("<style")]
+# Elements whose content is raw text would swallow the rule or the element after them.
+PLAIN_TAGS = st.sampled_from(["div", "p", "span", "b", "section", "li", "td", "br", "img",
+                              "x-y", "svg", "details", "summary"])
+
+
 @settings(max_examples=300, derandomize=True, deadline=None)
-@given(soup(TEXT), soup(TEXT), st.sampled_from(HIDING))
+@given(soup(TEXT), soup(TEXT), st.sampled_from(ELEMENT_HIDING))
 def test_hidden_text_never_shows_whatever_markup_surrounds_it(
     before: str, after: str, wrapper: str
 ) -> None:
     """Any tags, attributes and text before and after (unclosed, stray, nested, void, raw-text
     elements): a hidden secret stays hidden."""
     assert SECRET not in page_text(before + wrapper.format(SECRET) + after)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(st.builds(lambda t, a: f"<{t}{a}>", PLAIN_TAGS, ATTRS),
+                          st.builds(lambda t: f"</{t}>", PLAIN_TAGS), TEXT), max_size=30)
+       .map("".join), soup(TEXT), st.sampled_from(STYLED))
+def test_a_stylesheet_rule_hides_its_elements_wherever_they_stand(
+    between: str, after: str, styled: list[str]
+) -> None:
+    """A hiding rule of the page's own `<style>`: its element's text stays hidden whatever tags
+    stand between the rule and the element, and whatever follows."""
+    sheet, element = styled
+    assert SECRET not in page_text(sheet + "</style>" + between + element.replace("{}", SECRET)
+                                   + after)
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)

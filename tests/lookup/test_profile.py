@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -168,3 +170,84 @@ def test_a_hostile_profile_file_is_a_config_error_or_a_profile(overrides: dict) 
         return
     assert profile.kind in ("lma", "application")
     assert profile.markers["valid"] and profile.markers["no_information"]
+
+
+SHIPPED_TEXT = (Path(__file__).resolve().parents[2] / "verify" / "lookup" / "profiles"
+                / "lma.toml").read_text("utf-8")
+
+
+def _profile_file(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in SHIPPED_TEXT
+    path = tmp_path / "hostile.toml"
+    path.write_text(SHIPPED_TEXT.replace(old, new, 1))
+    return path
+
+
+HOSTILE_PROFILES = [
+    # (what the red team changed, into what, words of the one sentence)
+    ('token_pattern = "[A-Za-z0-9]{4,64}"', 'token_pattern = "(a+)+"', "exponential"),
+    ('token_pattern = "[A-Za-z0-9]{4,64}"', 'token_pattern = "(a|ab)*c"', "exponential"),
+    ("max_body_bytes = ", "max_body_bytes = 1e12\n# ", "max_body_bytes must be a whole number"),
+    ("max_body_bytes = ", "max_body_bytes = 1000000000000\n# ", "from 1024 to 8388608"),
+    ("max_body_bytes = ", "max_body_bytes = -1\n# ", "max_body_bytes must be a whole number"),
+    ('allowed_hosts = ["www.migrationsverket.se"]', 'allowed_hosts = "www.migrationsverket.se"',
+     "allowed_hosts must be a list"),
+    ('base = "https://www.migrationsverket.se/lmakort/"',
+     'base = "https://clerk:hunter2@www.migrationsverket.se/lmakort/"', "user name or password"),
+]
+
+
+@pytest.mark.parametrize("old, new, words", HOSTILE_PROFILES)
+def test_a_hostile_profile_is_refused_on_load_in_one_sentence(
+    tmp_path: Path, old: str, new: str, words: str
+) -> None:
+    path = _profile_file(tmp_path, old, new)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=re.escape(words)) as caught:
+        Settings.from_env(env={"VERIFY_PROFILE": str(path)})
+    assert time.monotonic() - started < 1.0
+    assert "hunter2" not in str(caught.value)
+
+
+def test_a_profile_with_user_info_is_exit_2_and_never_prints_the_password(
+    tmp_path: Path, verify_cli
+) -> None:
+    path = _profile_file(tmp_path, 'base = "https://www.migrationsverket.se/lmakort/"',
+                         'base = "https://clerk:hunter2@www.migrationsverket.se/lmakort/"')
+    done = verify_cli("lookup", "ABCD1234", "--json",
+                      env={"VERIFY_PROFILE": str(path), "VERIFY_LANG": "en"})
+    assert done.returncode == 2
+    assert "hunter2" not in done.stdout + done.stderr
+    assert "user name or password" in done.stderr
+
+
+@pytest.mark.parametrize("base", ["https://10.1.2.3/lmakort/", "https://[2001:db8::1]/lmakort/",
+                                  "https://203.0.113.9:8443/lmakort/"])
+def test_an_ip_literal_base_for_typed_tokens_is_refused(base: str) -> None:
+    host = base.split("/")[2].rsplit(":", 1)[0] if "[" not in base else "[2001:db8::1]"
+    env = {"VERIFY_LOOKUP_BASE": base, "VERIFY_ALLOWED_HOSTS": host.strip("[]") + "," + host}
+    with pytest.raises(ConfigError, match="IP address"):
+        Settings.from_env(env=env)
+
+
+def test_a_string_allowed_hosts_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('allowed_hosts = "www.migrationsverket.se"\n')
+    with pytest.raises(ConfigError, match="must be a list"):
+        Settings.from_env(env={"VERIFY_CONFIG": str(config)})
+
+
+def test_a_token_longer_than_any_real_one_is_refused_before_its_pattern_runs() -> None:
+    settings_ = Settings.from_env(env={})
+    with pytest.raises(ParseError, match="longer than"):
+        parse_reference("A" * 10_000, settings_)
+
+
+@pytest.mark.parametrize("env", [
+    {"VERIFY_LOOKUP_BASE": "https://clerk:hunter2@www.migrationsverket.se/lmakort/"},
+    {"VERIFY_LOOKUP_ORIGIN": "https://clerk:hunter2@www.migrationsverket.se"},
+])
+def test_user_info_in_a_configured_base_is_refused_without_repeating_it(env) -> None:
+    with pytest.raises(ConfigError, match="user name or password") as caught:
+        Settings.from_env(env=env)
+    assert "hunter2" not in str(caught.value)

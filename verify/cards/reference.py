@@ -126,6 +126,10 @@ def parse_reference(
     return from_token(s, settings)
 
 
+# No lookup token is longer; a longer one is refused before its pattern is tried.
+MAX_TOKEN_CHARS = 128
+
+
 def from_token(token: str, settings: Settings) -> LookupReference:
     """A token typed from the back of the card, composed with its card kind's base."""
     profile = settings.profiles[0]
@@ -136,6 +140,10 @@ def from_token(token: str, settings: Settings) -> LookupReference:
 
 
 def _check_token(token: str, profile: TokenRules) -> None:
+    if len(token) > MAX_TOKEN_CHARS:
+        # Bounds the pattern's work on any token, whatever the profile's pattern.
+        raise refuse("token_too_long", "the token is longer than {n} characters",
+                     n=MAX_TOKEN_CHARS)
     if not token.isascii():
         raise refuse("non_ascii", "the token has characters that are not plain letters or digits")
     if not profile.token_re.fullmatch(token):

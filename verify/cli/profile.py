@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,11 +30,13 @@ from verify.lookup.learn import (
     propose,
     sentences,
     with_markers,
+    written_problems,
 )
-from verify.lookup.page import marker_hits, page_text, read_text
+from verify.lookup.page import PageTimeout, marker_hits, page_text, read_text
 from verify.lookup.profile import CARD_KINDS, LookupProfile, check_no_overlap
 from verify.lookup.settings import Settings, profiles_dir
 from verify.model import EXIT_UNKNOWN, LookupReference, Validity
+from verify.present.terminal import printable
 
 profile_app = typer.Typer(
     no_args_is_help=True,
@@ -66,6 +69,8 @@ def show(as_json: Json = False, lang: Lang = "sv") -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
+        # A profile file is written by a person or a script: its text is shown, never obeyed.
+        row = {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
         state = (
             _("confirmed {on}", on=row["confirmed_on"] or "")
             if row["confirmed"]
@@ -117,11 +122,18 @@ def check(
     if isinstance(page, Validity):
         typer.echo(_("No page to check: {detail}", detail=page.detail))
         raise typer.Exit(EXIT_UNKNOWN)
-    visible = page_text(page.text)
+    try:
+        deadline = time.monotonic() + settings.timeout
+        visible = page_text(page.text, deadline)
+        shown = sentences(page.text, deadline) if show_page else []
+    except PageTimeout:
+        typer.echo(_("The page could not be read within {seconds} s.",
+                     seconds=f"{settings.timeout:g}"))
+        raise typer.Exit(EXIT_UNKNOWN) from None
     for kind, hits in marker_hits(visible, profile).items():
         for marker, hit in hits.items():
             mark = _("matched") if hit else _("not matched")
-            typer.echo(f"  [{mark}] {kind}: \"{marker}\"")
+            typer.echo(f"  [{mark}] {kind}: \"{printable(marker)}\"")
     validity = read_text(visible, profile, ref)
     rtw = "" if validity.right_to_work is None else _(
         " (right to work: {answer})", answer=_("yes") if validity.right_to_work else _("no"))
@@ -130,8 +142,8 @@ def check(
         typer.echo(_("The profile is unconfirmed: `verify profile learn` confirms it."))
     if show_page:
         _page_warning()
-        for n, sentence in enumerate(sentences(page.text), 1):
-            typer.echo(f"  {n:>3}. {sentence}")
+        for n, sentence in enumerate(shown, 1):
+            typer.echo(f"  {n:>3}. {printable(sentence)}")
     raise typer.Exit(validity_exit(validity))
 
 
@@ -209,12 +221,14 @@ def learn(
     refs = [parse_reference(c, fetch_settings) for c in codes]
     pages = _fetch(fetch_settings, refs)
     numbered = _number(pages)
+    number_of = {sentence: n for n, sentence in enumerate(numbered, 1)}
     _page_warning()
     for i, page_sentences in enumerate(pages, 1):
         typer.echo(_("Card {n}:", n=i))
         for sentence in page_sentences:
-            typer.echo(f"  {numbered.index(sentence) + 1:>3}. {sentence}")
-    common = [s for s in numbered if all(s in p for p in pages) and personal_reason(s) is None]
+            typer.echo(f"  {number_of[sentence]:>3}. {printable(sentence)}")
+    on_every = set.intersection(*(set(p) for p in pages))
+    common = [s for s in numbered if s in on_every and personal_reason(s) is None]
     given = {"page": page, "valid": valid, "no_information": no_information,
              "right_to_work": right_to_work, "no_right_to_work": no_right_to_work}
     tokens = [r.token for r in refs]
@@ -222,7 +236,7 @@ def learn(
     for kind_ in PICKS:
         answers = given[kind_]
         if answers is None:
-            default = ",".join(str(numbered.index(s) + 1) for s in common[:1]) if kind_ == "page" \
+            default = ",".join(str(number_of[s]) for s in common[:1]) if kind_ == "page" \
                 else ""
             answers = [typer.prompt(_question(kind_), default=default, show_default=bool(default))]
         chosen[kind_] = _resolve(answers, numbered, pages, tokens, kind_)
@@ -253,8 +267,13 @@ def learn(
         profile = _confirmed(profile, note or "")
     target = output or profiles_dir() / f"{kind}.toml"
     _check_fits_with_others(profile, current, target)
+    text = profile.to_toml()
+    problems = written_problems(text, tokens)
+    if problems:  # checked on the very text to be written: nothing refused reaches the file
+        raise ParseError("personal", _("not written to {path}: refused, {why}", path=target,
+                                       why=printable("; ".join(problems))))
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(profile.to_toml(), "utf-8")
+    target.write_text(text, "utf-8")
     state = _("confirmed") if profile.confirmed else _("unconfirmed")
     typer.echo(_("Wrote {state} profile {name} to {path}", state=state, name=profile.name,
                  path=target))
@@ -322,15 +341,21 @@ def _fetch(settings: Settings, refs: list[LookupReference]) -> list[list[str]]:
             if not isinstance(page, Page):
                 typer.echo(_("Card {n}: no page ({detail})", n=i, detail=page.detail), err=True)
                 raise typer.Exit(EXIT_UNKNOWN)
-            out.append(sentences(page.text))
+            try:
+                out.append(sentences(page.text, time.monotonic() + settings.timeout))
+            except PageTimeout:
+                typer.echo(_("The page could not be read within {seconds} s.",
+                             seconds=f"{settings.timeout:g}"), err=True)
+                raise typer.Exit(EXIT_UNKNOWN) from None
     return out
 
 
 def _number(pages: list[list[str]]) -> list[str]:
-    numbered: list[str] = []
+    """Every sentence of every page once, in order of first appearance."""
+    numbered: dict[str, None] = {}
     for page_sentences in pages:
-        numbered += [s for s in page_sentences if s not in numbered]
-    return numbered
+        numbered.update(dict.fromkeys(page_sentences))
+    return list(numbered)
 
 
 def _resolve(
@@ -355,7 +380,7 @@ def _resolve(
             if reason is not None:
                 raise ParseError(
                     "personal", _("{kind}: refused, {reason}: \"{sentence}\"", kind=kind,
-                                  reason=reason, sentence=sentence)
+                                  reason=reason, sentence=printable(sentence))
                 )
             if sentence not in picked:
                 picked.append(sentence)

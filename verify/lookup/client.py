@@ -31,7 +31,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from verify.cards.reference import check_redirect
 from verify.clock import now
 from verify.errors import ParseError
-from verify.lookup.page import read_page
+from verify.lookup.page import PageTimeout, read_page
 from verify.lookup.settings import Settings
 from verify.model import LookupReference, ProfileUse, Validity
 
@@ -273,7 +273,7 @@ class LookupClient:
         deadline = started + self.settings.timeout
         try:
             page = self._fetch(ref.url, deadline)
-            validity = self._read(page, ref)
+            validity = self._read(page, ref, deadline)
         except _Unknown as exc:
             validity = self._unknown(ref, str(exc), exc.reason)
         log.debug(
@@ -381,9 +381,17 @@ class LookupClient:
             return self._unknown(ref, str(exc), exc.reason)
         return page
 
-    def _read(self, page: Page, ref: LookupReference) -> Validity:
+    def _read(self, page: Page, ref: LookupReference, deadline: float) -> Validity:
+        """The page read inside the same deadline as its fetch: a page built to be slow to
+        read ends as `unknown` with the manual address, like a server that is slow to send."""
         self._check_page(page)
-        return read_page(page.text, self.settings, ref)
+        try:
+            return read_page(page.text, self.settings, ref, deadline)
+        except PageTimeout:
+            raise _Unknown(
+                "lookup_timeout",
+                f"the lookup's page could not be read within {self.settings.timeout:g} s"
+            ) from None
 
     def _check_page(self, page: Page) -> None:
         if page.status != 200:

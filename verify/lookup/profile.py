@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -19,6 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from verify.errors import ConfigError
+from verify.locale import N_
+from verify.lookup.pattern import PROBLEMS, pattern_problem
+from verify.tomlfile import parse_toml, read_toml
 
 MARKER_KINDS = (
     "page",
@@ -87,6 +89,7 @@ class LookupProfile:
     def from_mapping(
         cls, data: Mapping[str, Any], origin: str, source: str = SHIPPED
     ) -> LookupProfile:
+        _check_values(data, origin)
         try:
             markers_raw = data.get("markers", {})
             markers = {
@@ -147,6 +150,49 @@ class LookupProfile:
         return "\n".join(lines) + "\n"
 
 
+# What a lookup answer may weigh: the agency's page is some KB; more is refused as too large.
+MIN_BODY_BYTES = 1024
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+def _check_values(data: Mapping[str, Any], origin: str) -> None:
+    """Values a hand-written profile could get dangerously wrong, each refused in one sentence:
+    a cap that is not a sane whole number, a host list that is a string, a base with a user
+    name or password, a token pattern that could backtrack without end."""
+    cap = data.get("max_body_bytes", MIN_BODY_BYTES)
+    if isinstance(cap, bool) or not isinstance(cap, int) \
+            or not MIN_BODY_BYTES <= cap <= MAX_BODY_BYTES:
+        raise ConfigError(
+            N_("lookup profile {path}: max_body_bytes must be a whole number of bytes from "
+               "{low} to {high}, not {value}"),
+            path=origin, low=MIN_BODY_BYTES, high=MAX_BODY_BYTES, value=repr(cap))
+    hosts = data.get("allowed_hosts")
+    if hosts is not None and (
+            not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts)):
+        raise ConfigError(
+            N_("lookup profile {path}: allowed_hosts must be a list of host names, "
+               "e.g. [\"www.migrationsverket.se\"]"), path=origin)
+    base = data.get("base")
+    if isinstance(base, str):
+        check_no_userinfo(base, origin)
+    pattern = data.get("token_pattern")
+    if isinstance(pattern, str):
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            key, values = problem
+            raise ConfigError(PROBLEMS[key], path=origin, pattern=pattern, **values)
+
+
+def check_no_userinfo(base: str, origin: str) -> None:
+    """A base address must not carry `user:password@`: it would be sent as Basic auth to the
+    agency and printed in every manual address."""
+    authority = base.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if "@" in authority:
+        raise ConfigError(
+            N_("{path}: the lookup base must not hold a user name or password (before '@')"),
+            path=origin)
+
+
 def _q(text: str) -> str:
     """A TOML basic string."""
     out = text.replace("\\", "\\\\").replace('"', '\\"')
@@ -157,11 +203,7 @@ def load_profile(path: str | Path | None = None, kind: str = "lma") -> LookupPro
     """The profile at `path` (read each time: a region may edit it), else the shipped `kind`."""
     if path is None:
         return shipped_profile(kind)
-    try:
-        text = Path(path).read_text("utf-8")
-        return LookupProfile.from_mapping(tomllib.loads(text), str(path), source=str(path))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read lookup profile {path}: {exc}") from None
+    return LookupProfile.from_mapping(read_toml(path), str(path), source=str(path))
 
 
 @functools.cache
@@ -170,7 +212,7 @@ def shipped_profile(kind: str) -> LookupProfile:
     if kind not in CARD_KINDS:
         raise ConfigError(f"no lookup profile for card kind {kind!r}")
     text = resources.files("verify.lookup.profiles").joinpath(f"{kind}.toml").read_text("utf-8")
-    profile = LookupProfile.from_mapping(tomllib.loads(text), f"{kind}.toml")
+    profile = LookupProfile.from_mapping(parse_toml(text, f"{kind}.toml"), f"{kind}.toml")
     if profile.kind != kind:
         raise ConfigError(f"shipped profile {kind}.toml says kind = {profile.kind!r}")
     return profile

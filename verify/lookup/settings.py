@@ -13,8 +13,8 @@ the profiles folder next to the config (`verify profile learn` writes there), re
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +23,18 @@ from urllib.parse import urlsplit
 
 from verify.cards.reference import LOOPBACK_HOSTS
 from verify.errors import ConfigError
+from verify.locale import N_
 from verify.locations import CONFIG_NAME, config_candidates, user_config_dir
 from verify.lookup.profile import (
     CARD_KINDS,
     SHIPPED,
     LookupProfile,
     check_no_overlap,
+    check_no_userinfo,
     load_profile,
     shipped_profile,
 )
+from verify.tomlfile import read_toml
 
 DEFAULT_TIMEOUT = 5.0
 SYSTEM_CONFIG_DIR = Path("/etc/verify")
@@ -127,10 +130,13 @@ class Settings:
         hosts_raw = pick("VERIFY_ALLOWED_HOSTS", "allowed_hosts")
         if hosts_raw is None:
             hosts = {h for p in ordered for h in p.allowed_hosts}
-        elif isinstance(hosts_raw, str):
-            hosts = {h.strip().lower() for h in hosts_raw.split(",") if h.strip()}
-        else:
-            hosts = {str(h).strip().lower() for h in hosts_raw}
+        elif env.get("VERIFY_ALLOWED_HOSTS"):
+            hosts = {h.strip().lower() for h in str(hosts_raw).split(",") if h.strip()}
+        elif isinstance(hosts_raw, list) and all(isinstance(h, str) for h in hosts_raw):
+            hosts = {h.strip().lower() for h in hosts_raw}
+        else:  # in the file a string would be read letter by letter; say so instead
+            raise ConfigError(N_("allowed_hosts in the config file must be a list of host "
+                                 "names, e.g. [\"www.migrationsverket.se\"]"))
         loopback = str(pick("VERIFY_ALLOW_LOOPBACK_HTTP", "allow_loopback_http") or "0").lower()
         allow_loopback = loopback in ("1", "true", "yes")
         timeout_raw = pick("VERIFY_LOOKUP_TIMEOUT", "lookup_timeout")
@@ -165,8 +171,15 @@ class Settings:
 
     def _check_one_base(self, profile: LookupProfile) -> None:
         base = profile.base
+        check_no_userinfo(base, f"{profile.kind} card, {profile.source}")
         parts = urlsplit(base)
         host = (parts.hostname or "").lower()
+        if _is_ip(host) and not (self.allow_loopback_http and host in LOOPBACK_HOSTS):
+            # A typed token is sent to the base: an address by number has no certificate name
+            # worth checking and no place among the agency's hosts.
+            raise ConfigError(
+                N_("lookup base {base} ({kind} card) names its host by IP address; give the "
+                   "agency's host name"), base=base, kind=profile.kind)
         if parts.scheme == "http" and not (self.allow_loopback_http and host in LOOPBACK_HOSTS):
             raise ConfigError(
                 f"lookup base {base!r} is plain http; only https (or loopback with "
@@ -183,6 +196,30 @@ class Settings:
             raise ConfigError(f"lookup base {base!r} must end with '/' (the token follows it)")
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _profile_files(folder: Path) -> list[Path]:
+    """The `*.toml` files of a profiles folder; a folder that exists but cannot be listed is an
+    error naming it (it once fell back to the shipped profile without a word)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(Path(e.path) for e in entries if e.name.endswith(".toml"))
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise ConfigError(N_("the profiles folder {path} is not a folder"),
+                          path=str(folder)) from None
+    except OSError as exc:
+        raise ConfigError(N_("cannot read the profiles folder {path}: {why}"), path=str(folder),
+                          why=exc.strerror or str(exc)) from None
+
+
 def _profiles_in_force(env: Mapping[str, str], configured: Any) -> dict[str, LookupProfile]:
     """Shipped, then learnt (profiles folder), then configured: later replaces by card kind."""
     profiles = {kind: shipped_profile(kind) for kind in CARD_KINDS}
@@ -192,7 +229,7 @@ def _profiles_in_force(env: Mapping[str, str], configured: Any) -> dict[str, Loo
     learnt: dict[str, LookupProfile] = {}
     for folder in reversed(folders):  # the user's folder wins over the system's
         found: dict[str, LookupProfile] = {}
-        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+        for path in _profile_files(folder):
             profile = load_profile(path)
             if profile.kind in found:
                 raise ConfigError(
@@ -216,11 +253,7 @@ def _read_config(path: str | Path | None, env: Mapping[str, str]) -> dict[str, A
         else list(dict.fromkeys([config_dir(env) / CONFIG_NAME, *config_candidates()]))
     )
     for candidate in candidates:
-        if candidate.is_file():
-            try:
-                return tomllib.loads(candidate.read_text("utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"cannot read config {candidate}: {exc}") from None
-        if path:
-            raise ConfigError(f"config file {candidate} does not exist")
+        # Whatever stands at the path is read (a FIFO or a device is refused, never waited on).
+        if path or os.path.lexists(candidate):
+            return read_toml(candidate)
     return {}

@@ -9,7 +9,6 @@ structural check names the file, the rule and the field that is wrong.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from verify import tomlfile
 from verify.errors import ConfigError
 from verify.model import Citation
 
@@ -218,13 +218,8 @@ def rule_files(extra_dir: str | None = None) -> list[Path]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"rule file {path}: not valid TOML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"rule file {path}: cannot be read: {exc}") from exc
+    """A rule file, read bounded (`verify.tomlfile`): regular, small, shallow, UTF-8."""
+    return tomlfile.read_toml(path)
 
 
 def load_book(extra_dir: str | None = None) -> RuleBook:
