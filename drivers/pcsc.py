@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -46,7 +47,8 @@ def reader_names() -> list[str]:
 class PcscReader:
     """One card on one reader, connected; `transmit` moves one APDU."""
 
-    def __init__(self, url: SourceURL, wait: float) -> None:
+    def __init__(self, url: SourceURL, wait: float,
+                 on_reader: Callable[[], None] | None = None) -> None:
         if url.scheme != "pcsc":
             raise ReaderError("reader_error", f"not a PC/SC reader address: {url.url}")
         self.url = url
@@ -57,6 +59,8 @@ class PcscReader:
         deadline = time.monotonic() + max(wait, 0.0)
         reader = self._find_reader(wanted, deadline)
         self.name = str(reader)
+        if on_reader is not None:
+            on_reader()
         self._connection = self._wait_for_card(reader, deadline)
 
     @staticmethod
@@ -127,7 +131,8 @@ class PcscReader:
         self.close()
 
 
-def open_reader(url: str, wait: float = 5.0) -> PcscReader:
+def open_reader(url: str, wait: float = 5.0,
+                on_reader: Callable[[], None] | None = None) -> PcscReader:
     """The card on the reader `url` names (`pcsc:`, `pcsc:?reader=NAME`), waiting up to
-    `wait` seconds for the reader and the card."""
-    return PcscReader(SourceURL.parse(url), wait)
+    `wait` seconds for the reader and the card; `on_reader` hears when the reader is found."""
+    return PcscReader(SourceURL.parse(url), wait, on_reader)

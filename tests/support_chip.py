@@ -23,8 +23,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from verify.cards.emrtd.access import (
     BacKeys,
@@ -316,3 +319,22 @@ class Pcscd:
                 self.proc.kill()
                 self.proc.wait(5)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pcscd_service() -> Iterator[Pcscd]:
+    """One pcscd with the vpcd reader for the whole run (starting one takes about a second)."""
+    service = Pcscd()
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def chip_for(card: object, extra: dict[bytes, bytes] | None = None) -> EmulatedPassport:
+    """The emulated chip of a `support_chip_pki.TestCard` (DG2 present, never to be read)."""
+    files = {bytes.fromhex("011E"): card.com, bytes.fromhex("011D"): card.sod,  # type: ignore[attr-defined]
+             bytes.fromhex("0101"): card.dg1,  # type: ignore[attr-defined]
+             bytes.fromhex("0102"): b"\x75\x0bnot-a-face!"}
+    files.update(extra or {})
+    return EmulatedPassport(card.number, card.birth, card.expiry, files)  # type: ignore[attr-defined]
