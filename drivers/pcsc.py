@@ -87,11 +87,11 @@ class PcscReader:
             try:
                 connection.connect()
                 return connection
-            except NoCardException:
+            except (NoCardException, CardConnectionException, SmartcardException,
+                    BaseSCardException):
+                # No card yet, or one arriving or leaving (reset, unpowered, unresponsive,
+                # shared): look again until the deadline.
                 pass
-            except (CardConnectionException, SmartcardException, BaseSCardException) as exc:
-                if "no smart card" not in str(exc).lower() and "removed" not in str(exc).lower():
-                    raise ReaderError("reader_error", f"the reader failed: {exc}") from None
             if time.monotonic() >= deadline:
                 raise ReaderError("no_card", "no card on the reader")
             time.sleep(POLL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from drivers import handler_for
 from drivers.page import KeyboardPolicy
 from drivers.scan import Scan
 from drivers.source import SourceURL
+from verify.authenticity import check_status_chip, load_trust_folder
 from verify.check import check_text, not_a_card
 from verify.cli.app import app
 from verify.desk.audit import AuditLog, audit_key
@@ -77,6 +79,24 @@ def default_checker(lookup: Settings | None = None, metrics: DeskMetrics | None 
     return checker
 
 
+def chip_checker(base: Any, settings: DaemonConfig) -> Any:
+    """After a zone is scanned, await the card on the chip reader and add its authenticity.
+    The trust store is read once, at start (a missing folder stops the start: exit 2)."""
+    trust = load_trust_folder(settings.trust_store)
+    reader = settings.chip_reader or ""
+    one_card = threading.Lock()  # one reader, one card: chips are read one after another
+
+    def check(scan: Scan) -> Status:
+        status: Status = base(scan)
+        if status.document.mrz is None:
+            return status  # an LMA card's code: no chip to read
+        with one_card:
+            return check_status_chip(status, scan.payload, trust=trust, reader_url=reader,
+                                     deadline=settings.chip_wait)
+
+    return check
+
+
 def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
 
     sinks: list[Any] = []
@@ -116,6 +136,12 @@ def daemon(
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML settings file; re-read on SIGHUP")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="desk screen: sv or en")] = None,
+    chip_reader: Annotated[str | None, typer.Option(
+        "--chip-reader", help="read UT cards' chips on this reader, e.g. pcsc: (docs/chip.md)",
+    )] = None,
+    trust_store: Annotated[str | None, typer.Option(
+        "--trust-store", envvar="VERIFY_TRUST_STORE",
+        help="folder of CSCA certificates, master lists and CRLs")] = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="debug log (no identifiers)")] = False,
 ) -> None:
@@ -125,7 +151,7 @@ def daemon(
         "sources": tuple(source) if source else None, "events": events, "http": http,
         "http_token": token, "region": region, "clear_after": clear_after,
         "dedupe_seconds": dedupe, "max_lookups": max_lookups, "audit_log": audit_log,
-        "lang": lang,
+        "lang": lang, "chip_reader": chip_reader, "trust_store": trust_store,
     }
 
     def load() -> DaemonConfig:
@@ -144,6 +170,8 @@ def daemon(
     metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
                           profile_confirmed=lookup.profile.confirmed)
     checker = default_checker(lookup, metrics)
+    if settings.chip_reader:
+        checker = chip_checker(checker, settings)
     setup_logging(verbose)
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
