@@ -183,6 +183,7 @@ class VirtualCard:
                     raise
                 time.sleep(0.05)
         self._sock.settimeout(None)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -191,6 +192,9 @@ class VirtualCard:
         assert self._sock is not None
         buf = b""
         while len(buf) < n:
+            # vpcd writes the length and the APDU separately; acknowledging at once keeps its
+            # Nagle wait off every APDU (40 ms each otherwise: the emulator's cost, not ours).
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             part = self._sock.recv(n - len(buf))
             if not part:
                 raise OSError("vpcd closed")
