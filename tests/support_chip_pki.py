@@ -15,7 +15,7 @@ from asn1crypto import algos, cms, core
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from verify.cards.emrtd.lds import encode_com, encode_dg1
@@ -85,13 +85,18 @@ def make_crl(csca: Authority, revoked: list[x509.Certificate]) -> bytes:
 
 
 def _signed_data(content_type: str, content: bytes, signer: Authority) -> bytes:
-    """CMS SignedData (one signer, ECDSA-SHA256, signed attributes) as ContentInfo DER."""
+    """CMS SignedData (one signer, ECDSA- or RSA-SHA256, signed attributes) as ContentInfo."""
     attrs = cms.CMSAttributes([
         cms.CMSAttribute({"type": "content_type", "values": [cms.ContentType(content_type)]}),
         cms.CMSAttribute({"type": "message_digest",
                           "values": [hashlib.sha256(content).digest()]}),
     ])
-    signature = signer.key.sign(attrs.dump(), ec.ECDSA(hashes.SHA256()))
+    if isinstance(signer.key, rsa.RSAPrivateKey):
+        signature = signer.key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
+        algorithm = "sha256_rsa"
+    else:
+        signature = signer.key.sign(attrs.dump(), ec.ECDSA(hashes.SHA256()))
+        algorithm = "sha256_ecdsa"
     cert = ax509.Certificate.load(signer.der)
     info = cms.SignerInfo({
         "version": "v1",
@@ -99,7 +104,7 @@ def _signed_data(content_type: str, content: bytes, signer: Authority) -> bytes:
             "issuer": cert.issuer, "serial_number": cert.serial_number})}),
         "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
         "signed_attrs": attrs,
-        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
+        "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": algorithm}),
         "signature": signature,
     })
     signed = cms.SignedData({

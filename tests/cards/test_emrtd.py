@@ -8,16 +8,21 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support_chip import EmulatedPassport
 from tests.support_chip_pki import (
+    Authority,
     make_card,
     make_crl,
     make_csca,
     make_master_list,
     make_signer,
+    make_sod,
     ut_zone,
 )
 from verify.cards.emrtd.access import (
@@ -28,6 +33,7 @@ from verify.cards.emrtd.access import (
     key_seed,
     mrz_information,
 )
+from verify.cards.emrtd.lds import encode_com, encode_dg1
 from verify.cards.emrtd.passive import passive_authentication
 from verify.cards.emrtd.session import ChipError, ChipFiles, read_chip
 from verify.cards.emrtd.tlv import TlvError, check_der, read_tlv
@@ -258,3 +264,31 @@ def test_garbage_from_the_chip_is_a_chip_error(answer: bytes) -> None:
 
     with pytest.raises(ChipError):
         read_chip(transmit, ICAO_INFO.encode(), secrets.token_bytes)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300))
+def test_hostile_protected_responses_are_refused_cleanly(response: bytes) -> None:
+    """Any bytes as a secure-messaging answer: read (MAC verified) or refused, nothing else."""
+    session = Session(enc=bytes(range(16)), mac=bytes(range(16, 32)), ssc=1)
+    try:
+        session.unprotect(response)
+    except SecureMessagingError:
+        pass
+
+
+def test_an_rsa_signed_sod_verifies_too() -> None:
+    csca = make_csca("SE", "Test RSA CSCA")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(csca.cert.subject)
+            .issuer_name(csca.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=30))
+            .sign(csca.key, hashes.SHA256()))
+    signer = Authority(key, cert)  # type: ignore[arg-type]
+    zone = ut_zone()
+    dg1 = encode_dg1(zone)
+    files = ChipFiles(encode_com(), make_sod({1: dg1}, signer), dg1)
+    store = load_trust_store([("se.pem", csca.pem)], NOW)
+    verdict = passive_authentication(files, tuple(zone.split("\n")), store, NOW)
+    assert verdict.state == "verified", verdict

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from tests.cli.test_scanner import run_with_scanner
 from tests.conftest import REPO, run_verify
 from tests.support_chip import Behaviour, Pcscd, VirtualCard, chip_for, pcscd_service
 from tests.support_chip_pki import make_card, make_csca, make_signer, ut_zone
@@ -115,8 +117,6 @@ def test_no_trust_store_is_untrusted_saying_what_to_install(pcscd_service, pki) 
 
 
 def test_expired_signer_says_so(pcscd_service, pki) -> None:
-    from datetime import UTC, datetime, timedelta
-
     csca, _, store = pki
     old = make_signer(csca, start=datetime.now(UTC) - timedelta(days=500), days=400)
     card = make_card(old)
@@ -215,3 +215,54 @@ def test_a_trust_store_that_is_not_a_folder_is_a_usage_error(tmp_path, pki) -> N
                       str(tmp_path / "missing"), "--lang", "en")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "is not a folder" in proc.stderr
+
+
+CARD_PHOTO = REPO / "fixtures" / "mrz" / "cards" / "p00-clean.jpg"  # a generated mock card
+
+
+def test_a_photo_of_the_card_then_its_chip(pcscd_service, pki) -> None:
+    """`--image photo --chip`: the zone read by OCR opens the chip and is compared with it."""
+    _, signer, store = pki
+    zone = "\n".join(json.loads(CARD_PHOTO.with_suffix(".json").read_text())["lines"])
+    card = make_card(signer, zone=zone)
+    with VirtualCard(pcscd_service.port, chip_for(card)):
+        proc = run_verify("card", "--image", str(CARD_PHOTO), "--no-preview", "--chip",
+                          "--trust-store", str(store), "--json", env=pcscd_service.env)
+    status = json.loads(proc.stdout)
+    assert status["authenticity"]["state"] == "verified", proc.stderr
+    assert status["document"]["kind"] == "ut"
+
+
+def test_a_desk_mrz_reader_on_serial_then_the_chip(tmp_path, pcscd_service, pki) -> None:
+    _, signer, store = pki
+    card = make_card(signer)
+    wire = [line.encode() + b"\r" for line in card.zone.split("\n")]
+    with VirtualCard(pcscd_service.port, chip_for(card)):
+        code, out, err = run_with_scanner(
+            tmp_path, ["card", "--serial", "PORT?mode=mrz", "--chip", "--trust-store",
+                       str(store), "--json", "--timeout", "10"], wire, env=pcscd_service.env)
+    assert json.loads(out)["authenticity"]["state"] == "verified", err
+    assert code == 0
+
+
+def test_no_chip_is_awaited_for_what_has_no_zone(pki) -> None:
+    _, _, store = pki
+    started = time.monotonic()
+    proc = run_verify("card", "--lma", "12-345678", "--chip", "--trust-store", str(store),
+                      "--json", "--chip-timeout", "30")
+    status = json.loads(proc.stdout)
+    assert status["authenticity"]["state"] == "not_read"
+    assert status["authenticity"]["reason"] == "no_zone"
+    assert time.monotonic() - started < 25  # the 30 s chip deadline was never waited on
+
+
+def test_a_zone_whose_check_digits_fail_does_not_wait_for_the_chip(pki) -> None:
+    _, signer, store = pki
+    zone = make_card(signer).zone
+    broken = zone[:14] + ("0" if zone[14] != "0" else "1") + zone[15:]  # number check digit
+    proc = run_verify("card", "--mrz", broken, "--chip", "--trust-store", str(store),
+                      "--json", "--chip-timeout", "30")
+    status = json.loads(proc.stdout)
+    assert (status["authenticity"]["state"], status["authenticity"]["reason"]) == \
+        ("not_read", "zone_unreadable")
+    assert proc.returncode == 3
