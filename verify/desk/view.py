@@ -83,6 +83,8 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         lines.extend(render_authenticity(auth, lang).split("\n"))
         if auth.state == "altered":
             tone = "not_valid"
+        elif tone == "valid" and auth.state != "verified":
+            tone = "unknown"  # valid by its expiry, but the chip did not vouch: check by hand
     if status.validity.right_to_work is not None and state == "valid":
         lines.append(words["work_yes"] if status.validity.right_to_work else words["work_no"])
     steps: list[str] = []
