@@ -38,6 +38,7 @@ from verify.cards.emrtd.passive import passive_authentication
 from verify.cards.emrtd.session import ChipError, ChipFiles, read_chip
 from verify.cards.emrtd.tlv import TlvError, check_der, read_tlv
 from verify.cards.emrtd.trust import TrustStore, load_trust_store
+from verify.cards.mrz import compose_td3
 
 NOW = datetime.now(UTC)
 
@@ -292,3 +293,30 @@ def test_an_rsa_signed_sod_verifies_too() -> None:
     store = load_trust_store([("se.pem", csca.pem)], NOW)
     verdict = passive_authentication(files, tuple(zone.split("\n")), store, NOW)
     assert verdict.state == "verified", verdict
+
+
+def test_a_file_claiming_a_huge_size_is_refused_before_it_is_read(pki) -> None:
+    _, signer, _ = pki
+    card = make_card(signer)
+    chip = _chip(card)
+    chip.files[bytes.fromhex("011D")] = b"\x77\x83\xff\xff\xff" + card.sod[4:]
+    with pytest.raises(ChipError) as err:
+        read_chip(chip.answer, mrz_information(card.number, card.birth, card.expiry),
+                  secrets.token_bytes)
+    assert err.value.reason == "chip_error" and "over" in str(err.value)
+    assert chip.reads.count(bytes.fromhex("011D")) == 1  # only its first bytes were asked for
+
+
+def test_a_passport_zone_td3_verifies_and_opens_its_chip(pki) -> None:
+    _, signer, store = pki
+    zone = compose_td3(document_number="PT1234567", birth="850412", expiry="300101",
+                       surname="PROV", given_names="PER", nationality="SWE",
+                       issuing_state="SWE")
+    card = make_card(signer, zone=zone)
+    assert len(card.lines) == 2
+    chip = EmulatedPassport("PT1234567", "850412", "300101", {
+        bytes.fromhex("011E"): card.com, bytes.fromhex("011D"): card.sod,
+        bytes.fromhex("0101"): card.dg1})
+    files = read_chip(chip.answer, mrz_information("PT1234567", "850412", "300101"),
+                      secrets.token_bytes)
+    assert passive_authentication(files, card.lines, store, NOW).state == "verified"

@@ -95,7 +95,7 @@ class Reader:
         _, sw = self.command(b"\x00\xa4\x02\x0c\x02" + fid)
         if sw != SW_OK:
             raise ChipError("file_missing", f"{name} cannot be selected")
-        head = self._read(0, 4)
+        head = self._read(0, 6)  # tag and length: up to 2 + 4 bytes here
         try:
             found, _c, length, start = read_header(head)
         except TlvError:
