@@ -20,7 +20,7 @@ if [ "$what" = "test" ]; then apt_pkgs+=(chromium chromium-driver xvfb fonts-dej
 if [ "$what" = "test" ]; then apt_pkgs+=(systemd); fi
 # The chip tests run a real PC/SC stack: pcscd with the vpcd reader driver (vsmartcard, GPL,
 # test-only, never shipped) and an emulated card of the tests' own (docs/chip.md).
-if [ "$what" = "test" ]; then apt_pkgs+=(pcscd vsmartcard-vpcd vsmartcard-vpicc); fi
+if [ "$what" = "test" ]; then apt_pkgs+=(pcscd vsmartcard-vpcd vsmartcard-vpicc openssl); fi
 # python-evdev (keyboard-mode scanners, test extra) is built from source: compiler and headers.
 if [ "$what" = "test" ]; then apt_pkgs+=(gcc libc6-dev python3-dev); fi
 missing=()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import resource
 import secrets
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -320,3 +323,36 @@ def test_a_passport_zone_td3_verifies_and_opens_its_chip(pki) -> None:
     files = read_chip(chip.answer, mrz_information("PT1234567", "850412", "300101"),
                       secrets.token_bytes)
     assert passive_authentication(files, card.lines, store, NOW).state == "verified"
+
+
+def _openssl(cwd: Path, *args: str) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_a_csca_spelling_out_brainpool_parameters_is_understood(tmp_path: Path) -> None:
+    """Germany's CSCA (and so the BSI master list) gives its Brainpool curve as explicit
+    parameters, which `cryptography` alone cannot load: the chain must still verify."""
+    _openssl(tmp_path, "ecparam", "-name", "brainpoolP256r1", "-param_enc", "explicit",
+             "-genkey", "-noout", "-out", "csca.key")
+    _openssl(tmp_path, "req", "-new", "-x509", "-key", "csca.key", "-subj", "/C=DE/CN=Test DE",
+             "-days", "3650", "-out", "csca.pem", "-addext", "basicConstraints=critical,CA:true")
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "ds.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    _openssl(tmp_path, "req", "-new", "-key", "ds.key", "-subj", "/C=DE/CN=Test DE DS",
+             "-out", "ds.csr")
+    _openssl(tmp_path, "x509", "-req", "-in", "ds.csr", "-CA", "csca.pem", "-CAkey", "csca.key",
+             "-CAcreateserial", "-days", "365", "-out", "ds.pem")
+    csca_pem = (tmp_path / "csca.pem").read_bytes()
+    with pytest.raises(UnsupportedAlgorithm):  # what the library alone says
+        x509.load_pem_x509_certificate(csca_pem).public_key()
+    signer = Authority(key, x509.load_pem_x509_certificate((tmp_path / "ds.pem").read_bytes()))
+    card = make_card(signer)
+    now = datetime.now(UTC)  # openssl's certificates start at the second they were made
+    store = load_trust_store([("de.pem", csca_pem)], now)
+    verdict = passive_authentication(_files(card), card.lines, store, now)
+    assert (verdict.state, verdict.reason, dict(verdict.facts)["issuer"]) == \
+        ("verified", "chip_verified", "DE")
+    other = load_trust_store([("other.pem", make_csca("DE", "Test DE").pem)], now)
+    assert passive_authentication(_files(card), card.lines, other, now).reason == "csca_unknown"

@@ -20,9 +20,10 @@ from typing import Literal
 
 from asn1crypto import algos, cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import NameOID
 
+from verify.cards.emrtd.keys import issued_by
 from verify.cards.emrtd.lds import LdsError, parse_dg1, zone_lines
 from verify.cards.emrtd.session import ChipFiles
 from verify.cards.emrtd.signature import SignatureError, digest, verify_signed_data
@@ -130,6 +131,9 @@ def passive_authentication(files: ChipFiles, printed: tuple[str, ...], trust: Tr
                            f"the chip's signature uses an algorithm not supported here ({exc})")
         return Verdict("altered", "sod_signature_invalid",
                        "the signature over the chip's data does not verify")
+    except (UnsupportedAlgorithm, ValueError, TypeError) as exc:  # a certificate it cannot use
+        return Verdict("failed", "unsupported_algorithm",
+                       f"the chip's signer certificate cannot be used here ({type(exc).__name__})")
     differ = zone_differences(chip_zone, printed)
     if differ:
         return Verdict("altered", "zone_differs",
@@ -146,7 +150,7 @@ def _trust(signer: x509.Certificate, trust: TrustStore, when: datetime) -> Verdi
                        "the chip's signature is intact, but no trust store is installed to say "
                        "who signed it", tuple(facts))
     candidates = trust.issuers_of(signer)
-    issuers = [c for c in candidates if _issued(signer, c)]
+    issuers = [c for c in candidates if issued_by(signer, c)]
     if not issuers:
         return Verdict("untrusted", "csca_unknown",
                        f"the chip's signature is intact, but its signer does not chain to a "
@@ -177,9 +181,3 @@ def _trust(signer: x509.Certificate, trust: TrustStore, when: datetime) -> Verdi
                    "trusted country signing CA; the printed zone matches the chip", tuple(facts))
 
 
-def _issued(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True

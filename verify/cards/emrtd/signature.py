@@ -14,6 +14,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from verify.cards.emrtd.keys import public_key
+
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512}
@@ -74,7 +76,7 @@ def _verify(cert: x509.Certificate, info: cms.SignerInfo, hash_name: str, data: 
     algo = info["signature_algorithm"]
     name = algo.signature_algo
     signature = info["signature"].native
-    key = cert.public_key()
+    key = public_key(cert)
     if hash_name not in HASHES:
         raise SignatureError("unsupported_algorithm", f"hash {hash_name} is not supported")
     chosen = HASHES[hash_name]()

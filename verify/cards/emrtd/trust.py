@@ -15,8 +15,9 @@ from datetime import datetime
 
 from asn1crypto import cms, core
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 
+from verify.cards.emrtd.keys import issued_by, public_key
 from verify.cards.emrtd.signature import SignatureError, verify_signed_data
 from verify.cards.emrtd.tlv import TlvError, check_der
 
@@ -42,9 +43,16 @@ class TrustStore:
         return [c for c in self.cscas if c.subject == cert.issuer]
 
     def crls_of(self, csca: x509.Certificate) -> list[x509.CertificateRevocationList]:
-        return [r for r in self.crls
-                if r.issuer == csca.subject
-                and r.is_signature_valid(csca.public_key())]  # type: ignore[arg-type]
+        out = []
+        for crl in self.crls:
+            if crl.issuer != csca.subject:
+                continue
+            try:
+                if crl.is_signature_valid(public_key(csca)):  # type: ignore[arg-type]
+                    out.append(crl)
+            except (UnsupportedAlgorithm, ValueError, TypeError):
+                continue
+        return out
 
 
 def _certificate(data: bytes) -> x509.Certificate:
@@ -82,22 +90,22 @@ def _master_list(data: bytes, anchors: list[x509.Certificate],
     if signed["encap_content_info"]["content_type"].dotted != ML_OID:
         raise ValueError("not a CSCA master list")
     signer = verify_signed_data(signed)
-    if not any(_issued_by(signer, a) for a in anchors):
+    if not any(issued_by(signer, a) for a in anchors):
         raise ValueError("its signer does not chain to an installed CSCA certificate")
     if not signer.not_valid_before_utc <= when <= signer.not_valid_after_utc:
         raise ValueError("its signer's certificate is outside its validity dates")
     content = signed["encap_content_info"]["content"].contents
     check_der(content)
     ml = CscaMasterList.load(content, strict=True)
-    return [x509.load_der_x509_certificate(c.dump()) for c in ml["cert_list"]]
+    out = []
+    for item in ml["cert_list"]:
+        try:
+            out.append(x509.load_der_x509_certificate(item.dump()))
+        except ValueError:
+            continue  # one unreadable entry does not spoil the list
+    return out
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
 
 
 def load_trust_store(items: Iterable[tuple[str, bytes]], when: datetime) -> TrustStore:
