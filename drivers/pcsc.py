@@ -91,7 +91,7 @@ class PcscReader:
                     BaseSCardException):
                 # No card yet, or one arriving or leaving (reset, unpowered, unresponsive,
                 # shared): look again until the deadline.
-                pass
+                _release(connection)
             if time.monotonic() >= deadline:
                 raise ReaderError("no_card", "no card on the reader")
             time.sleep(POLL)
@@ -109,6 +109,8 @@ class PcscReader:
                     more, sw1, sw2 = self._connection.transmit([0x00, 0xC0, 0x00, 0x00, sw2])
                     data = list(data) + list(more)
             except (CardConnectionException, SmartcardException, BaseSCardException):
+                if self.name not in reader_names():
+                    raise ReaderError("no_reader", "the card reader went away") from None
                 raise ReaderError("card_removed",
                                   "the card was taken away or stopped answering") from None
             return bytes(data) + bytes([sw1, sw2])
@@ -118,10 +120,7 @@ class PcscReader:
         self._closed = True
         connection, self._connection = self._connection, None
         if connection is not None:
-            try:
-                connection.disconnect()
-            except (SmartcardException, BaseSCardException):
-                pass
+            _release(connection)
 
     def __enter__(self) -> PcscReader:
         return self
@@ -129,6 +128,16 @@ class PcscReader:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _release(connection: Any) -> None:
+    """Disconnect and free the PC/SC context now, quietly: pyscard would otherwise do it when
+    the object is collected and, with the service gone, print an exception from `__del__`."""
+    inner = getattr(connection, "component", connection)  # under pyscard's decorator
+    try:
+        inner.release()
+    except (SmartcardException, BaseSCardException, AttributeError):
+        inner.hcontext = None  # nothing left to free: keep `__del__` quiet
 
 
 def open_reader(url: str, wait: float = 5.0,

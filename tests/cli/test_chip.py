@@ -4,6 +4,8 @@ reader driver, and an emulated UT card's chip on it (tests/support_chip.py)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ import jsonschema
 import pytest
 
 from tests.cli.test_scanner import run_with_scanner
-from tests.conftest import REPO, run_verify
+from tests.conftest import REPO, run_verify, verify_env
 from tests.support_chip import Behaviour, Pcscd, VirtualCard, chip_for, pcscd_service
 from tests.support_chip_pki import make_card, make_csca, make_signer, ut_zone
 
@@ -266,3 +268,31 @@ def test_a_zone_whose_check_digits_fail_does_not_wait_for_the_chip(pki) -> None:
     assert (status["authenticity"]["state"], status["authenticity"]["reason"]) == \
         ("not_read", "zone_unreadable")
     assert proc.returncode == 3
+
+
+def test_the_reader_going_away_mid_read_is_a_clear_failure(pki) -> None:
+    """pcscd (the reader, as far as the program can tell) stops while the chip is answering."""
+    _, signer, store = pki
+    card = make_card(signer)
+    service = Pcscd()
+    try:
+        with VirtualCard(service.port, chip_for(card), Behaviour(stall_after=6)) as vc:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "verify", "card", "--mrz", card.zone, "--chip",
+                 "--chip-timeout", "30", "--trust-store", str(store), "--json"],
+                env=verify_env(service.env), cwd=REPO, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 30
+            while vc.apdus < 7 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            pulled = time.monotonic()
+            service.close()
+            out, err = proc.communicate(timeout=40)
+            took = time.monotonic() - pulled
+    finally:
+        service.close()
+    assert proc.returncode == 3 and "Traceback" not in err
+    status = json.loads(out)
+    assert status["authenticity"]["state"] == "failed"
+    assert status["authenticity"]["reason"] in ("no_reader", "card_removed")
+    assert took < 15  # told at once, not at the 30 s deadline
