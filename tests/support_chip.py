@@ -14,6 +14,7 @@ through PCSCLITE_CSOCK_NAME.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -26,8 +27,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from verify.cards.emrtd.access import (
     BacKeys,
@@ -73,6 +76,7 @@ class EmulatedPassport:
     ssc: int = 0
     current: bytes = b""
     reads: list[bytes] = field(default_factory=list)  # file ids read (tests check DG2 never is)
+    aa_key: rsa.RSAPrivateKey | None = None  # answers INTERNAL AUTHENTICATE (ISO 9796-2)
 
     def reset(self) -> None:
         self.selected_app, self.ks_enc, self.ks_mac, self.current = False, b"", b"", b""
@@ -143,6 +147,8 @@ class EmulatedPassport:
                 self.reads.append(self.current)
                 offset = int.from_bytes(header[2:4], "big")
                 out = self.files[self.current][offset:offset + le]
+        elif ins == 0x88 and self.aa_key is not None:
+            out = _sign_9796_2(self.aa_key, data)
         else:
             sw = b"\x6d\x00"
         self.ssc += 1
@@ -153,6 +159,16 @@ class EmulatedPassport:
         do99 = b"\x99\x02" + sw
         cc = retail_mac(self.ks_mac, self.ssc.to_bytes(8, "big") + do87 + do99)
         return do87 + do99 + b"\x8e\x08" + cc + sw
+
+
+def _sign_9796_2(key: rsa.RSAPrivateKey, challenge: bytes) -> bytes:
+    """ISO/IEC 9796-2 scheme 1, partial recovery, SHA-1: 6A ‖ M1 ‖ H(M1 ‖ challenge) ‖ BC."""
+    numbers = key.private_numbers()
+    n = numbers.public_numbers.n
+    size = (n.bit_length() + 7) // 8
+    m1 = secrets.token_bytes(size - 22)
+    m = b"\x6a" + m1 + hashlib.sha1(m1 + challenge).digest() + b"\xbc"
+    return pow(int.from_bytes(m, "big"), numbers.d, n).to_bytes(size, "big")
 
 
 def _len(n: int) -> bytes:
@@ -335,10 +351,14 @@ def pcscd_service() -> Iterator[Pcscd]:
         service.close()
 
 
-def chip_for(card: object, extra: dict[bytes, bytes] | None = None) -> EmulatedPassport:
-    """The emulated chip of a `support_chip_pki.TestCard` (DG2 present, never to be read)."""
-    files = {bytes.fromhex("011E"): card.com, bytes.fromhex("011D"): card.sod,  # type: ignore[attr-defined]
-             bytes.fromhex("0101"): card.dg1,  # type: ignore[attr-defined]
-             bytes.fromhex("0102"): b"\x75\x0bnot-a-face!"}
+def chip_for(card: Any, extra: dict[bytes, bytes] | None = None,
+             aa_key: rsa.RSAPrivateKey | None = None) -> EmulatedPassport:
+    """The emulated chip of a `support_chip_pki.TestCard` (DG2 present, never to be read).
+    `aa_key` defaults to the card's own Active Authentication key, when it has DG15."""
+    files = {bytes.fromhex("011E"): card.com, bytes.fromhex("011D"): card.sod,
+             bytes.fromhex("0101"): card.dg1, bytes.fromhex("0102"): b"\x75\x0bnot-a-face!"}
+    if card.dg15:
+        files[bytes.fromhex("010F")] = card.dg15
     files.update(extra or {})
-    return EmulatedPassport(card.number, card.birth, card.expiry, files)  # type: ignore[attr-defined]
+    return EmulatedPassport(card.number, card.birth, card.expiry, files,
+                            aa_key=aa_key or card.aa_key)

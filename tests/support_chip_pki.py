@@ -160,6 +160,8 @@ class TestCard:
     birth: str = "900115"
     expiry: str = ""
     extra: dict[str, bytes] = field(default_factory=dict)
+    dg15: bytes = b""  # Active Authentication public key, when the card has one
+    aa_key: rsa.RSAPrivateKey | None = None
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -177,18 +179,30 @@ def ut_zone(*, number: str = "TE5T00042", birth: str = "900115", expiry: str | N
 
 
 def make_card(signer: Authority, *, zone: str | None = None, alter_dg1_after_signing: str = "",
-              **zone_args: str) -> TestCard:
+              active_authentication: bool = False, **zone_args: str) -> TestCard:
     """A card whose EF.SOD signs its DG1; `alter_dg1_after_signing` swaps the chip's zone
-    for another one after signing (a tampered chip)."""
+    for another one after signing (a tampered chip); `active_authentication` gives the chip
+    an RSA key of its own (DG15, signed in EF.SOD)."""
     zone = zone or ut_zone(**zone_args)
     dg1 = encode_dg1(zone)
-    sod = make_sod({1: dg1, 2: b"\x75\x03not-a-face"}, signer)
+    groups = {1: dg1, 2: b"\x75\x03not-a-face"}
+    aa_key = None
+    dg15 = b""
+    if active_authentication:
+        aa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        spki = aa_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        dg15 = b"\x6f" + _len(len(spki)) + spki
+        groups[15] = dg15
+    sod = make_sod(groups, signer)
     if alter_dg1_after_signing:
         dg1 = encode_dg1(alter_dg1_after_signing)
     lines = zone.split("\n")
-    return TestCard(zone=zone, com=encode_com((1, 2)), dg1=dg1, sod=sod,
-                    number=lines[0][5:14].rstrip("<"), birth=lines[1][0:6],
-                    expiry=lines[1][8:14])
+    number = lines[0][5:14].rstrip("<") if len(lines) == 3 else lines[1][0:9].rstrip("<")
+    birth = lines[1][0:6] if len(lines) == 3 else lines[1][13:19]
+    expiry = lines[1][8:14] if len(lines) == 3 else lines[1][21:27]
+    return TestCard(zone=zone, com=encode_com(tuple(sorted(groups))), dg1=dg1, sod=sod,
+                    number=number, birth=birth, expiry=expiry, dg15=dg15, aa_key=aa_key)
 
 
 __all__ = ["Authority", "TestCard", "make_card", "make_crl", "make_csca", "make_master_list",

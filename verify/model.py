@@ -241,6 +241,9 @@ class Authenticity:
             "checked_at": self.checked_at.isoformat(timespec="seconds"),
             "issuer": facts.get("issuer"),
             "fields": [f for f in facts.get("fields", "").split(",") if f],
+            # Active Authentication (a copied chip cannot pass it): passed, failed,
+            # not_offered (the chip has no DG15), unsupported; null before the chip was read.
+            "clone_check": facts.get("clone_check"),
         }
 
 

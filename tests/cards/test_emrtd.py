@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support_chip import EmulatedPassport
+from tests.support_chip import EmulatedPassport, chip_for
 from tests.support_chip_pki import (
     Authority,
     make_card,
@@ -36,6 +36,7 @@ from verify.cards.emrtd.access import (
     key_seed,
     mrz_information,
 )
+from verify.cards.emrtd.active import check_active_authentication
 from verify.cards.emrtd.lds import encode_com, encode_dg1
 from verify.cards.emrtd.passive import passive_authentication
 from verify.cards.emrtd.session import ChipError, ChipFiles, read_chip
@@ -356,3 +357,36 @@ def test_a_csca_spelling_out_brainpool_parameters_is_understood(tmp_path: Path) 
         ("verified", "chip_verified", "DE")
     other = load_trust_store([("other.pem", make_csca("DE", "Test DE").pem)], now)
     assert passive_authentication(_files(card), card.lines, other, now).reason == "csca_unknown"
+
+
+def test_active_authentication_tells_the_original_chip_from_a_copy(pki) -> None:
+    _, signer, store = pki
+    card = make_card(signer, active_authentication=True)
+    info = mrz_information(card.number, card.birth, card.expiry)
+    original = read_chip(chip_for(card).answer, info, secrets.token_bytes)
+    verdict = passive_authentication(original, card.lines, store, NOW)
+    assert (verdict.state, dict(verdict.facts)["clone_check"]) == ("verified", "passed")
+    # A copy: every file the same, but it cannot hold the original's private key.
+    copy_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    copied = read_chip(chip_for(card, aa_key=copy_key).answer, info, secrets.token_bytes)
+    verdict = passive_authentication(copied, card.lines, store, NOW)
+    assert (verdict.state, verdict.reason) == ("altered", "chip_not_original")
+
+
+def test_a_chip_without_active_authentication_says_so(pki) -> None:
+    _, signer, store = pki
+    card = make_card(signer)
+    verdict = passive_authentication(_files(card), card.lines, store, NOW)
+    assert dict(verdict.facts)["clone_check"] == "not_offered"
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=200))
+def test_any_answer_to_the_challenge_but_the_right_one_fails(answer: bytes) -> None:
+    key = AA_KEY.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    dg15 = b"\x6f\x81" + bytes([len(key)]) + key
+    assert check_active_authentication(dg15, b"12345678", answer) == "failed"
+
+
+AA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=1024)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.cli.test_scanner import run_with_scanner
 from tests.conftest import REPO, run_verify, verify_env
@@ -296,3 +297,18 @@ def test_the_reader_going_away_mid_read_is_a_clear_failure(pki) -> None:
     assert status["authenticity"]["state"] == "failed"
     assert status["authenticity"]["reason"] in ("no_reader", "card_removed")
     assert took < 15  # told at once, not at the 30 s deadline
+
+
+def test_a_chip_with_active_authentication_proves_it_is_no_copy(pcscd_service, pki) -> None:
+    _, signer, store = pki
+    card = make_card(signer, active_authentication=True)
+    code, status, _, vc = as_json(pcscd_service, card, trust=store)
+    assert status["authenticity"]["state"] == "verified" and code == 0
+    assert status["authenticity"]["clone_check"] == "passed"
+    copy = chip_for(card, aa_key=rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    with VirtualCard(pcscd_service.port, copy):
+        proc, _ = chip_run(pcscd_service, card.zone, "--json", trust=store)
+    status = json.loads(proc.stdout)
+    assert (status["authenticity"]["state"], status["authenticity"]["reason"]) == \
+        ("altered", "chip_not_original")
+    assert proc.returncode == 3

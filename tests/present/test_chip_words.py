@@ -19,7 +19,8 @@ from verify.present.status import CHIP_REASON, CHIP_STATE, render_authenticity, 
 
 NOW = datetime.now(UTC)
 SCHEMA_REASONS = (
-    "chip_verified dg_hash_mismatch sod_signature_invalid zone_differs no_trust_store csca_unknown "
+    "chip_verified dg_hash_mismatch sod_signature_invalid zone_differs chip_not_original "
+    "no_trust_store csca_unknown "
     "signer_expired signer_not_yet_valid csca_expired signer_revoked access_denied not_emrtd "
     "file_missing chip_error chip_data_malformed unsupported_algorithm chip_timeout no_reader "
     "no_card card_removed reader_error zone_unreadable no_zone").split()

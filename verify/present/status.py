@@ -98,6 +98,10 @@ CHIP_REASON = {
     ),
     "sod_signature_invalid": N_("The signature over the chip's data is not valid."),
     "zone_differs": N_("The printed zone differs from the chip ({fields})."),
+    "chip_not_original": N_(
+        "The chip could not prove it is the original (Active Authentication failed): it may be "
+        "a copy."
+    ),
     "no_trust_store": N_(
         "No trust store is installed, so who signed the chip cannot be checked: install the "
         "country signing CA certificates (CSCA) or a CSCA master list (docs/chip.md)."
@@ -187,7 +191,10 @@ def render_authenticity(auth: Authenticity, lang: str = "sv") -> str:
                                       lang) for f in facts["fields"].split(",") if f)
     params = {k: facts.get(k, "?") for k in ("issuer", "date", "fields", "seconds")
               if "{" + k + "}" in template}
-    return _(CHIP_STATE[auth.state], lang) + "\n" + _(template, lang, **params)
+    text = _(CHIP_STATE[auth.state], lang) + "\n" + _(template, lang, **params)
+    if auth.state == "verified" and facts.get("clone_check") == "passed":
+        text += " " + _("The chip also proved it is the original (Active Authentication).", lang)
+    return text
 
 
 def render_refusal(message: str, lang: str = "sv") -> str:

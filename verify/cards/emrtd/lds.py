@@ -1,8 +1,8 @@
 """The files of the Logical Data Structure this toolkit reads (9303 part 10), and nothing more.
 
-EF.COM lists the data groups present; DG1 holds the zone as the chip stores it; EF.SOD holds
-their signed hashes. DG2 (face) and DG3 (fingerprints) are never named here: this module gives
-the session no way to ask for them.
+EF.COM lists the data groups present; DG1 holds the zone as the chip stores it; DG15 the chip's
+Active Authentication key, when it has one; EF.SOD holds their signed hashes. DG2 (face) and
+DG3 (fingerprints) are never named here: this module gives the session no way to ask for them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ AID = bytes.fromhex("A0000002471001")
 EF_COM = ("EF.COM", bytes.fromhex("011E"), 0x60, 256)
 EF_SOD = ("EF.SOD", bytes.fromhex("011D"), 0x77, 32 * 1024)
 EF_DG1 = ("DG1", bytes.fromhex("0101"), 0x61, 256)
-FILES = (EF_COM, EF_SOD, EF_DG1)
+# DG15: the Active Authentication public key (a key, nothing about the person).
+EF_DG15 = ("DG15", bytes.fromhex("010F"), 0x6F, 2048)
+FILES = (EF_COM, EF_SOD, EF_DG1, EF_DG15)
 
 # EF.COM's list of data groups: tag → data group number.
 DG_TAGS = {0x61: 1, 0x75: 2, 0x63: 3, 0x76: 4, 0x65: 5, 0x66: 6, 0x67: 7, 0x68: 8, 0x69: 9,

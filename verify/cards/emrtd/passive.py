@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import NameOID
 
+from verify.cards.emrtd.active import check_active_authentication
 from verify.cards.emrtd.keys import issued_by
 from verify.cards.emrtd.lds import LdsError, parse_dg1, zone_lines
 from verify.cards.emrtd.session import ChipFiles
@@ -124,6 +125,11 @@ def passive_authentication(files: ChipFiles, printed: tuple[str, ...], trust: Tr
             return Verdict("altered", "dg_hash_mismatch",
                            "the zone in the chip (DG1) does not match its signed hash",
                            (("groups", "DG1"),))
+        if files.dg15 and (15 not in hashes or not hmac.compare_digest(
+                digest(hash_name, files.dg15), hashes[15])):
+            return Verdict("altered", "dg_hash_mismatch",
+                           "the chip's own key (DG15) does not match its signed hash",
+                           (("groups", "DG15"),))
         signer = verify_signed_data(signed)
     except SignatureError as exc:
         if exc.reason == "unsupported_algorithm":
@@ -139,12 +145,21 @@ def passive_authentication(files: ChipFiles, printed: tuple[str, ...], trust: Tr
         return Verdict("altered", "zone_differs",
                        "the printed zone differs from the zone in the chip (" + ", ".join(differ)
                        + ")", (("fields", ",".join(differ)),))
-    return _trust(signer, trust, when)
+    clone_check = "not_offered"
+    if files.dg15:
+        clone_check = check_active_authentication(files.dg15, files.challenge, files.answer)
+        if clone_check == "failed":
+            return Verdict("altered", "chip_not_original",
+                           "the chip did not prove it holds the key its signed data names "
+                           "(Active Authentication failed): it may be a copy",
+                           (("issuer", _country(signer)), ("clone_check", "failed")))
+    return _trust(signer, trust, when, clone_check)
 
 
-def _trust(signer: x509.Certificate, trust: TrustStore, when: datetime) -> Verdict:
+def _trust(signer: x509.Certificate, trust: TrustStore, when: datetime,
+           clone_check: str = "not_offered") -> Verdict:
     issuer = _country(signer)
-    facts: list[tuple[str, str]] = [("issuer", issuer)]
+    facts: list[tuple[str, str]] = [("issuer", issuer), ("clone_check", clone_check)]
     if not trust.configured:
         return Verdict("untrusted", "no_trust_store",
                        "the chip's signature is intact, but no trust store is installed to say "

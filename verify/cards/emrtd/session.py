@@ -18,7 +18,7 @@ from verify.cards.emrtd.access import (
     Session,
     authenticate_command,
 )
-from verify.cards.emrtd.lds import AID, EF_COM, EF_DG1, EF_SOD
+from verify.cards.emrtd.lds import AID, EF_COM, EF_DG1, EF_DG15, EF_SOD, LdsError, parse_com
 from verify.cards.emrtd.tlv import TlvError, read_header
 
 Transmit = Callable[[bytes], bytes]
@@ -41,9 +41,14 @@ class ChipFiles:
     com: bytes
     sod: bytes
     dg1: bytes
+    # Active Authentication, when the chip offers it (DG15): the key, our challenge, its answer.
+    dg15: bytes = b""
+    challenge: bytes = b""
+    answer: bytes = b""
 
     def __repr__(self) -> str:  # never print what the chip holds
-        return f"ChipFiles(com={len(self.com)} B, sod={len(self.sod)} B, dg1={len(self.dg1)} B)"
+        return (f"ChipFiles(com={len(self.com)} B, sod={len(self.sod)} B, dg1={len(self.dg1)} B, "
+                f"dg15={len(self.dg15)} B)")
 
 
 def _split(response: bytes) -> tuple[bytes, bytes]:
@@ -140,4 +145,16 @@ def read_chip(transmit: Transmit, mrz_info: bytes, random: Callable[[int], bytes
     step("dg1")
     sod = reader.read_file(EF_SOD)
     step("ef_sod")
-    return ChipFiles(com=com, sod=sod, dg1=dg1)
+    try:
+        offers_aa = 15 in parse_com(com).data_groups
+    except LdsError:
+        raise ChipError("chip_error", "EF.COM cannot be read") from None
+    if not offers_aa:
+        return ChipFiles(com=com, sod=sod, dg1=dg1)
+    dg15 = reader.read_file(EF_DG15)
+    challenge = random(8)
+    answer, sw = reader.command(b"\x00\x88\x00\x00\x08" + challenge + b"\x00")
+    step("active_authentication")
+    if sw != SW_OK:
+        answer = b""  # refused: passive authentication judges that
+    return ChipFiles(com=com, sod=sod, dg1=dg1, dg15=dg15, challenge=challenge, answer=answer)
