@@ -390,3 +390,14 @@ def test_any_answer_to_the_challenge_but_the_right_one_fails(answer: bytes) -> N
 
 
 AA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+
+def test_a_chip_refusing_the_challenge_it_offers_is_not_verified(pki) -> None:
+    _, signer, store = pki
+    card = make_card(signer, active_authentication=True)
+    chip = chip_for(card)
+    chip.aa_key = None  # DG15 present, INTERNAL AUTHENTICATE unanswered
+    files = read_chip(chip.answer, mrz_information(card.number, card.birth, card.expiry),
+                      secrets.token_bytes)
+    verdict = passive_authentication(files, card.lines, store, NOW)
+    assert (verdict.state, verdict.reason) == ("failed", "chip_error")

@@ -146,6 +146,10 @@ def passive_authentication(files: ChipFiles, printed: tuple[str, ...], trust: Tr
                        "the printed zone differs from the zone in the chip (" + ", ".join(differ)
                        + ")", (("fields", ",".join(differ)),))
     clone_check = "not_offered"
+    if files.dg15 and not files.answer:  # refused the challenge: cannot tell, so no verdict
+        return Verdict("failed", "chip_error",
+                       "the chip refused the Active Authentication challenge its data offers",
+                       (("issuer", _country(signer)), ("clone_check", "failed")))
     if files.dg15:
         clone_check = check_active_authentication(files.dg15, files.challenge, files.answer)
         if clone_check == "failed":
