@@ -23,18 +23,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support_chip import Behaviour, Pcscd, VirtualCard, chip_for  # noqa: E402
 from tests.support_chip_pki import make_card, make_csca, make_signer  # noqa: E402
+from verify.authenticity import check_chip  # noqa: E402
+from verify.cards.emrtd.trust import load_trust_store  # noqa: E402
+from verify.cards.mrz import parse_mrz  # noqa: E402
 
 STEPS = ("card_present", "select", "bac", "ef_com", "dg1", "ef_sod", "passive_authentication")
 
 
-def one_round(port: int, card: object, mrz: object, trust: object, delay: float,
-              check_chip: object) -> tuple[str, float, dict[str, float]]:
+def one_round(port: int, card: object, mrz: object, trust: object,
+              delay: float) -> tuple[str, float, dict[str, float]]:
     """(result state, put-on time, step name → monotonic time) of one card on the reader."""
     marks: dict[str, float] = {}
     result: dict[str, str] = {}
 
     def run() -> None:
-        auth = check_chip(mrz, trust=trust, deadline=10.0,  # type: ignore[operator]
+        auth = check_chip(mrz, trust=trust, deadline=10.0,  # type: ignore[arg-type]
                           on_step=lambda name: marks.__setitem__(name, time.monotonic()))
         result["state"] = auth.state
         marks["result"] = time.monotonic()
@@ -58,10 +61,7 @@ def main() -> None:
                         help="seconds the emulated chip takes per APDU (a slow chip)")
     args = parser.parse_args()
     service = Pcscd()
-    os.environ.update(service.env)  # before the first PC/SC call of this process
-    from verify.authenticity import check_chip  # after the socket is set
-    from verify.cards.emrtd.trust import load_trust_store
-    from verify.cards.mrz import parse_mrz
+    os.environ.update(service.env)  # before the first PC/SC call: the library keeps the path
 
     try:
         csca = make_csca()
@@ -72,8 +72,7 @@ def main() -> None:
         per_step: dict[str, list[float]] = {s: [] for s in STEPS}
         states: set[str] = set()
         for _ in range(args.rounds):
-            state, put, marks = one_round(service.port, card, mrz, trust, args.delay,
-                                          check_chip)
+            state, put, marks = one_round(service.port, card, mrz, trust, args.delay)
             states.add(state)
             totals.append(marks["result"] - put)
             last = put

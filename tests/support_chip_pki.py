@@ -8,7 +8,7 @@ the benchmark; nothing here is shipped.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import algos, cms, core
@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from verify.cards.emrtd.lds import encode_com, encode_dg1
 from verify.cards.emrtd.passive import DataGroupHash, DataGroupHashes, LdsSecurityObject
+from verify.cards.emrtd.trust import CscaMasterList
 from verify.cards.mrz import compose_td1
 
 NOW = datetime.now(UTC)
@@ -133,8 +134,6 @@ def make_sod(groups: dict[int, bytes], signer: Authority) -> bytes:
 
 
 def make_master_list(cscas: list[Authority], signer: Authority) -> bytes:
-    from verify.cards.emrtd.trust import CscaMasterList
-
     ml = CscaMasterList({"version": 0,
                          "cert_list": [ax509.Certificate.load(c.der) for c in cscas]})
     return _signed_data("2.23.136.1.1.2", ml.dump(), signer)
@@ -159,7 +158,6 @@ class TestCard:
     number: str = "TE5T00042"
     birth: str = "900115"
     expiry: str = ""
-    extra: dict[str, bytes] = field(default_factory=dict)
     dg15: bytes = b""  # Active Authentication public key, when the card has one
     aa_key: rsa.RSAPrivateKey | None = None
 
@@ -206,4 +204,4 @@ def make_card(signer: Authority, *, zone: str | None = None, alter_dg1_after_sig
 
 
 __all__ = ["Authority", "TestCard", "make_card", "make_crl", "make_csca", "make_master_list",
-           "make_signer", "make_sod", "replace", "ut_zone"]
+           "make_signer", "make_sod", "ut_zone"]

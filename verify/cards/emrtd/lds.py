@@ -19,7 +19,6 @@ EF_SOD = ("EF.SOD", bytes.fromhex("011D"), 0x77, 32 * 1024)
 EF_DG1 = ("DG1", bytes.fromhex("0101"), 0x61, 256)
 # DG15: the Active Authentication public key (a key, nothing about the person).
 EF_DG15 = ("DG15", bytes.fromhex("010F"), 0x6F, 2048)
-FILES = (EF_COM, EF_SOD, EF_DG1, EF_DG15)
 
 # EF.COM's list of data groups: tag → data group number.
 DG_TAGS = {0x61: 1, 0x75: 2, 0x63: 3, 0x76: 4, 0x65: 5, 0x66: 6, 0x67: 7, 0x68: 8, 0x69: 9,
