@@ -312,3 +312,21 @@ def test_a_chip_with_active_authentication_proves_it_is_no_copy(pcscd_service, p
     assert (status["authenticity"]["state"], status["authenticity"]["reason"]) == \
         ("altered", "chip_not_original")
     assert proc.returncode == 3
+
+
+def test_a_chip_opened_by_a_reprinted_expiry_still_shows_the_change(pcscd_service, pki) -> None:
+    """Should a chip open with the key of a reprinted zone (as with PACE, or a chip that takes
+    any key), its signed zone still holds the true expiry: altered, naming the field."""
+    _, signer, store = pki
+    card = make_card(signer)
+    printed = ut_zone(expiry="351231")
+    lines = printed.split("\n")
+    chip = chip_for(card)
+    chip.expiry = lines[1][8:14]  # the chip answers to the reprinted zone's key
+    with VirtualCard(pcscd_service.port, chip):
+        proc, _ = chip_run(pcscd_service, printed, "--json", trust=store)
+    status = json.loads(proc.stdout)
+    assert (status["authenticity"]["state"], status["authenticity"]["reason"]) == \
+        ("altered", "zone_differs")
+    assert status["authenticity"]["fields"] == ["expiry_date"]
+    assert status["validity"]["state"] == "valid" and proc.returncode == 3
