@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drivers.pcsc import PcscReader, ReaderError, open_reader
-from drivers.scan import SourceError
+from drivers.scan import Scan, SourceError
 from verify.cards.emrtd.access import mrz_information
 from verify.cards.emrtd.passive import Verdict, passive_authentication
 from verify.cards.emrtd.session import ChipError, read_chip
@@ -161,3 +161,21 @@ def check_status_chip(status: Status, text: str, *, trust: TrustStore,
             return with_authenticity(status, no_zone())
     return with_authenticity(status, check_chip(mrz, trust=trust, reader_url=reader_url,
                                                 deadline=deadline))
+
+
+def chip_checker(base: Callable[[Scan], Status], *, reader_url: str, trust: TrustStore,
+                 wait: float) -> Callable[[Scan], Status]:
+    """The desk's check with the chip: after a zone is scanned, its card is awaited on the
+    reader for `wait` seconds and the status gains its authenticity. One reader holds one card,
+    so chips are read one after another; an LMA card's code never waits."""
+    one_card = threading.Lock()
+
+    def check(scan: Scan) -> Status:
+        status = base(scan)
+        if status.document.mrz is None:
+            return status
+        with one_card:
+            return check_status_chip(status, scan.payload, trust=trust, reader_url=reader_url,
+                                     deadline=wait)
+
+    return check

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from drivers import handler_for
 from drivers.page import KeyboardPolicy
 from drivers.scan import Scan
 from drivers.source import SourceURL
-from verify.authenticity import check_status_chip, load_trust_folder
+from verify.authenticity import chip_checker, load_trust_folder
 from verify.check import check_text, not_a_card
 from verify.cli.app import app
 from verify.desk.audit import AuditLog, audit_key
@@ -77,24 +76,6 @@ def default_checker(lookup: Settings | None = None, metrics: DeskMetrics | None 
         return status
 
     return checker
-
-
-def chip_checker(base: Any, settings: DaemonConfig) -> Any:
-    """After a zone is scanned, await the card on the chip reader and add its authenticity.
-    The trust store is read once, at start (a missing folder stops the start: exit 2)."""
-    trust = load_trust_folder(settings.trust_store)
-    reader = settings.chip_reader or ""
-    one_card = threading.Lock()  # one reader, one card: chips are read one after another
-
-    def check(scan: Scan) -> Status:
-        status: Status = base(scan)
-        if status.document.mrz is None:
-            return status  # an LMA card's code: no chip to read
-        with one_card:
-            return check_status_chip(status, scan.payload, trust=trust, reader_url=reader,
-                                     deadline=settings.chip_wait)
-
-    return check
 
 
 def build_sinks(config: DaemonConfig, current: Any) -> tuple[list[Any], Any]:
@@ -170,8 +151,10 @@ def daemon(
     metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
                           profile_confirmed=lookup.profile.confirmed)
     checker = default_checker(lookup, metrics)
-    if settings.chip_reader:
-        checker = chip_checker(checker, settings)
+    if settings.chip_reader:  # the trust store is read once, now: a bad folder is exit 2
+        checker = chip_checker(checker, reader_url=settings.chip_reader,
+                               trust=load_trust_folder(settings.trust_store),
+                               wait=settings.chip_wait)
     setup_logging(verbose)
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
