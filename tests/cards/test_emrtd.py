@@ -401,3 +401,32 @@ def test_a_chip_refusing_the_challenge_it_offers_is_not_verified(pki) -> None:
                       secrets.token_bytes)
     verdict = passive_authentication(files, card.lines, store, NOW)
     assert (verdict.state, verdict.reason) == ("failed", "chip_error")
+
+
+def _elements(der: bytes) -> int:
+    count, stack, pos = 0, [len(der)], 0
+    while stack:
+        if pos == stack[-1]:
+            stack.pop()
+            continue
+        count += 1
+        item = read_tlv(der, pos)
+        if item.constructed:
+            stack.append(item.end)
+            pos = item.end - len(item.value)
+        else:
+            pos = item.end
+    return count
+
+
+def test_a_master_list_as_large_as_the_real_ones_loads(pki) -> None:
+    """The BSI list holds hundreds of CSCAs: far more elements than any EF.SOD may have."""
+    csca, signer, _ = pki
+    de = make_csca("DE", "Test DE CSCA")
+    per_cert = _elements(csca.der)
+    copies = 25_000 // per_cert + 1  # beyond the element bound a chip's data is held to
+    ml = make_master_list([csca] * copies + [de], make_signer(de, "Test master list signer"))
+    store = load_trust_store([("de.pem", de.pem), ("list.ml", ml)], NOW)
+    assert store.problems == () and len(store.cscas) == copies + 2
+    card = make_card(signer)
+    assert passive_authentication(_files(card), card.lines, store, NOW).state == "verified"

@@ -21,7 +21,10 @@ from verify.cards.emrtd.keys import issued_by, public_key
 from verify.cards.emrtd.signature import SignatureError, verify_signed_data
 from verify.cards.emrtd.tlv import TlvError, check_der
 
-MAX_ITEM = 8 * 1024 * 1024  # the BSI master list is about 1 MB
+MAX_ITEM = 8 * 1024 * 1024  # the BSI master list is a few MB
+# A master list holds hundreds of certificates of ~100 elements each: far more elements than a
+# chip's EF.SOD may have, still walked without recursion and with the same depth bound.
+MAX_LIST_ELEMENTS = 5_000_000
 ML_OID = "2.23.136.1.1.2"
 
 
@@ -82,7 +85,7 @@ def _pem_blocks(data: bytes) -> list[bytes]:
 def _master_list(data: bytes, anchors: list[x509.Certificate],
                  when: datetime) -> list[x509.Certificate]:
     """The CSCAs of a master list whose signature and signer check out against `anchors`."""
-    check_der(data)
+    check_der(data, max_elements=MAX_LIST_ELEMENTS)
     info = cms.ContentInfo.load(data, strict=True)
     if info["content_type"].native != "signed_data":
         raise ValueError("not a CMS signed-data file")
@@ -95,7 +98,7 @@ def _master_list(data: bytes, anchors: list[x509.Certificate],
     if not signer.not_valid_before_utc <= when <= signer.not_valid_after_utc:
         raise ValueError("its signer's certificate is outside its validity dates")
     content = signed["encap_content_info"]["content"].contents
-    check_der(content)
+    check_der(content, max_elements=MAX_LIST_ELEMENTS)
     ml = CscaMasterList.load(content, strict=True)
     out = []
     for item in ml["cert_list"]:
