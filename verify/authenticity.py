@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from drivers.pcsc import PcscReader, ReaderError, open_reader
 from drivers.scan import Scan, SourceError
 from verify.cards.emrtd.access import mrz_information
 from verify.cards.emrtd.passive import Verdict, passive_authentication
@@ -27,6 +27,8 @@ from verify.clock import now as local_now
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_
 from verify.model import Authenticity, Status
+
+Opener = Callable[[str, float, Callable[[], None]], Any]
 
 DEFAULT_READER = "pcsc:"
 DEFAULT_DEADLINE = 5.0
@@ -62,6 +64,14 @@ def load_trust_folder(path: str | Path | None, when: datetime | None = None) -> 
     return load_trust_store(items, when or datetime.now(UTC))
 
 
+def pcsc_opener(url: str, wait: float, on_reader: Callable[[], None]) -> Any:
+    """The PC/SC reader. Imported here: pyscard loads the system's PC/SC library, which a
+    desk without a card reader may lack, and nothing but the chip needs it."""
+    from drivers.pcsc import open_reader
+
+    return open_reader(url, wait, on_reader)
+
+
 def authenticity(state: str, reason: str, detail: str,
                  facts: tuple[tuple[str, str], ...] = ()) -> Authenticity:
     return Authenticity(state=state, reason=reason, detail=detail,  # type: ignore[arg-type]
@@ -75,7 +85,7 @@ def check_chip(
     reader_url: str = DEFAULT_READER,
     deadline: float = DEFAULT_DEADLINE,
     on_step: Callable[[str], None] | None = None,
-    opener: Callable[[str, float, Callable[[], None]], PcscReader] = open_reader,
+    opener: Opener = pcsc_opener,
 ) -> Authenticity:
     """Read the chip of the card whose zone is `mrz` and judge it, within `deadline` seconds
     from now (waiting for the reader and the card included)."""
@@ -86,7 +96,7 @@ def check_chip(
                            mrz.expiry_date.strftime("%y%m%d"))
     printed = tuple(mrz.lines)
     box: dict[str, Verdict | Exception] = {}
-    held: list[PcscReader] = []
+    held: list[Any] = []
     done = threading.Event()
 
     found = threading.Event()
@@ -127,10 +137,11 @@ def check_chip(
     if isinstance(verdict, Verdict):
         return authenticity(verdict.state, verdict.reason, verdict.detail, verdict.facts)
     error = box.get("error")
-    if isinstance(error, ReaderError | ChipError):
-        reason = error.reason if error.reason in FAILED else "chip_error"
+    reason = getattr(error, "reason", None)
+    if isinstance(error, SourceError | ChipError) and isinstance(reason, str):
+        reason = reason if reason in FAILED else "chip_error"
         return authenticity("failed", reason, FAILED[reason])
-    if isinstance(error, SourceError):
+    if isinstance(error, SourceError | ImportError | OSError):  # no PC/SC service or library
         return authenticity("failed", "no_reader", FAILED["no_reader"])
     return authenticity("failed", "chip_error", FAILED["chip_error"])
 
