@@ -16,6 +16,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # run also needs a real browser and a virtual display.
 apt_pkgs=(libzbar0 tesseract-ocr tesseract-ocr-eng fonts-ocr-b python3-tk)
 if [ "$what" = "test" ]; then apt_pkgs+=(chromium chromium-driver xvfb fonts-dejavu-core); fi
+# The chip tests run a real PC/SC stack: pcscd with the vpcd reader driver (vsmartcard, GPL,
+# test-only, never shipped) and an emulated card of the tests' own (docs/chip.md).
+if [ "$what" = "test" ]; then apt_pkgs+=(pcscd vsmartcard-vpcd vsmartcard-vpicc openssl); fi
 # systemd-analyze checks the desk service unit that `verify desk install-service` writes.
 if [ "$what" = "test" ]; then apt_pkgs+=(systemd); fi
 # The service for many desks is tested behind a real nginx with TLS (a certificate made by openssl).

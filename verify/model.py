@@ -21,6 +21,9 @@ Entitlement = Literal[
     "same_as_resident", "care_that_cannot_wait", "self_pay", "resident_rules", "manual_check"
 ]
 
+# Whether a card's chip vouches for its printed zone (docs/chip.md); beside validity, never in it.
+AuthenticityState = Literal["verified", "altered", "untrusted", "failed", "not_read"]
+
 EXIT_VALID = 0
 EXIT_NOT_VALID = 1
 EXIT_USAGE = 2
@@ -217,16 +220,52 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Authenticity:
+    """What the chip's signature says about the card (passive authentication), or why it could
+    not be read. Nothing read from the chip is kept here: a state, a stable reason code, an
+    English detail, and the few facts the sentence needs (issuer country, a date, field names).
+    """
+
+    state: AuthenticityState
+    reason: str
+    detail: str
+    checked_at: datetime
+    facts: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        facts = dict(self.facts)
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "detail": self.detail,
+            "checked_at": self.checked_at.isoformat(timespec="seconds"),
+            "issuer": facts.get("issuer"),
+            "fields": [f for f in facts.get("fields", "").split(",") if f],
+            # Active Authentication (a copied chip cannot pass it): passed, failed,
+            # not_offered (the chip has no DG15), unsupported; null before the chip was read.
+            "clone_check": facts.get("clone_check"),
+        }
+
+
+@dataclass(frozen=True)
 class Status:
     document: Document
     validity: Validity
     decision: Decision | None = None
+    # Set only when the chip was asked for (`--chip`, a desk with a card reader).
+    authenticity: Authenticity | None = None
 
     @property
     def exit_code(self) -> int:
-        return {"valid": EXIT_VALID, "not_valid": EXIT_NOT_VALID}.get(
+        code = {"valid": EXIT_VALID, "not_valid": EXIT_NOT_VALID}.get(
             self.validity.state, EXIT_UNKNOWN
         )
+        # A valid expiry on a card whose chip was asked for but did not vouch for it is a
+        # case for a person: 3, never 0.
+        if code == EXIT_VALID and self.authenticity is not None \
+                and self.authenticity.state != "verified":
+            return EXIT_UNKNOWN
+        return code
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,4 +273,6 @@ class Status:
             "document": self.document.to_json(),
             "validity": self.validity.to_json(),
             "decision": self.decision.to_json() if self.decision is not None else None,
+            "authenticity": (self.authenticity.to_json()
+                             if self.authenticity is not None else None),
         }

@@ -73,21 +73,22 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
 
 def read_card(
     url: str, *, timeout: float | None = None, preview: bool = True, show_name: bool = False,
-    lang: str = "sv",
+    lang: str = "sv", check: Callable[..., Status] | None = None,
 ) -> Status:
     """Read and check one card. Camera/video/image go through the frame loop (with a preview
-    window when asked for and a display exists); other sources take their first scan."""
+    window when asked for and a display exists); other sources take their first scan.
+    `check` replaces `check_text` (text → Status), e.g. to read the card's chip as well."""
 
     # Frame sources (drivers.camera) have a frame loop; asking the class, not an opened source,
     # keeps OpenCV unloaded for serial and keyboard sources and opens every source once.
     if hasattr(handler_for(SourceURL.parse(url).scheme), "frames_with_results"):
         with open_source(url) as source:
             return read_from_frames(source, timeout=timeout, preview=preview,
-                                    show_name=show_name, lang=lang)
+                                    show_name=show_name, lang=lang, check=check)
     scan = first_scan(url, timeout=timeout)
     # A desk MRZ reader's scan (serial mode=mrz) is known to be an MRZ: say so to the parser.
     as_kind = "mrz" if scan.symbology == "MRZ" else "scan"
-    return check_text(scan.payload, as_kind=as_kind, show_name=show_name)
+    return (check or check_text)(scan.payload, as_kind=as_kind, show_name=show_name)
 
 
 def read_from_frames(

@@ -8,6 +8,12 @@ from typing import Annotated
 
 import typer
 
+from verify.authenticity import (
+    DEFAULT_DEADLINE,
+    DEFAULT_READER,
+    check_status_chip,
+    load_trust_folder,
+)
 from verify.cards.classify import classify
 from verify.check import check_text, with_decision
 from verify.cli.app import (
@@ -23,6 +29,7 @@ from verify.cli.app import (
     read_text_arg,
 )
 from verify.lookup.settings import Settings
+from verify.model import Status
 from verify.present.parsed import describe
 
 
@@ -72,6 +79,22 @@ def card(
                            help="show a UT card's name (from the MRZ) in the output")
     ] = False,
     card_kind: Card = None,
+    chip: Annotated[
+        bool, typer.Option("--chip", help="also read a UT card's chip and check its signature "
+                                          "(a contactless reader; docs/chip.md)")
+    ] = False,
+    reader: Annotated[
+        str, typer.Option("--reader", envvar="VERIFY_CHIP_READER",
+                          help="the chip reader: pcsc: (first) or pcsc:?reader=NAME")
+    ] = DEFAULT_READER,
+    trust_store: Annotated[
+        str | None, typer.Option("--trust-store", envvar="VERIFY_TRUST_STORE",
+                                 help="folder of CSCA certificates, master lists and CRLs")
+    ] = None,
+    chip_timeout: Annotated[
+        float, typer.Option("--chip-timeout", min=0.1, max=120,
+                            help="seconds for the card to be put on the reader and read")
+    ] = DEFAULT_DEADLINE,
     as_json: Json = False,
     lang: Lang = None,
     verbose: Annotated[
@@ -81,6 +104,7 @@ def card(
     """Read one card, check it, decide, print."""
     lang = check_lang(lang)
     card_kind = check_card(card_kind)
+    trust = load_trust_folder(trust_store) if chip else None
     texts = {"--url": url, "--token": token, "--lma": lma, "--mrz": mrz}
     captures = {
         "--camera": None if camera is None else f"camera:{camera}",
@@ -100,10 +124,20 @@ def card(
         status = check_text(
             text, as_kind=option.lstrip("-"), show_name=show_name, card=card_kind
         )
+        if trust is not None:
+            status = check_status_chip(status, text, trust=trust, reader_url=reader,
+                                       deadline=chip_timeout)
     else:
         # Imported here: the camera loop loads OpenCV (and Tk for the preview), which typed
         # and pasted cards never need.
         from verify.cli.capture import read_card
+
+        def check_with_chip(payload: str, **kwargs: object) -> Status:
+            read = check_text(payload, **kwargs)  # type: ignore[arg-type]
+            if trust is None:
+                return read
+            return check_status_chip(read, payload, trust=trust, reader_url=reader,
+                                     deadline=chip_timeout)
 
         status = read_card(
             captures[option] or "",
@@ -111,6 +145,7 @@ def card(
             preview=preview,
             show_name=show_name,
             lang=lang,
+            check=check_with_chip,
         )
     status = with_decision(
         status,

@@ -14,6 +14,7 @@ from drivers import handler_for
 from drivers.page import KeyboardPolicy
 from drivers.scan import Scan
 from drivers.source import SourceURL
+from verify.authenticity import chip_checker, load_trust_folder
 from verify.cards.classify import classify
 from verify.check import check_text, not_a_card
 from verify.cli.app import app
@@ -143,6 +144,12 @@ def daemon(
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML settings file; re-read on SIGHUP")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="desk screen: sv or en")] = None,
+    chip_reader: Annotated[str | None, typer.Option(
+        "--chip-reader", help="read UT cards' chips on this reader, e.g. pcsc: (docs/chip.md)",
+    )] = None,
+    trust_store: Annotated[str | None, typer.Option(
+        "--trust-store", envvar="VERIFY_TRUST_STORE",
+        help="folder of CSCA certificates, master lists and CRLs")] = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="debug log (no identifiers)")] = False,
 ) -> None:
@@ -152,7 +159,7 @@ def daemon(
         "sources": tuple(source) if source else None, "events": events, "http": http,
         "http_token": token, "region": region, "clear_after": clear_after,
         "dedupe_seconds": dedupe, "max_lookups": max_lookups, "audit_log": audit_log,
-        "lang": lang,
+        "lang": lang, "chip_reader": chip_reader, "trust_store": trust_store,
     }
 
     def load() -> DaemonConfig:
@@ -171,6 +178,10 @@ def daemon(
     metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
                           profile_confirmed=lookup.profile.confirmed)
     checker = default_checker(lookup, metrics)
+    if settings.chip_reader:  # the trust store is read once, now: a bad folder is exit 2
+        checker = chip_checker(checker, reader_url=settings.chip_reader,
+                               trust=load_trust_folder(settings.trust_store),
+                               wait=settings.chip_wait)
     setup_logging(verbose)
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)

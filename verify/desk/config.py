@@ -36,6 +36,11 @@ class DaemonConfig:
     queue_size: int = 64  # scans waiting for a worker; sources block when it is full
     audit_log: str | None = None
     audit_key: str | None = None
+    # The card's chip (docs/chip.md): a reader URL turns it on; after a zone is scanned the
+    # card is awaited on the reader for `chip_wait` seconds.
+    chip_reader: str | None = None
+    trust_store: str | None = None
+    chip_wait: float = 10.0
 
     def http_address(self) -> tuple[str, int] | None:
         if self.http is None:
@@ -122,7 +127,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(sources, str):
             sources = [sources]
         out["sources"] = tuple(str(s) for s in sources)
-    for key in ("clear_after", "dedupe_seconds"):
+    for key in ("clear_after", "dedupe_seconds", "chip_wait"):
         if key in out:
             out[key] = float(out[key])
     for key in ("max_lookups", "queue_size"):
@@ -146,6 +151,8 @@ def validate(config: DaemonConfig) -> DaemonConfig:
         raise ConfigError("clear_after must be between 1 and 86400 seconds")
     if not 0 <= config.dedupe_seconds <= 600:
         raise ConfigError("dedupe_seconds must be between 0 and 600")
+    if not 0.5 <= config.chip_wait <= 120:
+        raise ConfigError("chip_wait must be between 0.5 and 120 seconds")
     if not 1 <= config.max_lookups <= 64:
         raise ConfigError("max_lookups must be between 1 and 64")
     if not 1 <= config.queue_size <= 100_000:

@@ -10,7 +10,7 @@ from typing import Any
 
 from verify.locale import gettext
 from verify.model import MissingFact, Status
-from verify.present.status import render_detail
+from verify.present.status import render_authenticity, render_detail
 
 MAX_STEPS = 3
 
@@ -77,6 +77,14 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
         # card is valid), the same words as the command line's.
         detail = render_detail(status.validity, lang)
     lines: list[str] = []
+    auth = status.authenticity
+    if auth is not None:
+        # The chip's word stands first, beside validity; an altered card turns the screen red.
+        lines.extend(render_authenticity(auth, lang).split("\n"))
+        if auth.state == "altered":
+            tone = "not_valid"
+        elif tone == "valid" and auth.state != "verified":
+            tone = "unknown"  # valid by its expiry, but the chip did not vouch: check by hand
     if status.validity.right_to_work is not None and state == "valid":
         lines.append(words["work_yes"] if status.validity.right_to_work else words["work_no"])
     steps: list[str] = []
@@ -91,6 +99,7 @@ def desk_view(status: Status, *, lang: str = "sv") -> dict[str, Any]:
     return {
         "lang": lang,
         "tone": tone,
+        "chip": auth.state if auth is not None else None,
         "headline": headline,
         "document": document,
         "detail": detail,

@@ -48,6 +48,7 @@ TEXTS = {
     "not_valid": N_("NOT VALID"),
     "unknown": N_("CANNOT BE DETERMINED – check by hand"),
     "not_card": N_("Not an LMA card – show the card's QR code"),
+    "altered": N_("Chip: ALTERED — the card's data does not match the chip"),
 }
 
 
@@ -62,8 +63,15 @@ def text(lang: str, key: str) -> str:
 
 
 def banner_for(status: Status, lang: str = "sv") -> Banner:
-    """The one-line verdict for the desk: colour from the validity state, words in `lang`."""
+    """The one-line verdict for the desk: colour from the validity state, words in `lang`;
+    a card whose chip says altered is red whatever its expiry, and a valid one whose chip
+    did not vouch for it is amber (check by hand, as its exit code 3 says)."""
     state = status.validity.state
+    auth = status.authenticity
+    if auth is not None and auth.state == "altered":
+        return Banner("not_valid", text(lang, "altered"))
+    if state == "valid" and auth is not None and auth.state != "verified":
+        return Banner("unknown", text(lang, "unknown"))
     if state == "valid":
         rtw = status.validity.right_to_work
         key = "valid" if rtw is None else ("valid_work" if rtw else "valid_nowork")

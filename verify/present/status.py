@@ -8,7 +8,7 @@ sentence is ever matched by its prefix.
 from __future__ import annotations
 
 from verify.locale import N_, _
-from verify.model import Status, Validity
+from verify.model import Authenticity, Status, Validity
 from verify.present.decision import render_decision
 
 HEADLINE = {
@@ -81,6 +81,85 @@ FIELD = {
     "sex_unreadable": N_("sex unreadable"),
     "name_missing": N_("name missing"),
 }
+# The chip (docs/chip.md): one headline per state and one sentence per reason.
+CHIP_STATE = {
+    "verified": N_("Chip: GENUINE — the card's signature checks out"),
+    "altered": N_("Chip: ALTERED — the card's data does not match the chip"),
+    "untrusted": N_("Chip: intact, but its signer is not trusted"),
+    "failed": N_("Chip: COULD NOT BE READ"),
+    "not_read": N_("Chip: not read"),
+}
+CHIP_REASON = {
+    "chip_verified": N_(
+        "The chip's signature is valid and leads to a trusted country signing CA ({issuer}); "
+        "the printed zone matches the chip."
+    ),
+    "dg_hash_mismatch": N_(
+        "The zone stored in the chip does not match its signature: the chip's data has been "
+        "changed."
+    ),
+    "sod_signature_invalid": N_("The signature over the chip's data is not valid."),
+    "zone_differs": N_("The printed zone differs from the chip ({fields})."),
+    "chip_not_original": N_(
+        "The chip could not prove it is the original (Active Authentication failed): it may be "
+        "a copy."
+    ),
+    "no_trust_store": N_(
+        "No trust store is installed, so who signed the chip cannot be checked: install the "
+        "country signing CA certificates (CSCA) or a CSCA master list (docs/chip.md)."
+    ),
+    "csca_unknown": N_(
+        "The chip is signed, but by no country signing CA in the trust store ({issuer}): "
+        "install that country's CSCA certificate or a current master list (docs/chip.md)."
+    ),
+    "signer_expired": N_("The document signer's certificate expired on {date}."),
+    "signer_not_yet_valid": N_("The document signer's certificate is not valid until {date}."),
+    "csca_expired": N_(
+        "The country signing CA ({issuer}) is outside its validity dates: install its current "
+        "certificate."
+    ),
+    "signer_revoked": N_("The document signer's certificate has been revoked."),
+    "access_denied": N_(
+        "The chip refused access with the key from the machine-readable zone: the zone was "
+        "probably misread — read it again. If it still fails, the printed zone does not belong "
+        "to this chip."
+    ),
+    "not_emrtd": N_("The card on the reader is not a travel document's chip."),
+    "file_missing": N_("The chip lacks a file that every travel document has."),
+    "chip_error": N_("The chip answered with something that cannot be read."),
+    "chip_data_malformed": N_("The chip's security data cannot be read."),
+    "unsupported_algorithm": N_(
+        "The chip's signature uses an algorithm this program does not support."
+    ),
+    "chip_timeout": N_(
+        "The chip was not read within {seconds} s: hold the card still on the reader and try "
+        "again."
+    ),
+    "no_reader": N_(
+        "No card reader was found: connect a contactless reader (and check that the smart-card "
+        "service is running)."
+    ),
+    "no_card": N_("No card was placed on the reader in time: place the card on the reader."),
+    "card_removed": N_(
+        "The card was taken off the reader during the reading: place it on the reader again "
+        "and hold it still."
+    ),
+    "reader_error": N_("The card reader failed."),
+    "zone_unreadable": N_(
+        "The machine-readable zone did not read correctly, so the chip cannot be opened: read "
+        "the zone again."
+    ),
+    "no_zone": N_("What was read has no machine-readable zone, so there is no chip to open."),
+}
+ZONE_FIELD = {
+    "names": N_("name"),
+    "sex": N_("sex"),
+    "nationality": N_("nationality"),
+    "document_code": N_("document code"),
+    "issuing_state": N_("issuing state"),
+    "check_digits": N_("check digits"),
+    "format": N_("zone format"),
+}
 WHAT = {
     "passport": N_("A passport"),
     "residence_permit": N_("A residence permit"),
@@ -105,6 +184,21 @@ def render_detail(validity: Validity, lang: str = "sv") -> str:
     return _(template, lang, **params)
 
 
+def render_authenticity(auth: Authenticity, lang: str = "sv") -> str:
+    """Two short lines for the chip: what it says, and the sentence for why."""
+    template = CHIP_REASON.get(auth.reason, N_("The check gave no explanation."))
+    facts = dict(auth.facts)
+    if "fields" in facts:
+        facts["fields"] = ", ".join(_(ZONE_FIELD.get(f) or FIELD.get(f, f.replace("_", " ")),
+                                      lang) for f in facts["fields"].split(",") if f)
+    params = {k: facts.get(k, "?") for k in ("issuer", "date", "fields", "seconds")
+              if "{" + k + "}" in template}
+    text = _(CHIP_STATE[auth.state], lang) + "\n" + _(template, lang, **params)
+    if auth.state == "verified" and facts.get("clone_check") == "passed":
+        text += " " + _("The chip also proved it is the original (Active Authentication).", lang)
+    return text
+
+
 def render_refusal(message: str, lang: str = "sv") -> str:
     """A refused input, for the desk: the reason, already in `lang` (see verify.locale.localise)."""
     return _("REFUSED — this is not a card that can be checked ({why}).", lang, why=message)
@@ -115,6 +209,8 @@ def render_status(status: Status, *, lang: str = "sv", verbose: bool = False) ->
     v, d = status.validity, status.document
     lines = [f"{_(HEADLINE[v.state], lang)} — {_(DOCUMENT.get(d.kind, d.kind), lang)}"]
     lines.append(render_detail(v, lang))
+    if status.authenticity is not None:
+        lines.append(render_authenticity(status.authenticity, lang))
     unconfirmed = unconfirmed_line(v, lang)
     if unconfirmed:
         lines.append(unconfirmed)
