@@ -712,3 +712,61 @@ def _decide_cached(
 def regions() -> list[RegionRules]:
     """Every region the rule files define, by name."""
     return list(load_book().regions.values())
+
+
+def condition_names() -> frozenset[str]:
+    """The yes/no facts a routine may ask (national.toml's [conditions])."""
+    return frozenset(load_book().national.conditions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage: what each region's rule files give each group (`verify regions --matrix`)
+
+# (group key, category, an age in the group); each group with its own valid card (LMA card,
+# UT card; undocumented people have none).
+MATRIX_GROUPS = (
+    ("asylum_adult", "asylum_seeker", 40),
+    ("asylum_child", "asylum_seeker", 10),
+    ("temporary_protection_adult", "temporary_protection", 40),
+    ("undocumented_adult", "undocumented", 40),
+)
+GROUP_CARD = {"asylum_seeker": ("lma", "valid"), "temporary_protection": ("ut", "valid"),
+              "undocumented": ("none", "none")}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One region × group: the entitlement, whether the region's own documents decide it
+    (`routine`) or the national floor, and for a condition the routine asks, the entitlement
+    under each answer."""
+
+    entitlement: str
+    routine: bool
+    depends: tuple[tuple[str, str, str, bool], ...] = ()  # (answer sv, answer en, ent., routine)
+
+
+def _cell(book: RuleBook, region: RegionRules, category: str, age: int, day: date) -> Cell:
+    document, validity = GROUP_CARD[category]
+    d = decide(region=region.name, category=category, age=age, today=day, book=book,
+               document=document, validity=validity)
+    by_routine = bool(d.sources) and book.owner(d.sources[0]) == region.name
+    asked = [m for m in d.missing if m.fact in book.national.conditions]
+    if not asked:
+        return Cell(entitlement=d.entitlement, routine=by_routine)
+    cond = book.national.conditions[asked[0].fact]
+    depends = []
+    for value, sv, en in ((True, cond.yes, cond.yes_en), (False, cond.no, cond.no_en)):
+        sub = decide(region=region.name, category=category, age=age, today=day, book=book,
+                     document=document, validity=validity, conditions={cond.name: value})
+        depends.append((sv, en, sub.entitlement,
+                        bool(sub.sources) and book.owner(sub.sources[0]) == region.name))
+    return Cell(entitlement=d.entitlement, routine=True, depends=tuple(depends))
+
+
+def coverage(day: date | None = None,
+             book: RuleBook | None = None) -> list[tuple[RegionRules, tuple[Cell, ...]]]:
+    """Every region × MATRIX_GROUPS, computed from the rule files as of `day`."""
+    day = day or _today()
+    book = book or load_book()
+    return [(r, tuple(_cell(book, r, cat, age, day) for _, cat, age in MATRIX_GROUPS))
+            for r in book.regions.values()]
