@@ -13,6 +13,8 @@ from verify.lookup.emulator import Emulator
 from verify.rules import load_book
 
 NAMES = ["norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"]
+ROUTINES = sorted(p.stem for p in (REPO / "verify" / "rules").glob("*.toml")
+                  if p.stem != "national")
 
 
 def test_decide_prints_the_verdict_in_swedish_and_exits_0() -> None:
@@ -114,16 +116,23 @@ def test_regions_lists_sources_and_dates() -> None:
     assert "”Delregional tillämpning" in r.stdout and "gäller från 2025-11-05" in r.stdout
     assert "002_1df358f656f016b3.txt" not in r.stdout
     assert "2027-03-04" in r.stdout
-    assert "5 av 21 regioner" in r.stdout and "hjälpmedel" in r.stdout
-    assert "halland" in r.stdout and "ingen regional rutin finns" in r.stdout
+    with_files = [x for x in ROUTINES]
+    assert f"{len(with_files)} av 21 regioner" in r.stdout
+    # A region's own pages: title, publisher, address, the day they were read, the groups.
+    flat = " ".join(r.stdout.split())
+    assert "”Asylsökande, nyanlända och kvotflyktingar”, Region Halland" in flat
+    assert "läst 2026-12-03" in flat and "gäller: asylsökande, vuxen" in flat
 
 
 def test_regions_json() -> None:
     r = run_verify("regions", "--json")
     assert r.returncode == 0
     found = {x["name"]: x for x in json.loads(r.stdout)}
-    assert sorted(n for n, x in found.items() if x["routine"]) == NAMES
-    assert len(found) == 21 and found["halland"]["citation"] is None
+    assert sorted(n for n, x in found.items() if x["routine"]) == ROUTINES
+    assert len(found) == 21
+    halland = found["halland"]
+    assert {d["key"] for d in halland["documents"]} >= {"halland-avgiftshandboken-asylsokande"}
+    assert all(d["region"] == "Region Halland" and d["read"] for d in halland["documents"])
     assert found["vastra-gotaland"]["valid_from"] == "2025-11-05"
     assert found["stockholm"]["reviewed"] == "2023-11-20"
     assert found["ostergotland"]["seed"] == "000_4e25e304beee8ee1.txt"

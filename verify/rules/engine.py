@@ -431,6 +431,9 @@ def scenarios(
                 cats, c_fact = list(CATEGORIES[:-1]), "category"
             elif d.category is not None:
                 cats, c_fact = [d.category], None
+                if d in region.derive:
+                    # The region's own reading of the card decides the group: cite it.
+                    derives[f"card:{d.document}:{d.validity}"] = d
             else:
                 cats, c_fact = list(d.candidates), d.fact
                 derives[d.fact] = d
