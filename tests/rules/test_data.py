@@ -22,7 +22,7 @@ from tests.support_rules import (
 )
 from verify.errors import ConfigError, ParseError
 from verify.rules import decide, load_book, regions
-from verify.rules.data import parse_region
+from verify.rules.data import compiled_snapshot, parse_region, read_compiled, read_toml
 
 RULE_FILES = sorted(RULES_DIR.glob("*.toml"))
 SCHEMA = json.loads((RULES_DIR / "schema.json").read_text(encoding="utf-8"))
@@ -195,3 +195,22 @@ def test_unknown_region_lists_the_valid_names() -> None:
                                    " stockholm "])
 def test_region_aliases(alias: str) -> None:
     assert decide(region=alias, category="visitor", age=30).entitlement == "self_pay"
+
+
+def test_the_compiled_snapshot_matches_the_rule_files() -> None:
+    """compiled.json (read instead of parsing TOML, for a fast cold start) is current; else:
+    PYTHONPATH=. python -c 'from verify.rules.data import write_compiled; write_compiled()'"""
+    assert read_compiled() == compiled_snapshot()
+
+
+def test_an_edited_rule_file_is_read_from_its_toml_not_the_snapshot(tmp_path: Path) -> None:
+    text = (RULES_DIR / "skane.toml").read_text(encoding="utf-8")
+    compiled = read_compiled()
+    shipped = read_toml(RULES_DIR / "skane.toml", compiled)
+    assert shipped["region"]["title"] == tomllib.loads(text)["region"]["title"]
+    edited = tmp_path / "skane.toml"
+    edited.write_text(text.replace('title = "Region Skåne"', 'title = "Region Skåne (test)"'),
+                      encoding="utf-8")
+    assert read_toml(edited, compiled)["region"]["title"] == "Region Skåne (test)"
+    book = load_book(str(tmp_path))
+    assert book.regions["skane"].title == "Region Skåne (test)"

@@ -8,6 +8,8 @@ structural check names the file, the rule and the field that is wrong.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -22,6 +24,7 @@ from verify.model import Citation
 
 RULES_DIR = Path(__file__).resolve().parent
 NATIONAL_FILE = "national.toml"
+COMPILED_FILE = "compiled.json"
 
 CATEGORIES = ("asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident")
 ENTITLEMENTS = (
@@ -293,14 +296,60 @@ def rule_files(extra_dir: str | None = None) -> list[Path]:
     return files
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, compiled: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The file's data. A shipped file whose bytes match the compiled snapshot
+    (compiled.json, like a .pyc) is taken from it: Python's TOML parser is pure Python and the
+    21 files would take most of a cold start; any edit makes the hash differ and the TOML is
+    read."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"rule file {path}: not valid TOML: {exc}") from exc
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"rule file {path}: cannot be read: {exc}") from exc
+    entry = (compiled or {}).get(path.name)
+    if isinstance(entry, Mapping) and entry.get("sha256") == hashlib.sha256(raw).hexdigest() \
+            and path.parent == RULES_DIR:
+        return dict(entry["doc"])
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"rule file {path}: not valid TOML: {exc}") from exc
+
+
+def read_compiled() -> dict[str, Any]:
+    """The compiled snapshot of the shipped rule files, or nothing (then the TOML is read)."""
+    try:
+        data = json.loads((RULES_DIR / COMPILED_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def compiled_snapshot() -> dict[str, Any]:
+    """What compiled.json holds: each shipped file's hash and its data (dates as ISO text,
+    which the parser reads as dates). Regenerate after editing a rule file:
+    PYTHONPATH=. python -c 'from verify.rules.data import write_compiled; write_compiled()'"""
+    out: dict[str, Any] = {}
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        raw = path.read_bytes()
+        out[path.name] = {"sha256": hashlib.sha256(raw).hexdigest(),
+                          "doc": _jsonable(tomllib.loads(raw.decode("utf-8")))}
+    return out
+
+
+def write_compiled() -> None:
+    (RULES_DIR / COMPILED_FILE).write_text(
+        json.dumps(compiled_snapshot(), ensure_ascii=False, sort_keys=True, indent=0) + "\n",
+        encoding="utf-8")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj
 
 
 def load_book(extra_dir: str | None = None) -> RuleBook:
@@ -311,10 +360,12 @@ def load_book(extra_dir: str | None = None) -> RuleBook:
 
 @lru_cache(maxsize=4)
 def _load_book_cached(extra_dir: str | None) -> RuleBook:
-    national = parse_national(read_toml(RULES_DIR / NATIONAL_FILE), str(RULES_DIR / NATIONAL_FILE))
+    compiled = read_compiled()
+    national = parse_national(read_toml(RULES_DIR / NATIONAL_FILE, compiled),
+                              str(RULES_DIR / NATIONAL_FILE))
     regions: dict[str, RegionRules] = {}
     for path in rule_files(extra_dir):
-        region = parse_region(read_toml(path), str(path), national.child_under,
+        region = parse_region(read_toml(path, compiled), str(path), national.child_under,
                               frozenset(national.conditions))
         regions[region.name] = region
     for name, title, title_en, aliases in national.regions:
