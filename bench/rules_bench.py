@@ -11,6 +11,7 @@ from datetime import date
 
 from verify.rules import decide, regions
 from verify.rules.data import _load_book_cached, load_book, rule_files
+
 CATEGORIES = [None, "asylum_seeker", "temporary_protection", "undocumented", "visitor"]
 CARDS = [("none", "none"), ("lma", "valid"), ("lma", "not_valid"), ("lma", "unknown"),
          ("ut", "valid"), ("ut", "not_valid")]
