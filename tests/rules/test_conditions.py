@@ -5,15 +5,18 @@ routine is flagged; a region's own reading of a card applies only in that region
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from verify.desk.state import BadAnswer, decide_with_answers
+from verify.desk.view import desk_view
 from verify.errors import ParseError
-from verify.rules import decide, load_book
+from verify.model import Document, Status, Validity
+from verify.rules import decide, decide_for_status, load_book
 from verify.rules.engine import add_months
 
 TESTLAND = """
@@ -137,3 +140,41 @@ def test_a_regions_own_reading_of_the_card_applies_there_only(book) -> None:  # 
     other = decide(region="blekinge", document="lma", validity="not_valid", age=40, today=DAY,
                    book=book)
     assert other.category == "unknown" and other.missing[0].fact == "why_card_not_valid"
+
+
+def _card_for(region: str, age: int | None):  # type: ignore[no-untyped-def]
+    """A valid LMA card on the desk screen, decided for the region (age as the card gives)."""
+    status = Status(document=Document(kind="lma"),
+                    validity=Validity(state="valid", basis="lookup", detail="test",
+                                      checked_at=datetime(2026, 12, 3, 9, tzinfo=UTC),
+                                      reason="valid"))
+    return decide_for_status(status, region=region, age=age, today=date(2026, 12, 3))
+
+
+def test_the_desk_page_asks_the_condition_with_two_buttons() -> None:
+    status = _card_for("sormland", 40)
+    view = desk_view(status, lang="sv")
+    (question,) = view["questions"]
+    assert question["fact"] == "resident_in_county" and question["answerable"]
+    assert "stadigvarande" in question["question"] and "--resident" not in question["question"]
+    assert sorted(o["value"] for o in question["options"]) == ["no", "yes"]
+    assert any(o["label"].startswith("Ja") for o in question["options"])
+
+
+@pytest.mark.parametrize("answer, entitlement", [("yes", "same_as_resident"),
+                                                 ("no", "care_that_cannot_wait")])
+def test_a_desk_answer_decides_the_condition(answer: str, entitlement: str) -> None:
+    status = _card_for("vastmanland", None)
+    asked = {m.fact for m in status.decision.missing}
+    assert asked == {"age", "resident_in_county"}
+    adult = next(v for v in next(m for m in status.decision.missing if m.fact == "age")
+                 .values.values() if v.startswith("18"))
+    answered = decide_with_answers(status, "vastmanland",
+                                   {"age": adult, "resident_in_county": answer})
+    assert answered.decision is not None and answered.decision.entitlement == entitlement
+
+
+def test_a_desk_answer_to_a_question_not_asked_is_refused() -> None:
+    status = _card_for("halland", 40)
+    with pytest.raises(BadAnswer):
+        decide_with_answers(status, "halland", {"resident_in_county": "yes"})
