@@ -7,10 +7,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import REPO, run_verify
+from verify.cli.app import conditions_given
+from verify.desk.config import build_config
+from verify.errors import ConfigError, ParseError
 from verify.lookup.emulator import Emulator
-from verify.rules import load_book
+from verify.rules import load_book, regions
 
 NAMES = ["norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"]
 ROUTINES = sorted(p.stem for p in (REPO / "verify" / "rules").glob("*.toml")
@@ -223,3 +228,23 @@ def test_decide_without_any_region_exit_2_lists_names(tmp_path: Path) -> None:
     r = run_verify("decide", "--category", "visitor", env={"VERIFY_CONFIG": str(config)})
     assert r.returncode == 2
     assert "--region" in r.stderr and "skane" in r.stderr
+
+
+@given(st.text(max_size=40))
+def test_any_resident_in_county_answer_is_yes_no_or_one_clear_error(text: str) -> None:
+    try:
+        got = conditions_given(text)
+    except ParseError as exc:
+        assert "--resident-in-county" in str(exc)
+        return
+    assert got == {"resident_in_county": text.strip().lower() in ("yes", "ja")}
+
+
+@given(st.text(max_size=40))
+def test_any_region_setting_is_a_region_or_one_clear_error(text: str) -> None:
+    try:
+        config = build_config({"sources": ["feed:x"], "http": None, "region": text})
+    except ConfigError as exc:
+        assert "region" in str(exc)
+        return
+    assert config.region in {r.name for r in regions()}
