@@ -132,15 +132,16 @@ def regions_cmd(
             continue
         docs = list(r.documents.values())
         cites = [d.citation for d in docs] or [c for c in [r.citation()] if c is not None]
+        typer.echo(pad + _("Sources:"))
         for i, cite in enumerate(cites):
-            label = _("routine: {document}", document=render_cite(cite, lang)) if i == 0 \
-                else _("also: {document}", document=render_cite(cite, lang))
-            for line in textwrap.wrap(label, width=78 - len(pad), break_on_hyphens=False,
-                                      break_long_words=False):
-                typer.echo(pad + line)
             read = docs[i].read if i < len(docs) else None
+            line = render_cite(cite, lang)
             if read is not None and cite.date_kind == "undated":
-                typer.echo(pad + "  " + _("read {date}", date=read.isoformat()))
+                line += " (" + _("read {date}", date=read.isoformat()) + ")"
+            for j, part in enumerate(textwrap.wrap(line, width=78 - len(pad) - 4,
+                                                   break_on_hyphens=False,
+                                                   break_long_words=False)):
+                typer.echo(pad + ("  • " if j == 0 else "    ") + part)
         if r.covers:
             groups = "; ".join(_(GROUP[g]) for g in r.covers)
             typer.echo(pad + _("covers: {groups}", groups=groups))
