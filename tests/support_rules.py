@@ -7,6 +7,8 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from verify.rules import load_book
+
 REPO = Path(__file__).resolve().parents[1]
 RULES_DIR = REPO / "verify" / "rules"
 
@@ -45,3 +47,17 @@ def all_sources(obj: Any) -> list[str]:
         for v in obj:
             out.extend(all_sources(v))
     return out
+
+
+def passage_found(source: str, seed_texts: dict[str, str]) -> bool:
+    """Is the quoted passage in its document: a seed or domain.md (seed_texts), or a kept
+    document's quotes (the rule files' [documents] tables)?"""
+    name, passage = split_source(source)
+    if len(norm(passage)) < 8:
+        return False
+    doc = load_book().document(source)
+    if name in seed_texts:
+        return norm(passage) in seed_texts[name]
+    if doc is None or doc.key != name or not doc.quotes:
+        return False
+    return any(norm(passage) in norm(q) for q in doc.quotes)

@@ -6,6 +6,7 @@ fails closed the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from drivers.scan import Scan
@@ -50,8 +51,10 @@ def with_decision(
     birth_date: str | None = None,
     registered: bool = False,
     today: date | None = None,
+    conditions: Mapping[str, bool] | None = None,
 ) -> Status:
-    """Add the region's decision when a region is known; otherwise the status is unchanged."""
+    """Add the region's decision when a region is known; otherwise the status is unchanged.
+    `conditions` answers yes/no facts a region's routine asks (e.g. resident_in_county)."""
     if region is None:
         return status
     return decide_for_status(
@@ -62,6 +65,7 @@ def with_decision(
         birth_date=birth_date,
         registered=registered,
         today=today,
+        conditions=conditions,
     )
 
 

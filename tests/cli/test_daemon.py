@@ -10,7 +10,7 @@ from tests.conftest import run_verify
 @pytest.mark.parametrize("args, env, message", [
     ([], {}, "at least one --source"),
     (["--source", "nosuch:thing"], {}, "okänt källschema 'nosuch'"),
-    (["--source", "serial:/dev/null", "--region", "atlantis"], {}, "unknown region"),
+    (["--source", "serial:/dev/null", "--region", "atlantis"], {}, "okänd region"),
     (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765"], {}, "give --token"),
     (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765", "--token", "short"], {},
      "at least 16 characters"),

@@ -140,15 +140,13 @@ def test_the_checker_would_catch_a_sentence_in_the_wrong_language() -> None:
     assert words("CANNOT BE DETERMINED — kortet är inte giltigt", "en") & SWEDISH
 
 
-def test_halland_has_no_routine_and_answers_from_the_national_rules(monkeypatch,
-                                                                   capsys) -> None:
+def test_halland_answers_from_its_own_pages(monkeypatch, capsys) -> None:
     code, text = run(("decide", "--region", "halland", "--category", "asylum_seeker", "--age",
                       "40"), {}, monkeypatch, capsys)
     assert code == 0
     assert "VÅRD SOM INTE KAN ANSTÅ" in text
-    assert "Ingen regional rutin för Region Halland finns här" in text
-    assert "Lag (2008:344) om hälso- och sjukvård åt asylsökande m.fl." in text
-    assert "Lag (2013:407)" in text
+    assert "Ingen regional rutin" not in text
+    assert "”Asylsökande, nyanlända och kvotflyktingar”, Region Halland" in text
 
 
 def test_show_name_shows_the_name_and_only_when_asked(monkeypatch, capsys) -> None:
@@ -200,9 +198,9 @@ def test_json_carries_a_stable_reason_and_english_detail(args, reason, emu, monk
     assert validity["detail"] and not words(validity["detail"], "en") & SWEDISH
 
 
-def test_a_region_without_a_routine_says_so_in_json(monkeypatch, capsys) -> None:
+def test_a_region_with_its_own_pages_says_so_in_json(monkeypatch, capsys) -> None:
     _, text = run(("decide", "--region", "halland", "--category", "asylum_seeker", "--age",
                    "40", "--json"), {}, monkeypatch, capsys)
     decision = json.loads(text)["decision"]
-    assert decision["routine"] is False and decision["entitlement"] == "care_that_cannot_wait"
-    assert any(c["title"].startswith("Lag (2008:344)") for c in decision["cites"])
+    assert decision["routine"] is True and decision["entitlement"] == "care_that_cannot_wait"
+    assert all(c["region"] in ("", "Region Halland") for c in decision["cites"])

@@ -7,11 +7,19 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import REPO, run_verify
+from verify.cli.app import conditions_given
+from verify.desk.config import build_config
+from verify.errors import ConfigError, ParseError
 from verify.lookup.emulator import Emulator
+from verify.rules import load_book, regions
 
 NAMES = ["norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"]
+ROUTINES = sorted(p.stem for p in (REPO / "verify" / "rules").glob("*.toml")
+                  if p.stem != "national")
 
 
 def test_decide_prints_the_verdict_in_swedish_and_exits_0() -> None:
@@ -40,7 +48,8 @@ def test_decide_json_keys_english() -> None:
     assert doc["validity"]["basis"] == "no_card" and doc["document"]["kind"] == "unknown"
     schema = json.loads((REPO / "docs" / "status-schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(doc, schema)
-    assert all(s["source"].startswith(("000_", "001_", "002_", "003_", "004_", "domain.md"))
+    book = load_book()
+    assert all(s["source"].startswith("domain.md: ") or book.document(s["source"]) is not None
                for s in d["steps"])
 
 
@@ -112,16 +121,23 @@ def test_regions_lists_sources_and_dates() -> None:
     assert "”Delregional tillämpning" in r.stdout and "gäller från 2025-11-05" in r.stdout
     assert "002_1df358f656f016b3.txt" not in r.stdout
     assert "2027-03-04" in r.stdout
-    assert "5 av 21 regioner" in r.stdout and "hjälpmedel" in r.stdout
-    assert "halland" in r.stdout and "ingen regional rutin finns" in r.stdout
+    with_files = [x for x in ROUTINES]
+    assert f"{len(with_files)} av 21 regioner" in r.stdout
+    # A region's own pages: title, publisher, address, the day they were read, the groups.
+    flat = " ".join(r.stdout.split())
+    assert "”Asylsökande, nyanlända och kvotflyktingar”, Region Halland" in flat
+    assert "läst 2026-12-03" in flat and "gäller: asylsökande, vuxen" in flat
 
 
 def test_regions_json() -> None:
     r = run_verify("regions", "--json")
     assert r.returncode == 0
     found = {x["name"]: x for x in json.loads(r.stdout)}
-    assert sorted(n for n, x in found.items() if x["routine"]) == NAMES
-    assert len(found) == 21 and found["halland"]["citation"] is None
+    assert sorted(n for n, x in found.items() if x["routine"]) == ROUTINES
+    assert len(found) == 21
+    halland = found["halland"]
+    assert {d["key"] for d in halland["documents"]} >= {"halland-avgiftshandboken-asylsokande"}
+    assert all(d["region"] == "Region Halland" and d["read"] for d in halland["documents"])
     assert found["vastra-gotaland"]["valid_from"] == "2025-11-05"
     assert found["stockholm"]["reviewed"] == "2023-11-20"
     assert found["ostergotland"]["seed"] == "000_4e25e304beee8ee1.txt"
@@ -212,3 +228,23 @@ def test_decide_without_any_region_exit_2_lists_names(tmp_path: Path) -> None:
     r = run_verify("decide", "--category", "visitor", env={"VERIFY_CONFIG": str(config)})
     assert r.returncode == 2
     assert "--region" in r.stderr and "skane" in r.stderr
+
+
+@given(st.text(max_size=40))
+def test_any_resident_in_county_answer_is_yes_no_or_one_clear_error(text: str) -> None:
+    try:
+        got = conditions_given(text)
+    except ParseError as exc:
+        assert "--resident-in-county" in str(exc)
+        return
+    assert got == {"resident_in_county": text.strip().lower() in ("yes", "ja")}
+
+
+@given(st.text(max_size=40))
+def test_any_region_setting_is_a_region_or_one_clear_error(text: str) -> None:
+    try:
+        config = build_config({"sources": ["feed:x"], "http": None, "region": text})
+    except ConfigError as exc:
+        assert "region" in str(exc)
+        return
+    assert config.region in {r.name for r in regions()}

@@ -26,8 +26,8 @@ CITED = [
 
 def test_every_rule_file_is_covered() -> None:
     origins = {origin for origin, *_ in CITED}
-    assert origins == {"national", "norrbotten", "ostergotland", "skane", "stockholm",
-                       "vastra-gotaland"}
+    assert origins == {"national", *(r.name for r in BOOK.regions.values() if r.routine)}
+    assert {"norrbotten", "ostergotland", "skane", "stockholm", "vastra-gotaland"} <= origins
     assert len(CITED) > 60
 
 
@@ -39,7 +39,7 @@ def test_every_human_citation_names_a_title_and_a_publisher(origin, rule, text, 
     assert cite is not None, f"{origin}/{rule}: no document for {source[:40]!r}"
     assert cite.title.strip() and cite.publisher.strip()
     assert not cite.title.endswith(".txt") and ".md" not in cite.title
-    assert cite.url is None or cite.url.startswith("https://")
+    assert cite.url is None or cite.url.startswith(("https://", "http://"))  # as the page was read
     assert cite.date_kind in ("applies_from", "reviewed", "decided", "published", "undated")
 
 
@@ -51,6 +51,8 @@ def test_each_routine_names_its_document_region_publisher_and_date() -> None:
             continue
         assert cite is not None and cite.title == r.document and cite.region == r.title
         assert cite.publisher.startswith(("Region", "Västra Götalandsregionen"))
+        for doc in r.documents.values():  # every document of a region is that region's
+            assert doc.citation.region == r.title and doc.owner == r.name
     assert BOOK.regions["vastra-gotaland"].citation().date == "2025-11-05"  # type: ignore[union-attr]
     assert BOOK.regions["stockholm"].citation().date_kind == "reviewed"  # type: ignore[union-attr]
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 
@@ -14,7 +15,7 @@ from verify.check import with_decision
 from verify.errors import ParseError
 from verify.model import Document, Status, Validity
 from verify.present.decision import render_decision
-from verify.rules import decide, decide_for_status
+from verify.rules import decide, decide_for_status, load_book
 
 TODAY = date(2026, 11, 22)
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -213,3 +214,17 @@ def test_decide_never_crashes(region, category, age, birth_date, registered, doc
     assert decide(region=region, category=category, age=age, birth_date=birth_date,
                   registered=registered, document=document, validity=validity,
                   today=today) == d
+
+
+def test_a_region_without_a_file_answers_from_the_national_rules_and_says_so() -> None:
+    """Every region has a file today; one a deployment removes (or a new region named in
+    national.toml first) still answers, from the law, with the note and the laws cited."""
+    book = load_book()
+    bare = dataclasses.replace(book.regions["gotland"], rules=(), documents={}, main="",
+                               routine=False)
+    book = dataclasses.replace(book, regions={**book.regions, "gotland": bare})
+    d = decide(region="gotland", category="asylum_seeker", age=40, book=book,
+               today=date(2026, 12, 3))
+    assert d.routine is False and d.entitlement == "care_that_cannot_wait"
+    assert any(c.title.startswith("Lag (2008:344)") for c in d.cites)
+    assert "Ingen regional rutin för Region Gotland" in render_decision(d)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.support_rules import norm
+from tests.support_rules import norm, passage_found
 from verify.rules import decide
 
 TODAY = date(2026, 11, 22)
@@ -26,6 +26,9 @@ OS, NB, VG, SK, ST = (
     "003_0fd7b30433d790e5.txt", "004_af19b5f0bf156392.txt",
 )
 D = "domain.md"
+# National documents (keys of national.toml's [documents]; the passages are their kept quotes).
+L08, L13, FHM, SKL, SKR = ("lag-2008-344", "lag-2013-407", "folkhalsomyndigheten-flyktingar",
+                           "skl-utan-tillstand-2019", "skr-ukraina-lagstiftning-2023")
 LMA_OK = {"document": "lma", "validity": "valid"}
 LMA_NO = {"document": "lma", "validity": "not_valid"}
 LMA_UNKNOWN = {"document": "lma", "validity": "unknown"}
@@ -99,13 +102,13 @@ SCENARIOS = [
        f"{OS}: Det samma gäller för ukrainska flyktingar som inte kan visa ett giltigt UT-kort.",
        TP, UT_UNKNOWN, ADULT, missing=("validity",), step="giltighetstiden"),
     sc("ost-visitor", "ostergotland", "self_pay",
-       f"{OS}: Ukrainska medborgare som vistas i Sverige på grund av studier, arbete eller turism ska enligt gällande regler bekosta sin egen vård",
+       f"{L13}: Lagen omfattar dock inte utlänningar vars vistelse i Sverige är avsedd att vara tillfällig.",
        VI, ADULT, responsible="patient"),
     sc("ost-asylum-valid-adult", "ostergotland", "care_that_cannot_wait",
        f"{OS}: se Regelverket för hjälpmedelsförskrivning, Hjälpmedelsguide kap. 4.7",
        LMA_OK, ADULT, category="asylum_seeker", step="kap. 4.7"),
     sc("ost-asylum-valid-child", "ostergotland", "same_as_resident",
-       f"{NB}: Asylsökande barn under 18 år har rätt till samma hälso- och sjukvård som barn som är bosatta i Sverige.",
+       f"{FHM}: Asylsökande barn och papperslösa barn under 18 år ska erbjudas fullständig hälso- och sjukvård och tandvård",
        LMA_OK, CHILD, category="asylum_seeker"),
     sc("ost-tp-registered", "ostergotland", "resident_rules",
        f"{D}: A patient with a personnummer is therefore a resident, whatever the card says.",
@@ -140,10 +143,10 @@ SCENARIOS = [
        f"{NB}: När patienten får personnummer ska de hjälpmedel som är s.k. hyres- hjälpmedel överrapporteras",
        LMA_OK, ADULT, args={"registered": True}, step="hyreshjälpmedel"),
     sc("nbt-tp-valid-child", "norrbotten", "same_as_resident",
-       f"{ST}: barn som har flytt från Ukraina får vård och tandvård i samma omfattning som barn som är folkbokförda i Sverige.",
+       f"{SKR}: Av 4 § punkt 2 framgår att lagen gäller för den som har ansökt om eller beviljats uppehållstillstånd med tillfälligt skydd",
        UT_OK, CHILD, step="betalare 6624"),
     sc("nbt-undocumented-adult", "norrbotten", "care_that_cannot_wait",
-       f"{VG}: SFS 2013:407, är regionerna skyldiga att erbjuda personer som vistas i Sverige utan tillstånd samma subventionerade hälso- och sjukvård som asylsökande.",
+       f"{SKL}: Personer som fyllt 18 år ska erbjudas vård och tandvård som inte kan anstå",
        UN, ADULT, step="hjälpmedelskonsulent"),
     sc("nbt-asylum-age-unknown", "norrbotten", "manual_check",
        f"{NB}: Asylsökande barn under 18 år har rätt till samma hälso- och sjukvård som barn som är bosatta i Sverige.",
@@ -171,16 +174,16 @@ SCENARIOS = [
        f"{VG}: Patienter utan LMA-kort ges ett reservnummer av den regionala vården.",
        UN, ADULT, step="reservnummer", no_step="sök sedan upp patienten med LMA-numret"),
     sc("vgr-undocumented-child", "vastra-gotaland", "same_as_resident",
-       f"{VG}: Enligt lag gällande från 1 juli 2013, SFS 2013:407",
+       f"{L13}: Ett landsting ska erbjuda sådana utlänningar som avses i 5 § och som inte har fyllt 18 år",
        UN, CHILD, step="reservnummer"),
     sc("vgr-tp-valid-adult", "vastra-gotaland", "care_that_cannot_wait",
        f"{VG}: Massflyktingar omfattas av LMA fram tills de kan folkbokföra sig.",
        UT_OK, ADULT, step="omfattas av LMA"),
     sc("vgr-tp-valid-child", "vastra-gotaland", "same_as_resident",
-       f"{ST}: barn som har flytt från Ukraina får vård och tandvård i samma omfattning",
+       f"{SKR}: Av 4 § punkt 2 framgår att lagen gäller för den som har ansökt om eller beviljats uppehållstillstånd med tillfälligt skydd",
        UT_OK, CHILD, step="Sesam LMN"),
     sc("vgr-tp-expired", "vastra-gotaland", "manual_check",
-       f"{VG}: Massflyktingar får vid ansökan en bekräftelse om att de har ansökt om uppehållstillstånd enligt massflyktsdirektivet",
+       f"{SKR}: Lagen har ändrats den 1 juli 2022 för att också omfatta de som har ansökt om ett sådant uppehållstillstånd",
        UT_NO, ADULT, step="bekräftelse"),
     sc("vgr-before-2025-11-05", "vastra-gotaland", "care_that_cannot_wait",
        f"{VG}: Gäller från: 2025-11-05",
@@ -224,7 +227,7 @@ SCENARIOS = [
        f"{SK}: Du ska försäkra dig om att patienten har ett giltigt LMA-kort.",
        AS, LMA_NO, ADULT, step="0770-11 11 00"),
     sc("ska-lookup-failed", "skane", "manual_check",
-       f"{OS}: De förskrivare som inte har möjlighet att använda QR-koden kan göra samma sökning via en webbadress som står på baksidan",
+       f"{D}: Anyone without a QR reader can do the same lookup through a",
        LMA_UNKNOWN, ADULT, missing=("validity",), step="för hand"),
     sc("ska-undocumented-child", "skane", "same_as_resident",
        f"{SK}: Patient under 18 år har rätt till samma omfattning av hjälpmedel som patient folkbokförd i Skåne.",
@@ -264,7 +267,7 @@ SCENARIOS = [
        f"{ST}: Vi erbjuder hälso- och sjukvård till personer som har flytt från Ukraina.",
        AS, LMA_OK, ADULT, step="nationella reglerna"),
     sc("sto-undocumented-child", "stockholm", "same_as_resident",
-       f"{VG}: SFS 2013:407, är regionerna skyldiga att erbjuda personer som vistas i Sverige utan tillstånd samma subventionerade hälso- och sjukvård som asylsökande.",
+       f"{L13}: Ett landsting ska erbjuda sådana utlänningar som avses i 5 § och som inte har fyllt 18 år",
        UN, CHILD),
     sc("sto-undocumented-before-2013-07-01", "stockholm", "manual_check",
        f"{ST}: Vi erbjuder hälso- och sjukvård till personer som har flytt från Ukraina.",
@@ -273,13 +276,13 @@ SCENARIOS = [
        f"{ST}: Vuxna som har flytt erbjuds vård och tandvård som inte kan anstå",
        UT_OK, ADULT, args={"today": date(2027, 3, 4)}),
     sc("sto-tp-after-2027-03-04", "stockholm", "manual_check",
-       f"{VG}: Massflyktingar omfattas av LMA fram tills de kan folkbokföra sig.",
+       f"{SKR}: Av 4 § punkt 2 framgår att lagen gäller för den som har ansökt om eller beviljats uppehållstillstånd med tillfälligt skydd",
        UT_OK, ADULT, args={"today": date(2027, 3, 5)}, step="2027-03-04"),
     sc("sto-visitor", "stockholm", "self_pay",
-       f"{OS}: Ukrainska medborgare som vistas i Sverige på grund av studier, arbete eller turism",
+       f"{L13}: Lagen omfattar dock inte utlänningar vars vistelse i Sverige är avsedd att vara tillfällig.",
        VI, CHILD, responsible="patient"),
     sc("sto-no-category", "stockholm", "manual_check",
-       f"{VG}: Patientens LMA-kort är grundläggande för att få stöd och hjälp med hälso- och sjukvårdsinsatser.",
+       f"{L08}: Denna lag omfattar utlänningar som 1. har ansökt om uppehållstillstånd i Sverige som flykting",
        ADULT, missing=("category",)),
 ]
 
@@ -319,8 +322,7 @@ def test_scenario(s: Sc) -> None:
 @pytest.mark.parametrize("s", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_scenario_annotation_is_a_real_passage(s: Sc, seed_texts: dict[str, str]) -> None:
     """Audit: needs ../shared/seeds (skipped, saying so, without it)."""
-    name, _, passage = s.source.partition(": ")
-    assert norm(passage) in seed_texts[name], f"annotation not in {name}"
+    assert passage_found(s.source, seed_texts), f"annotation not in its document: {s.source}"
 
 
 # --- the whole matrix: region × category × child/adult × card state -------------------------
@@ -374,5 +376,4 @@ def test_matrix_sources_are_real_passages(seed_texts: dict[str, str]) -> None:
     for (region, category, age, card), day in itertools.product(MATRIX, days):
         d = decide(region=region, category=category, age=age, today=day, **card)
         for src in (*d.sources, *(st.source for st in d.steps)):
-            name, _, passage = src.partition(": ")
-            assert norm(passage) in seed_texts[name], (region, category, age, card, src)
+            assert passage_found(src, seed_texts), (region, category, age, card, src)

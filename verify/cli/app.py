@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from verify.errors import ConfigError
+from verify.errors import ConfigError, ParseError
 from verify.locale import N_, _, set_language
 from verify.lookup.settings import Settings
 from verify.model import EXIT_USAGE, Status
@@ -60,6 +60,21 @@ Json = Annotated[
 ]
 Age = Annotated[int | None, typer.Option(
     "--age", min=0, max=130, help="the patient's age in whole years (else --birth-date)")]
+ResidentInCounty = Annotated[str | None, typer.Option(
+    "--resident-in-county",
+    help="yes or no: the patient stays in the county permanently (stadigvarande), where a "
+         "region's routine asks; not given, the decision says what each answer would mean")]
+
+
+def conditions_given(resident_in_county: str | None) -> dict[str, bool]:
+    """The yes/no facts given on the command line, for the rules' conditions."""
+    if resident_in_county is None:
+        return {}
+    answer = resident_in_county.strip().lower()
+    if answer not in ("yes", "no", "ja", "nej"):
+        raise ParseError("bad_answer", "--resident-in-county wants yes or no, not {value}",
+                         value=repr(resident_in_county))
+    return {"resident_in_county": answer in ("yes", "ja")}
 
 
 # Messages of `drivers` (which cannot import the catalogue) that a person often meets, as

@@ -21,9 +21,11 @@ from verify.cli.app import (
     Card,
     Json,
     Lang,
+    ResidentInCounty,
     app,
     check_card,
     check_lang,
+    conditions_given,
     emit,
     fail,
     read_text_arg,
@@ -68,6 +70,7 @@ def card(
     registered: Annotated[
         bool, typer.Option("--registered", help="the patient has a personnummer")
     ] = False,
+    resident_in_county: ResidentInCounty = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="seconds to wait for a scan")
     ] = None,
@@ -154,6 +157,7 @@ def card(
         age=age,
         birth_date=birth_date,
         registered=registered,
+        conditions=conditions_given(resident_in_county),
     )
     emit(status, as_json=as_json, lang=lang, verbose=verbose)
 

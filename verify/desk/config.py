@@ -13,10 +13,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from verify.errors import ConfigError
+from verify.errors import ConfigError, ParseError
+from verify.rules import load_book
+from verify.rules.engine import resolve_region
 
 DEFAULT_HTTP = "127.0.0.1:8765"
-REGIONS = ("ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm")
 # Settings a SIGHUP can change; the others need a restart (sources, sockets, pool sizes).
 # Files named in the settings are reopened on SIGHUP (log rotation) but not renamed.
 RELOADABLE = frozenset({"region", "lang", "clear_after", "dedupe_seconds"})
@@ -140,11 +141,20 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def canonical_region(region: str) -> str:
+    """The region's name from the rule files (the one list every command uses); an alias such
+    as `Gävleborg` or `vgr` is accepted and stored by its name."""
+    try:
+        return resolve_region(load_book(), str(region)).name
+    except ParseError as exc:
+        raise ConfigError(exc.template, **exc.params) from None
+
+
 def validate(config: DaemonConfig) -> DaemonConfig:
     if not config.sources:
         raise ConfigError("give at least one --source URL (e.g. serial:/dev/ttyACM0)")
-    if config.region is not None and config.region not in REGIONS:
-        raise ConfigError(f"unknown region {config.region!r}; known: {', '.join(REGIONS)}")
+    if config.region is not None:
+        config = replace(config, region=canonical_region(config.region))
     if config.lang not in ("sv", "en"):
         raise ConfigError(f"lang must be sv or en, not {config.lang!r}")
     if not 1 <= config.clear_after <= 24 * 3600:

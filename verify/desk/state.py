@@ -20,6 +20,7 @@ from verify.check import with_decision
 from verify.desk.config import DaemonConfig
 from verify.desk.events import Event
 from verify.model import Status
+from verify.rules import condition_names
 
 SUBSCRIBER_BACKLOG = 32
 MAX_ANSWERS = 8
@@ -169,6 +170,9 @@ def decide_with_answers(
             known["age"] = int(value.partition("-")[0])
         elif fact == "validity":
             raise BadAnswer("validity is checked by hand, not answered on the page")
+        elif fact in condition_names():
+            # A yes/no condition of the region's routine (e.g. stays in the county).
+            known["conditions"] = {**known.get("conditions", {}), fact: value == "yes"}
         else:
             known["category"] = value
         status = with_decision(dataclasses.replace(status, decision=None), region=region,

@@ -12,6 +12,7 @@ import textwrap
 
 from verify.locale import N_, _
 from verify.model import Citation, Decision, Step
+from verify.rules.engine import MATRIX_GROUPS, Cell
 
 ENTITLEMENT = {
     "same_as_resident": N_("SAME CARE AS RESIDENTS"),
@@ -130,4 +131,46 @@ def render_decision(decision: Decision, *, lang: str = "sv", verbose: bool = Fal
     if verbose and d.rules:
         lines.append("")
         lines += _wrap(_("Rules: {ids}", lang, ids=", ".join(d.rules)), "    ", "  ")
+    return "\n".join(lines)
+
+
+SHORT = {
+    "same_as_resident": N_("same as residents"),
+    "care_that_cannot_wait": N_("care that cannot wait"),
+    "self_pay": N_("the patient pays"),
+    "resident_rules": N_("resident rules"),
+    "manual_check": N_("check by hand"),
+}
+GROUP = {
+    "asylum_adult": N_("asylum seeker, adult"),
+    "asylum_child": N_("asylum seeker, child"),
+    "temporary_protection_adult": N_("temporary protection, adult"),
+    "temporary_protection_child": N_("temporary protection, child"),
+    "undocumented_adult": N_("undocumented, adult"),
+    "undocumented_child": N_("undocumented, child"),
+}
+
+
+def _cell_text(cell: Cell, lang: str) -> str:
+    def one(entitlement: str, routine: bool) -> str:
+        by = _("routine", lang) if routine else _("law", lang)
+        return f"{_(SHORT[entitlement], lang)} ({by})"
+
+    if cell.depends:
+        return "; ".join(f"{sv if lang != 'en' else en}: {one(ent, routine)}"
+                         for sv, en, ent, routine in cell.depends)
+    return one(cell.entitlement, cell.routine)
+
+
+def render_matrix(rows: list[tuple[str, tuple[Cell, ...]]], *, as_of: str,
+                  lang: str = "sv") -> str:
+    """Regions × groups as a Markdown table (the terminal shows it as is; docs/rules.md keeps
+    the same text): the entitlement, and whether the region's routine or the law decides."""
+    head = [_("region", lang), *(_(GROUP[g], lang) for g, _c, _a in MATRIX_GROUPS)]
+    lines = [_("Entitlement per region and group, from the rule files, as of {date}. "
+               "(routine): the region's own documents decide; (law): the national floor.",
+               lang, date=as_of), "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for title, cells in rows:
+        lines.append("| " + " | ".join([title, *(_cell_text(c, lang) for c in cells)]) + " |")
     return "\n".join(lines)

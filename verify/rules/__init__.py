@@ -6,6 +6,6 @@ Public: `decide(...)`, `decide_for_status(status, ...)`, `regions()`. See docs/r
 from __future__ import annotations
 
 from verify.rules.data import load_book
-from verify.rules.engine import decide, decide_for_status, regions
+from verify.rules.engine import condition_names, decide, decide_for_status, regions
 
-__all__ = ["decide", "decide_for_status", "load_book", "regions"]
+__all__ = ["condition_names", "decide", "decide_for_status", "load_book", "regions"]

@@ -8,6 +8,8 @@ structural check names the file, the rule and the field that is wrong.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from verify.model import Citation
 
 RULES_DIR = Path(__file__).resolve().parent
 NATIONAL_FILE = "national.toml"
+COMPILED_FILE = "compiled.json"
 
 CATEGORIES = ("asylum_seeker", "temporary_protection", "undocumented", "visitor", "resident")
 ENTITLEMENTS = (
@@ -31,6 +34,9 @@ STEP_KINDS = ("step", "fee", "contact", "record", "judgement", "note")
 DOCUMENTS = ("lma", "ut", "none")
 VALIDITIES = ("valid", "not_valid", "none")
 SHOW = ("desk", "detail")
+# The groups `verify regions` and the coverage matrix speak of.
+GROUPS = ("asylum_adult", "asylum_child", "temporary_protection_adult",
+          "temporary_protection_child", "undocumented_adult", "undocumented_child")
 DATE_KINDS = ("applies_from", "reviewed", "decided", "published", "undated")
 MAX_AGE = 130
 
@@ -43,6 +49,9 @@ class StepData:
     source: str
     show: str = "desk"
     cite: str = ""  # key of the cited document; default: the source's file
+    # A date the desk writes, this many months after the day of the visit: the text's
+    # `{date}` is filled in (e.g. a validity date a record system asks for).
+    date_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,42 @@ class When:
     document: frozenset[str] | None = None
     validity: frozenset[str] | None = None
     registered: bool | None = None
+    # Yes/no facts a routine states as a condition (e.g. "stadigvarande uppehåller sig i
+    # länet"), named in national.toml's [conditions]: (name, required answer).
+    conditions: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A yes/no fact a routine makes care depend on: asked (desk button, CLI flag), never
+    assumed."""
+
+    name: str
+    question: str
+    question_en: str
+    yes: str
+    yes_en: str
+    no: str
+    no_en: str
+    flag: str  # the command-line option that answers it
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document cited, as a person finds it, with the passages kept from it.
+
+    `owner` is "national" or the region whose document it is: a region's decision may cite
+    only its own documents and national ones. `quotes` are the short verbatim passages kept in
+    the repository (law sections, page quotes), read on `read`; a seed document has none here
+    (its text is the seed file).
+    """
+
+    key: str
+    owner: str
+    citation: Citation
+    quotes: tuple[str, ...] = ()
+    read: date | None = None
+    written_about: int | None = None  # the year an undated page was written, as estimated
 
 
 @dataclass(frozen=True)
@@ -119,11 +164,21 @@ class RegionRules:
     url: str | None = None
     # False: no routine of this region is on file; the national rules answer (with a note).
     routine: bool = True
+    # The region's own documents ([documents.<key>] in its file); `main` names its routine.
+    documents: Mapping[str, Document] = field(default_factory=dict)
+    main: str = ""
+    # Groups the region's documents speak to (shown by `verify regions`), e.g. "asylum_child".
+    covers: tuple[str, ...] = ()
+    note: str = ""  # what the documents leave to the national rules, in words
+    note_en: str = ""
+    derive: tuple[Derive, ...] = ()  # how this region's routine reads a card, before national
 
     def citation(self) -> Citation | None:
         """The region's routine as a person finds it (None without a routine on file)."""
         if not self.routine:
             return None
+        if self.main:
+            return self.documents[self.main].citation
         if self.valid_from:
             when, kind = _iso(self.valid_from), "applies_from"
         elif self.reviewed:
@@ -155,6 +210,15 @@ class RegionRules:
             "url": self.url,
             "citation": c.to_json() if (c := self.citation()) else None,
             "aliases": list(self.aliases),
+            "covers": list(self.covers),
+            "note": self.note,
+            "note_en": self.note_en,
+            "documents": [
+                {**d.citation.to_json(), "key": d.key,
+                 "read": _iso(d.read), "written_about": d.written_about}
+                for d in self.documents.values()
+            ] if self.documents else (
+                [c.to_json()] if (c := self.citation()) is not None else []),
             "rules": len(self.rules),
             "rule_dates": sorted(
                 {f"{r.id}: {_iso(r.valid_from) or '…'} – {_iso(r.valid_to) or '…'}"
@@ -170,7 +234,8 @@ class National:
     categories: Mapping[str, tuple[str, str]]  # category → (sv, en)
     derive: tuple[Derive, ...]
     rules: tuple[Rule, ...]
-    documents: Mapping[str, Citation] = field(default_factory=dict)
+    documents: Mapping[str, Document] = field(default_factory=dict)
+    conditions: Mapping[str, Condition] = field(default_factory=dict)
     # Every Swedish region (name, title, title_en, aliases); those without a file answer
     # from the national rules.
     regions: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
@@ -182,19 +247,33 @@ class RuleBook:
     national: National
     regions: Mapping[str, RegionRules]
 
-    def cite(self, source: str, key: str = "") -> Citation | None:
-        """The document a passage is from: the explicit key, else the source's file."""
+    def document(self, source: str, key: str = "") -> Document | None:
+        """The document a passage is from: the explicit key, else the source's file (a key of
+        [documents], or a region's seed file)."""
         name = key or source.split(": ", 1)[0]
         found = self.national.documents.get(name)
         if found is not None:
             return found
         for r in self.regions.values():
-            if r.seed and r.seed == name:
-                return r.citation()
+            if name in r.documents:
+                return r.documents[name]
+            if r.seed and r.seed == name and (c := r.citation()) is not None:
+                return Document(key=name, owner=r.name, citation=c)
         return None
 
+    def cite(self, source: str, key: str = "") -> Citation | None:
+        """The cited document as a person finds it."""
+        doc = self.document(source, key)
+        return doc.citation if doc is not None else None
+
+    def owner(self, source: str, key: str = "") -> str | None:
+        """Whose document a passage is from: "national", a region's name, or None (unknown)."""
+        doc = self.document(source, key)
+        return doc.owner if doc is not None else None
+
     def laws(self) -> tuple[Citation, ...]:
-        return tuple(c for k in self.national.laws if (c := self.national.documents.get(k)))
+        return tuple(d.citation for k in self.national.laws
+                     if (d := self.national.documents.get(k)))
 
 
 def _iso(d: date | None) -> str | None:
@@ -217,9 +296,55 @@ def rule_files(extra_dir: str | None = None) -> list[Path]:
     return files
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A rule file, read bounded (`verify.tomlfile`): regular, small, shallow, UTF-8."""
-    return tomlfile.read_toml(path)
+def read_toml(path: Path, compiled: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The file's data. A shipped file whose bytes match the compiled snapshot
+    (compiled.json, like a .pyc) is taken from it: Python's TOML parser is pure Python and the
+    21 files would take most of a cold start; any edit makes the hash differ and the TOML is
+    read."""
+    text = tomlfile.read_text(path)  # bounded: regular, small, UTF-8
+    raw = text.encode("utf-8")
+    entry = (compiled or {}).get(path.name)
+    if isinstance(entry, Mapping) and entry.get("sha256") == hashlib.sha256(raw).hexdigest() \
+            and path.parent == RULES_DIR:
+        return dict(entry["doc"])
+    return tomlfile.parse_toml(text, path)
+
+
+def read_compiled() -> dict[str, Any]:
+    """The compiled snapshot of the shipped rule files, or nothing (then the TOML is read)."""
+    try:
+        data = json.loads((RULES_DIR / COMPILED_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def compiled_snapshot() -> dict[str, Any]:
+    """What compiled.json holds: each shipped file's hash and its data (dates as ISO text,
+    which the parser reads as dates). Regenerate after editing a rule file:
+    PYTHONPATH=. python -c 'from verify.rules.data import write_compiled; write_compiled()'"""
+    out: dict[str, Any] = {}
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        raw = path.read_bytes()
+        out[path.name] = {"sha256": hashlib.sha256(raw).hexdigest(),
+                          "doc": _jsonable(tomlfile.parse_toml(raw.decode("utf-8"), path))}
+    return out
+
+
+def write_compiled() -> None:
+    (RULES_DIR / COMPILED_FILE).write_text(
+        json.dumps(compiled_snapshot(), ensure_ascii=False, sort_keys=True, indent=0) + "\n",
+        encoding="utf-8")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj
 
 
 def load_book(extra_dir: str | None = None) -> RuleBook:
@@ -230,10 +355,13 @@ def load_book(extra_dir: str | None = None) -> RuleBook:
 
 @lru_cache(maxsize=4)
 def _load_book_cached(extra_dir: str | None) -> RuleBook:
-    national = parse_national(read_toml(RULES_DIR / NATIONAL_FILE), str(RULES_DIR / NATIONAL_FILE))
+    compiled = read_compiled()
+    national = parse_national(read_toml(RULES_DIR / NATIONAL_FILE, compiled),
+                              str(RULES_DIR / NATIONAL_FILE))
     regions: dict[str, RegionRules] = {}
     for path in rule_files(extra_dir):
-        region = parse_region(read_toml(path), str(path), national.child_under)
+        region = parse_region(read_toml(path, compiled), str(path), national.child_under,
+                              frozenset(national.conditions))
         regions[region.name] = region
     for name, title, title_en, aliases in national.regions:
         if name not in regions:
@@ -242,6 +370,12 @@ def _load_book_cached(extra_dir: str | None) -> RuleBook:
                 document="", responsible="region", responsible_text="", responsible_text_en="",
                 rules=(), path=str(RULES_DIR / NATIONAL_FILE), routine=False,
             )
+    owners = {k: "national" for k in national.documents}
+    for r in regions.values():
+        for k in r.documents:
+            if owners.setdefault(k, r.name) != r.name:
+                raise ConfigError(f"rule file {r.path}: document key {k!r} is also used by "
+                                  f"{owners[k]!r}")
     seen: dict[str, str] = {}
     for r in regions.values():
         for n in {r.name, *r.aliases}:
@@ -321,11 +455,13 @@ def _source(t: Mapping[str, Any], at: _At, *, required: bool = True) -> str:
     return src
 
 
-def parse_when(value: Any, at: _At, child_under: int) -> When:
+def parse_when(value: Any, at: _At, child_under: int,
+               conditions: frozenset[str] = frozenset()) -> When:
     if value is None:
         return When()
     t = _table(value, at)
-    known = {"category", "age", "age_min", "age_max", "document", "validity", "registered"}
+    known = {"category", "age", "age_min", "age_max", "document", "validity", "registered",
+             *conditions}
     unknown = set(t) - known
     if unknown:
         raise at.fail(f"unknown condition(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -358,6 +494,7 @@ def parse_when(value: Any, at: _At, child_under: int) -> When:
         validity=_choices(t["validity"], VALIDITIES, at.sub("validity")) if "validity" in t
         else None,
         registered=registered,
+        conditions=tuple(sorted((name, _bool(t, name, at)) for name in conditions if name in t)),
     )
 
 
@@ -369,11 +506,20 @@ def parse_step(value: Any, at: _At) -> StepData:
     show = _str(t, "show", at, required=False, default="desk")
     if show not in SHOW:
         raise at.sub("show").fail(f"must be one of {', '.join(SHOW)}")
-    return StepData(kind=kind, text=_str(t, "text", at), text_en=_str(t, "text_en", at),
-                    source=_source(t, at), show=show, cite=_str(t, "cite", at, required=False))
+    months = t.get("date_months")
+    if months is not None and (not isinstance(months, int) or isinstance(months, bool)
+                               or not 1 <= months <= 120):
+        raise at.sub("date_months").fail("must be a whole number of months, 1–120")
+    step = StepData(kind=kind, text=_str(t, "text", at), text_en=_str(t, "text_en", at),
+                    source=_source(t, at), show=show, cite=_str(t, "cite", at, required=False),
+                    date_months=months)
+    if months is not None and not ("{date}" in step.text and "{date}" in step.text_en):
+        raise at.sub("text").fail("a step with date_months must say where the date goes: {date}")
+    return step
 
 
-def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
+def parse_rule(value: Any, at: _At, origin: str, child_under: int,
+               conditions: frozenset[str] = frozenset()) -> Rule:
     t = _table(value, at)
     rule_id = _str(t, "id", at)
     at = _At(at.path, f"{at.where}[{rule_id}]")
@@ -389,7 +535,7 @@ def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
     rule = Rule(
         id=rule_id,
         origin=origin,
-        when=parse_when(t.get("when"), at.sub("when"), child_under),
+        when=parse_when(t.get("when"), at.sub("when"), child_under, conditions),
         steps=steps,
         entitlement=entitlement,
         responsible=_str(t, "responsible", at, required=False) or None,
@@ -408,11 +554,12 @@ def parse_rule(value: Any, at: _At, origin: str, child_under: int) -> Rule:
     return rule
 
 
-def _rules(doc: Mapping[str, Any], at: _At, origin: str, child_under: int) -> tuple[Rule, ...]:
+def _rules(doc: Mapping[str, Any], at: _At, origin: str, child_under: int,
+           conditions: frozenset[str] = frozenset()) -> tuple[Rule, ...]:
     raw = doc.get("rules", [])
     if not isinstance(raw, list):
         raise at.sub("rules").fail("must be a list of [[rules]] tables")
-    rules = tuple(parse_rule(r, at.sub(f"rules[{i}]"), origin, child_under)
+    rules = tuple(parse_rule(r, at.sub(f"rules[{i}]"), origin, child_under, conditions)
                   for i, r in enumerate(raw))
     ids = [r.id for r in rules]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -421,21 +568,56 @@ def _rules(doc: Mapping[str, Any], at: _At, origin: str, child_under: int) -> tu
     return rules
 
 
-def parse_national(doc: Mapping[str, Any], path: str) -> National:
-    at = _At(path)
-    head = _table(doc.get("national"), at.sub("national"))
-    child_under = head.get("child_under", 18)
-    if not isinstance(child_under, int) or isinstance(child_under, bool) or not 1 <= child_under \
-            <= MAX_AGE:
-        raise at.sub("national.child_under").fail("must be a whole number")
-    cats_raw = _table(doc.get("categories"), at.sub("categories"))
-    categories: dict[str, tuple[str, str]] = {}
-    for cat in CATEGORIES:
-        c = _table(cats_raw.get(cat), at.sub(f"categories.{cat}"))
-        categories[cat] = (_str(c, "sv", at.sub(f"categories.{cat}")),
-                           _str(c, "en", at.sub(f"categories.{cat}")))
+def parse_documents(raw: Any, at: _At, owner: str, region_title: str = "") -> dict[str, Document]:
+    """[documents.<key>] tables: title, publisher, date and date_kind, url, the day the page was
+    read, and the quotes kept from it."""
+    documents: dict[str, Document] = {}
+    for key, value in _table(raw if raw is not None else {}, at).items():
+        dat = at.sub(key)
+        c = _table(value, dat)
+        kind = _str(c, "date_kind", dat, required=False, default="undated")
+        if kind not in DATE_KINDS:
+            raise dat.sub("date_kind").fail(f"must be one of {', '.join(DATE_KINDS)}")
+        when = _date(c, "date", dat)
+        quotes = c.get("quotes", [])
+        if not isinstance(quotes, list) or not all(isinstance(q, str) and q.strip()
+                                                   for q in quotes):
+            raise dat.sub("quotes").fail("must be a list of quoted passages")
+        about = c.get("written_about")
+        if about is not None and (not isinstance(about, int) or isinstance(about, bool)):
+            raise dat.sub("written_about").fail("must be a year, e.g. 2015")
+        documents[key] = Document(
+            key=key, owner=owner,
+            citation=Citation(
+                title=_str(c, "title", dat), publisher=_str(c, "publisher", dat),
+                region=region_title or _str(c, "region", dat, required=False),
+                date=_iso(when), date_kind=kind if when else "undated",
+                url=_str(c, "url", dat, required=False) or None,
+            ),
+            quotes=tuple(quotes), read=_date(c, "read", dat), written_about=about,
+        )
+    return documents
+
+
+def parse_conditions(raw: Any, at: _At) -> dict[str, Condition]:
+    out: dict[str, Condition] = {}
+    for name, value in _table(raw if raw is not None else {}, at).items():
+        cat = at.sub(name)
+        c = _table(value, cat)
+        out[name] = Condition(
+            name=name, question=_str(c, "question", cat), question_en=_str(c, "question_en", cat),
+            yes=_str(c, "yes", cat), yes_en=_str(c, "yes_en", cat), no=_str(c, "no", cat),
+            no_en=_str(c, "no_en", cat), flag=_str(c, "flag", cat),
+        )
+    return out
+
+
+def parse_derives(raw: Any, at: _At) -> list[Derive]:
+    """[[derive]]: how a card (kind + validity) sets the category, or which candidates remain."""
+    if not isinstance(raw, list):
+        raise at.sub("derive").fail("must be a list of [[derive]] tables")
     derive: list[Derive] = []
-    for i, d_raw in enumerate(doc.get("derive", [])):
+    for i, d_raw in enumerate(raw):
         dat = at.sub(f"derive[{i}]")
         d = _table(d_raw, dat)
         document = _str(d, "document", dat)
@@ -459,20 +641,25 @@ def parse_national(doc: Mapping[str, Any], path: str) -> National:
             source=_source(d, dat),
             cite=_str(d, "cite", dat, required=False),
         ))
-    documents: dict[str, Citation] = {}
-    for key, raw in _table(doc.get("documents", {}), at.sub("documents")).items():
-        dat = at.sub(f"documents.{key}")
-        c = _table(raw, dat)
-        kind = _str(c, "date_kind", dat, required=False, default="undated")
-        if kind not in DATE_KINDS:
-            raise dat.sub("date_kind").fail(f"must be one of {', '.join(DATE_KINDS)}")
-        when = _date(c, "date", dat)
-        documents[key] = Citation(
-            title=_str(c, "title", dat), publisher=_str(c, "publisher", dat),
-            region=_str(c, "region", dat, required=False), date=_iso(when),
-            date_kind=kind if when else "undated",
-            url=_str(c, "url", dat, required=False) or None,
-        )
+    return derive
+
+
+def parse_national(doc: Mapping[str, Any], path: str) -> National:
+    at = _At(path)
+    head = _table(doc.get("national"), at.sub("national"))
+    child_under = head.get("child_under", 18)
+    if not isinstance(child_under, int) or isinstance(child_under, bool) or not 1 <= child_under \
+            <= MAX_AGE:
+        raise at.sub("national.child_under").fail("must be a whole number")
+    cats_raw = _table(doc.get("categories"), at.sub("categories"))
+    categories: dict[str, tuple[str, str]] = {}
+    for cat in CATEGORIES:
+        c = _table(cats_raw.get(cat), at.sub(f"categories.{cat}"))
+        categories[cat] = (_str(c, "sv", at.sub(f"categories.{cat}")),
+                           _str(c, "en", at.sub(f"categories.{cat}")))
+    derive = parse_derives(doc.get("derive", []), at)
+    documents = parse_documents(doc.get("documents"), at.sub("documents"), "national")
+    conditions = parse_conditions(doc.get("conditions"), at.sub("conditions"))
     all_regions = []
     for i, raw in enumerate(doc.get("regions", [])):
         rat = at.sub(f"regions[{i}]")
@@ -490,14 +677,16 @@ def parse_national(doc: Mapping[str, Any], path: str) -> National:
         child_under=child_under,
         categories=categories,
         derive=tuple(derive),
-        rules=_rules(doc, at, "national", child_under),
+        rules=_rules(doc, at, "national", child_under, frozenset(conditions)),
         documents=documents,
+        conditions=conditions,
         regions=tuple(all_regions),
         laws=tuple(laws),
     )
 
 
-def parse_region(doc: Mapping[str, Any], path: str, child_under: int = 18) -> RegionRules:
+def parse_region(doc: Mapping[str, Any], path: str, child_under: int = 18,
+                 conditions: frozenset[str] = frozenset()) -> RegionRules:
     at = _At(path)
     head = _table(doc.get("region"), at.sub("region"))
     hat = at.sub("region")
@@ -507,19 +696,27 @@ def parse_region(doc: Mapping[str, Any], path: str, child_under: int = 18) -> Re
     aliases = head.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise hat.sub("aliases").fail("must be a list of strings")
-    seed = _str(head, "seed", hat)
+    main = _str(head, "main", hat, required=False)
+    title = _str(head, "title", hat)
+    documents = parse_documents(doc.get("documents"), at.sub("documents"), name, title)
+    if main and main not in documents:
+        raise hat.sub("main").fail("must name one of this file's [documents] tables")
+    seed = _str(head, "seed", hat, required=not main)
     responsible = _str(head, "responsible", hat)
+    covers = head.get("covers", [])
+    if not isinstance(covers, list) or not all(c in GROUPS for c in covers):
+        raise hat.sub("covers").fail(f"must list groups of {', '.join(GROUPS)}")
     region = RegionRules(
         name=name,
-        title=_str(head, "title", hat),
+        title=title,
         title_en=_str(head, "title_en", hat),
         aliases=tuple(a.strip().lower() for a in aliases),
         seed=seed,
-        document=_str(head, "document", hat),
+        document=documents[main].citation.title if main else _str(head, "document", hat),
         responsible=responsible,
         responsible_text=_str(head, "responsible_text", hat, required=False),
         responsible_text_en=_str(head, "responsible_text_en", hat, required=False),
-        rules=_rules(doc, at, name, child_under),
+        rules=_rules(doc, at, name, child_under, conditions),
         path=path,
         valid_from=_date(head, "valid_from", hat),
         valid_from_source=_str(head, "valid_from_source", hat,
@@ -528,10 +725,16 @@ def parse_region(doc: Mapping[str, Any], path: str, child_under: int = 18) -> Re
         reviewed=_date(head, "reviewed", hat),
         dates_note=_str(head, "dates_note", hat, required=False),
         dates_note_en=_str(head, "dates_note_en", hat, required=False),
-        publisher=_str(head, "publisher", hat),
+        publisher=documents[main].citation.publisher if main else _str(head, "publisher", hat),
         url=_str(head, "url", hat, required=False) or None,
+        documents=documents,
+        main=main,
+        covers=tuple(covers),
+        note=_str(head, "note", hat, required=False),
+        note_en=_str(head, "note_en", hat, required=False),
+        derive=tuple(parse_derives(doc.get("derive", []), at)),
     )
-    unknown = set(doc) - {"region", "rules"}
+    unknown = set(doc) - {"region", "rules", "documents", "derive"}
     if unknown:
         raise at.fail(f"unknown top-level table(s) {sorted(unknown)}")
     return region

@@ -53,19 +53,24 @@ VALIDITY_LABELS = {
     "not_valid": N_("the card is not valid"),
 }
 FACT_LABELS = {
+    "resident_in_county": N_("whether the patient stays permanently in the county"),
     "age": N_("age"),
     "validity": N_("the card's validity"),
     "why_card_not_valid": N_("why the card is not valid"),
     "category": N_("the patient's group"),
 }
-MANUAL_CHECK_SOURCE = (
-    "000_4e25e304beee8ee1.txt: De förskrivare som inte har möjlighet att använda QR-koden kan "
-    "göra samma sökning via en webbadress som står på baksidan av det nya kortet."
+# National sources of the steps the engine itself adds (never a region's document).
+MANUAL_CHECK_SOURCE = "domain.md: Anyone without a QR reader can do the same lookup through a"
+MANUAL_CHECK_CITE = "migrationsverket-lma-card-2022"
+NO_RULE_SOURCE = (
+    "lag-2008-344: En regions skyldigheter enligt denna lag gäller endast utlänningar som "
+    "vistas inom regionen."
 )
-NO_RULE_SOURCE = "domain.md: Regional routines (how to order and who pays)"
 UT_EXPIRY_SOURCE = (
     "domain.md: The card's expiry date (MRZ) is the validity the toolkit can check offline."
 )
+# A routine older than this many years is flagged in the decision: check it with the region.
+OLD_DOCUMENT_YEARS = 5
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Facts:
     document: str  # lma | ut | none
     validity: str  # valid | not_valid | none
     registered: bool
+    conditions: tuple[tuple[str, bool], ...] = ()  # answered yes/no facts
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,7 @@ def matches(rule: Rule, f: Facts) -> bool:
         and (w.document is None or f.document in w.document)
         and (w.validity is None or f.validity in w.validity)
         and (w.registered is None or f.registered == w.registered)
+        and all((name, want) in f.conditions for name, want in w.conditions)
     )
 
 
@@ -208,8 +215,24 @@ def rules_in_force(book: RuleBook, region: RegionRules, day: date) -> list[Rule]
     return [r for r in [*own, *book.national.rules] if r.in_force(day)]
 
 
-def _step(book: RuleBook, s: Any) -> Step:
-    return Step(text=s.text, text_en=s.text_en, source=s.source, kind=s.kind, show=s.show,
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day where it has fewer days)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)  # unreachable: every month has a 28th
+
+
+def _step(book: RuleBook, s: Any, day: date) -> Step:
+    text, text_en = s.text, s.text_en
+    if s.date_months:
+        when = add_months(day, s.date_months).isoformat()
+        text, text_en = text.replace("{date}", when), text_en.replace("{date}", when)
+    return Step(text=text, text_en=text_en, source=s.source, kind=s.kind, show=s.show,
                 cite=book.cite(s.source, s.cite))
 
 
@@ -223,7 +246,7 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
     if not region.in_force(day):
         steps.append(region_not_in_force_step(book, region, day))
     for r in sorted(contributing, key=lambda r: not r.first):
-        steps.extend(_step(book, s) for s in r.steps)
+        steps.extend(_step(book, s, day) for s in r.steps)
     with_party = next((r for r in ([decisive] if decisive else []) + contributing
                        if r.responsible), None)
     if decisive is None:
@@ -237,6 +260,8 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
             responsible_text_en="", summary=sv, summary_en=en,
             steps=tuple(steps), rules=tuple(r.id for r in contributing),
         )
+    if region.routine and decisive.origin == "national":
+        steps.append(national_floor_step(book, region, decisive))
     party = with_party.responsible if with_party else region.responsible
     text = with_party.responsible_text if with_party and with_party.responsible_text else ""
     text_en = with_party.responsible_text_en if with_party and with_party.responsible_text else ""
@@ -256,6 +281,17 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
                         book.cite(with_party.source, with_party.cite) if with_party else None)
             if c)),
     )
+
+
+def national_floor_step(book: RuleBook, region: RegionRules, decisive: Rule) -> Step:
+    """A region's routine is on file but does not decide for this group: say the answer is the
+    law's floor, so nobody reads the region's document into it."""
+    msg = N_("{region}'s documents on file do not decide this for the group: the answer is from "
+             "the national rules (the law's floor).")
+    sv, en = (gettext(msg, lang, region=(region.title, region.title_en)[i])
+              for i, lang in enumerate(LANGS))
+    return Step(kind="note", text=sv, text_en=en, source=decisive.source,
+                cite=book.cite(decisive.source, decisive.cite), show="desk")
 
 
 def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
@@ -292,6 +328,24 @@ def no_rule_step(book: RuleBook, region: RegionRules, facts: Facts, day: date) -
                 cite=book.cite(NO_RULE_SOURCE))
 
 
+def old_document_steps(book: RuleBook, region: RegionRules, cites: Sequence[Citation],
+                       day: date) -> list[Step]:
+    """A cited routine of the region older than five years: say so, and to check it."""
+    out: list[Step] = []
+    for doc in region.documents.values() if region.documents else ():
+        if doc.citation not in cites:
+            continue
+        year = int(doc.citation.date[:4]) if doc.citation.date else doc.written_about
+        if year is None or day.year - year <= OLD_DOCUMENT_YEARS:
+            continue
+        msg = N_("The routine is from {year} – check with the region that it still applies.")
+        source = f"{doc.key}: {doc.quotes[0]}" if doc.quotes else ""
+        out.append(Step(kind="note", text=gettext(msg, "sv", year=year),
+                        text_en=gettext(msg, "en", year=year), source=source,
+                        cite=doc.citation))
+    return out
+
+
 def region_not_in_force_step(book: RuleBook, region: RegionRules, day: date) -> Step:
     start = region.valid_from.isoformat() if region.valid_from else "?"
     end = region.valid_to.isoformat() if region.valid_to else ""
@@ -326,20 +380,43 @@ def age_intervals(rules: Iterable[Rule], child_under: int) -> list[tuple[int, in
             for i, lo in enumerate(bounds)]
 
 
-def find_derive(book: RuleBook, document: str, validity: str) -> Derive | None:
-    for d in book.national.derive:
+def find_derive(book: RuleBook, region: RegionRules, document: str,
+                validity: str) -> Derive | None:
+    """The region's own reading of a card first (e.g. "no information shown = refused"), then
+    the national one."""
+    for d in (*region.derive, *book.national.derive):
         if d.document == document and (d.validity is None or d.validity == validity):
             return d
     return None
 
 
+def condition_answers(
+    rules: Sequence[Rule], given: Mapping[str, bool],
+) -> list[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, bool], ...]]]:
+    """Every combination of answers to the yes/no conditions the rules in force ask and the
+    staff did not answer: (answers for MissingFact, the facts decided on)."""
+    asked = sorted({name for r in rules for name, _ in r.when.conditions})
+    combos: list[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, bool], ...]]] = [((), ())]
+    for name in asked:
+        values = [given[name]] if name in given else [True, False]
+        combos = [
+            (answers + (() if name in given else ((name, "yes" if v else "no"),)),
+             known + ((name, v),))
+            for answers, known in combos for v in values
+        ]
+    return combos
+
+
 def scenarios(
     book: RuleBook, region: RegionRules, *, category: str | None, age: int | None,
     document: str, validity: str, registered: bool, day: date,
+    conditions: Mapping[str, bool] | None = None,
 ) -> tuple[list[Scenario], dict[str, Derive]]:
     validities = ["valid", "not_valid"] if validity == "unknown" else [validity]
-    intervals = age_intervals(rules_in_force(book, region, day), book.national.child_under)
+    in_force = rules_in_force(book, region, day)
+    intervals = age_intervals(in_force, book.national.child_under)
     ages = [age] if age is not None else [lo for lo, _ in intervals]
+    combos = condition_answers(in_force, conditions or {})
     out: list[Scenario] = []
     derives: dict[str, Derive] = {}
     for v in validities:
@@ -349,11 +426,14 @@ def scenarios(
         elif category is not None:
             cats, c_fact = [category], None
         else:
-            d = find_derive(book, document, v)
+            d = find_derive(book, region, document, v)
             if d is None:
                 cats, c_fact = list(CATEGORIES[:-1]), "category"
             elif d.category is not None:
                 cats, c_fact = [d.category], None
+                if d in region.derive:
+                    # The region's own reading of the card decides the group: cite it.
+                    derives[f"card:{d.document}:{d.validity}"] = d
             else:
                 cats, c_fact = list(d.candidates), d.fact
                 derives[d.fact] = d
@@ -361,11 +441,12 @@ def scenarios(
             c_answer = ((c_fact, c),) if c_fact else ()
             for a in ages:
                 a_answer = (("age", str(a)),) if age is None else ()
-                out.append(Scenario(
-                    answers=v_answer + c_answer + a_answer,
-                    facts=Facts(category=c, age=a, document=document, validity=v,
-                                registered=registered),
-                ))
+                for k_answers, known in combos:
+                    out.append(Scenario(
+                        answers=v_answer + c_answer + a_answer + k_answers,
+                        facts=Facts(category=c, age=a, document=document, validity=v,
+                                    registered=registered, conditions=known),
+                    ))
     return out, derives
 
 
@@ -441,6 +522,17 @@ def missing_facts(
                 fact="validity", question=q_sv, question_en=q_en,
                 answers=answers, answers_en=answers_en, values=values,
             ))
+        elif fact in book.national.conditions:
+            cond = book.national.conditions[fact]
+            for v, os in by_value.items():
+                sv, en = (cond.yes, cond.yes_en) if v == "yes" else (cond.no, cond.no_en)
+                answers[sv] = describe(os, 0)
+                answers_en[en] = describe(os, 1)
+                values[sv] = v
+            out.append(MissingFact(
+                fact=fact, question=cond.question, question_en=cond.question_en,
+                answers=answers, answers_en=answers_en, values=values,
+            ))
         else:
             d = derives.get(fact)
             for c, os in by_value.items():
@@ -466,7 +558,7 @@ def manual_check_step(book: RuleBook, document: str, url: str | None) -> Step:
         else both("The check could not be made. Check the card by hand (the address is on the "
                   "back of the card).")
     return Step(kind="step", text=sv, text_en=en, source=MANUAL_CHECK_SOURCE,
-                cite=book.cite(MANUAL_CHECK_SOURCE))
+                cite=book.cite(MANUAL_CHECK_SOURCE, MANUAL_CHECK_CITE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,13 +577,19 @@ def decide(
     today: date | None = None,
     manual_check_url: str | None = None,
     book: RuleBook | None = None,
+    conditions: Mapping[str, bool] | None = None,
 ) -> Decision:
     """The decision for one patient. `document` is lma/ut/none (none: no card scanned);
-    `validity` is valid/not_valid/unknown (none when there is no card)."""
+    `validity` is valid/not_valid/unknown (none when there is no card); `conditions` answers
+    yes/no facts a routine asks (national.toml [conditions]); unanswered ones are asked."""
 
     day = today or _today()
     book = book or load_book()
     reg = resolve_region(book, region)
+    for name, value in (conditions or {}).items():
+        if name not in book.national.conditions or not isinstance(value, bool):
+            raise ParseError("unknown_condition", "unknown fact {name}; known: {names}",
+                             name=repr(name), names=", ".join(book.national.conditions))
     cat = normalise_category(category)
     years = resolve_age(age, birth_date, day)
     if cat == "resident":
@@ -505,7 +603,8 @@ def decide(
         raise ParseError("bad_validity", "validity must be valid, not_valid or unknown, "
                          "not {validity}", validity=repr(validity))
     scs, derives = scenarios(book, reg, category=cat, age=years, document=document,
-                             validity=validity, registered=registered, day=day)
+                             validity=validity, registered=registered, day=day,
+                             conditions=conditions)
     pairs = [(sc, evaluate(book, reg, sc.facts, day)) for sc in scs]
     outcomes = [o for _, o in pairs]
     cats = {sc.facts.category for sc in scs}
@@ -533,6 +632,8 @@ def decide(
         # No answer to the unknown facts changes the outcome, so no missing fact is listed;
         # staff then need what every answer says to do, not only the steps all answers share.
         steps = list(dict.fromkeys(s for o in outcomes for s in o.steps))
+    all_cites = [*cites, *(st.cite for o in outcomes for st in o.steps if st.cite)]
+    steps[:0] = old_document_steps(book, reg, all_cites, day)
     if len(keys) == 1:
         first = outcomes[0]
         same_summary = len({o.summary for o in outcomes}) == 1
@@ -569,6 +670,7 @@ def decide_for_status(
     birth_date: str | None = None,
     registered: bool = False,
     today: date | None = None,
+    conditions: Mapping[str, bool] | None = None,
 ) -> Status:
     """The card's status with the region's decision added (used by `verify card --region`)."""
 
@@ -584,12 +686,13 @@ def decide_for_status(
         decision = decide(
             region=region, category=category, age=age, birth_date=birth_date,
             registered=registered, document=document, validity=validity, today=day,
-            manual_check_url=status.validity.manual_check_url,
+            manual_check_url=status.validity.manual_check_url, conditions=conditions,
         )
     else:
         decision = _decide_cached(
             region, category, age, birth_date, registered, document, validity, day,
             os.environ.get("VERIFY_RULES_DIR") or None,
+            tuple(sorted((conditions or {}).items())),
         )
     return dataclasses.replace(status, decision=decision)
 
@@ -598,16 +701,75 @@ def decide_for_status(
 def _decide_cached(
     region: str, category: str | None, age: int | None, birth_date: str | None,
     registered: bool, document: str, validity: str, day: date, rules_dir: str | None,
+    conditions: tuple[tuple[str, bool], ...] = (),
 ) -> Decision:
     """The daemon decides the same few cases all day; a decision is an immutable value and
     depends on nothing that identifies the card, so it is computed once per case and day."""
     return decide(
         region=region, category=category, age=age, birth_date=birth_date,
         registered=registered, document=document, validity=validity, today=day,
-        book=load_book(rules_dir),
+        book=load_book(rules_dir), conditions=dict(conditions),
     )
 
 
 def regions() -> list[RegionRules]:
     """Every region the rule files define, by name."""
     return list(load_book().regions.values())
+
+
+def condition_names() -> frozenset[str]:
+    """The yes/no facts a routine may ask (national.toml's [conditions])."""
+    return frozenset(load_book().national.conditions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage: what each region's rule files give each group (`verify regions --matrix`)
+
+# (group key, category, an age in the group); each group with its own valid card (LMA card,
+# UT card; undocumented people have none).
+MATRIX_GROUPS = (
+    ("asylum_adult", "asylum_seeker", 40),
+    ("asylum_child", "asylum_seeker", 10),
+    ("temporary_protection_adult", "temporary_protection", 40),
+    ("undocumented_adult", "undocumented", 40),
+)
+GROUP_CARD = {"asylum_seeker": ("lma", "valid"), "temporary_protection": ("ut", "valid"),
+              "undocumented": ("none", "none")}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One region × group: the entitlement, whether the region's own documents decide it
+    (`routine`) or the national floor, and for a condition the routine asks, the entitlement
+    under each answer."""
+
+    entitlement: str
+    routine: bool
+    depends: tuple[tuple[str, str, str, bool], ...] = ()  # (answer sv, answer en, ent., routine)
+
+
+def _cell(book: RuleBook, region: RegionRules, category: str, age: int, day: date) -> Cell:
+    document, validity = GROUP_CARD[category]
+    d = decide(region=region.name, category=category, age=age, today=day, book=book,
+               document=document, validity=validity)
+    by_routine = bool(d.sources) and book.owner(d.sources[0]) == region.name
+    asked = [m for m in d.missing if m.fact in book.national.conditions]
+    if not asked:
+        return Cell(entitlement=d.entitlement, routine=by_routine)
+    cond = book.national.conditions[asked[0].fact]
+    depends = []
+    for value, sv, en in ((True, cond.yes, cond.yes_en), (False, cond.no, cond.no_en)):
+        sub = decide(region=region.name, category=category, age=age, today=day, book=book,
+                     document=document, validity=validity, conditions={cond.name: value})
+        depends.append((sv, en, sub.entitlement,
+                        bool(sub.sources) and book.owner(sub.sources[0]) == region.name))
+    return Cell(entitlement=d.entitlement, routine=True, depends=tuple(depends))
+
+
+def coverage(day: date | None = None,
+             book: RuleBook | None = None) -> list[tuple[RegionRules, tuple[Cell, ...]]]:
+    """Every region × MATRIX_GROUPS, computed from the rule files as of `day`."""
+    day = day or _today()
+    book = book or load_book()
+    return [(r, tuple(_cell(book, r, cat, age, day) for _, cat, age in MATRIX_GROUPS))
+            for r in book.regions.values()]
