@@ -18,7 +18,7 @@ from drivers.page import KeyboardPolicy
 from verify.cli.app import Lang, check_lang, fail
 from verify.cli.daemon import default_checker, setup_logging
 from verify.cli.desk import desk_app
-from verify.desk.config import REGIONS, DaemonConfig, parse_host_port
+from verify.desk.config import DaemonConfig, canonical_region, parse_host_port
 from verify.desk.deskbook import load_book, load_key, save_book
 from verify.desk.desks import (
     ENROL_SECONDS,
@@ -53,10 +53,13 @@ def _default_desks() -> Path:
 
 
 def _region(region: str | None) -> str | None:
-    if region is not None and region not in REGIONS:
-        raise fail("unknown region {region}; valid regions: {names}", region=repr(region),
-                   names=", ".join(REGIONS))
-    return region
+    """The region by its name in the rule files (any of the 21, or an alias)."""
+    if region is None:
+        return None
+    try:
+        return canonical_region(region)
+    except ConfigError as exc:
+        raise fail(exc.template, **exc.params) from None
 
 
 def _lang(lang: str | None) -> str | None:
