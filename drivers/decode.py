@@ -50,6 +50,10 @@ PIECE_SIDE = 1024
 # (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
 # the credit can pay for it and a first run cannot stall a frame.
 UNKNOWN_COST_MS_PER_MP = 30.0
+# A still's quick look (`Cascade.decode_quick`) runs this many of the first steps: zxing-cpp
+# with its two binarisers, a few milliseconds each even on a 2 MP photo, reading most cards
+# photographed in focus. Everything after them costs tens to hundreds of milliseconds.
+QUICK_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -719,6 +723,11 @@ class Cascade:
         self._stack_variant = 0
         self._stack_turn = False
 
+    @property
+    def steps_run(self) -> frozenset[str]:
+        """The names of the steps that have run on this cascade (what a look cost)."""
+        return frozenset(self._cost)
+
     def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
         t0 = time.perf_counter()
         found = step.run(gray)
@@ -741,6 +750,26 @@ class Cascade:
         if max(gray.shape[:2]) > SEARCH_MAX_SIDE:
             return self._decode_big(gray, deadline)
         return self._decode_still(gray, deadline)
+
+    def decode_quick(self, image: np.ndarray) -> list[Decoded]:
+        """A still's first look: only the cheap steps (`QUICK_STEPS`; on a big photo the first
+        step on its full-resolution tiles). Tens of milliseconds where `decode` can take
+        seconds, so a caller can try other readers (a UT card's zone) before the slow steps."""
+        gray = to_gray(image)
+        self.last_step = None
+        if max(gray.shape[:2]) > SEARCH_MAX_SIDE:
+            for y0, x0 in _tiles(*gray.shape[:2]):
+                tile = np.ascontiguousarray(
+                    gray[y0:y0 + SEARCH_MAX_SIDE, x0:x0 + SEARCH_MAX_SIDE])
+                found, _ = self._run(self.steps[0], tile)
+                if found:
+                    return [_shifted(d, 1.0, x0, y0) for d in found]
+            return []
+        for step in self.steps[:QUICK_STEPS]:
+            found, _ = self._run(step, gray)
+            if found:
+                return found
+        return []
 
     def _decode_still(self, gray: np.ndarray, deadline: float) -> list[Decoded]:
         for step in self.steps:
