@@ -242,10 +242,15 @@ def _ocrb_font_path() -> str | None:
 BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
 
 
-@lru_cache(maxsize=8)  # a handful of blurs; `()` and `(0.0)` are two keys
 def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
     """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
-    plus a fifth above and below, zero-mean unit-norm."""
+    plus a fifth above and below, zero-mean unit-norm. Made once per blur (the cache is keyed
+    on the blur as a float, so `_templates()` and `_templates(0.0)` are one set, not two)."""
+    return _templates_at(float(blur))
+
+
+@lru_cache(maxsize=8)
+def _templates_at(blur: float) -> tuple[np.ndarray, ...] | None:
     path = _ocrb_font_path()
     if path is None:
         return None
@@ -585,7 +590,7 @@ def _best_correlation(patch: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
     # OpenCV's product, not numpy's: numpy's BLAS spreads a product this small over every
     # core and spins waiting for them (ten times slower on a busy desk PC).
     corr = cv2.gemm(np.ascontiguousarray(windows, np.float32),
-                    tmpl.reshape(len(tmpl), -1), 1.0, _NO_ADDEND, 0.0, flags=cv2.GEMM_2_T)
+                    np.ascontiguousarray(tmpl.reshape(len(tmpl), -1).T), 1.0, _NO_ADDEND, 0.0)
     flat = norms < 1e-3
     corr = corr / np.where(flat, 1.0, norms)[:, None]
     corr[flat] = 0.0
