@@ -10,7 +10,9 @@ Every decoder used here only reports a code whose Reed-Solomon error correction 
 variant can make a code readable but cannot invent one; the variants are still checked against
 the `falsepositives-*` corpus (see bench/decode_bench.py and tests/test_decode.py).
 
-Still images get the whole cascade (`Cascade.decode`). A stream gets a per-frame time budget
+Still images get the whole cascade (`Cascade.decode`); a caller with other readers for the
+same photo (a UT card's zone) can first take the cheap steps alone (`Cascade.decode_quick`),
+as `drivers.camera.ImageSource` does. A stream gets a per-frame time budget
 (`Cascade.decode_frame`): the cheap first step on every frame, the expensive steps spread over
 consecutive frames with the budget a frame leaves unused, so a 1080p stream is processed live.
 """
