@@ -122,8 +122,10 @@ def live(frames: list[np.ndarray], first: int, payload: str,
             return clock - first / FPS
 
 
+BUDGET_MS = [DEFAULT_BUDGET_MS]  # --budget tries another (the camera's default otherwise)
+
 DECODERS: dict[str, Callable[[], Cascade]] = {
-    "verify": lambda: Cascade(budget_ms=DEFAULT_BUDGET_MS, clock=time.thread_time),
+    "verify": lambda: Cascade(budget_ms=BUDGET_MS[0], clock=time.thread_time),
     "zxing-cpp": lambda: Cascade(BASELINES["zxing-cpp"], stack_frames=0, clock=time.thread_time),
 }
 
@@ -165,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held", type=int, default=12, help="held clips (0 skips)")
     ap.add_argument("--seed", type=int, default=APPROACH_SEED, help="approach clips' seed")
     ap.add_argument("--held-seed", type=int, default=HELD_SEED)
+    ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET_MS,
+                    help="the live loop's decode budget per frame, ms (default: the camera's)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    BUDGET_MS[0] = args.budget
     cv2.setNumThreads(1)
     if hasattr(os, "sched_setaffinity"):  # one core, as the live loop has
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
