@@ -123,9 +123,11 @@ def live(frames: list[np.ndarray], first: int, payload: str,
 
 
 BUDGET_MS = [DEFAULT_BUDGET_MS]  # --budget tries another (the camera's default otherwise)
+STACK = [10]  # --stack: frames combined (Cascade's default otherwise)
 
 DECODERS: dict[str, Callable[[], Cascade]] = {
-    "verify": lambda: Cascade(budget_ms=BUDGET_MS[0], clock=time.thread_time),
+    "verify": lambda: Cascade(budget_ms=BUDGET_MS[0], stack_frames=STACK[0],
+                              clock=time.thread_time),
     "zxing-cpp": lambda: Cascade(BASELINES["zxing-cpp"], stack_frames=0, clock=time.thread_time),
 }
 
@@ -169,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-seed", type=int, default=HELD_SEED)
     ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET_MS,
                     help="the live loop's decode budget per frame, ms (default: the camera's)")
+    ap.add_argument("--stack", type=int, default=10, help="frames the live loop combines")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     BUDGET_MS[0] = args.budget
+    STACK[0] = args.stack
     cv2.setNumThreads(1)
     if hasattr(os, "sched_setaffinity"):  # one core, as the live loop has
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
