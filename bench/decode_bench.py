@@ -80,22 +80,33 @@ def load_gray(path: Path) -> np.ndarray | None:
 DECODERS = {"cascade": STEPS, **BASELINES}
 
 
-def score(items: list[tuple[Path, bytes]], fps_images: list[Path]) -> dict[str, dict]:
-    images = [(load_gray(p), exp) for p, exp in items]
+def score(items: list[tuple[Path, bytes]], fps_images: list[Path],
+          tags: dict[str, list[str]] | None = None) -> dict[str, dict]:
+    """Each decoder over the items (and the false-positive images); with `tags` (image stem →
+    tags) also the hit rate per tag, and CPU seconds (less disturbed by a busy machine)."""
+    images = [(p.stem, load_gray(p), exp) for p, exp in items]
     fp_imgs = [(p, load_gray(p)) for p in fps_images]
     out = {}
     for name, steps in DECODERS.items():
         cascade = Cascade(steps)
         ok, times, by_step = 0, [], {}
-        for img, exp in images:
+        by_tag: dict[str, list[int]] = {}
+        cpu0 = time.process_time()
+        for stem, img, exp in images:
             if img is None:
                 continue
             t0 = time.perf_counter()
             found = cascade.decode(img)
             times.append((time.perf_counter() - t0) * 1000)
-            if matches(exp, found):
+            hit = matches(exp, found)
+            for tag in (tags or {}).get(stem, []):
+                by_tag.setdefault(tag, [0, 0])
+                by_tag[tag][0] += hit
+                by_tag[tag][1] += 1
+            if hit:
                 ok += 1
                 by_step[cascade.last_step] = by_step.get(cascade.last_step, 0) + 1
+        cpu_s = time.process_time() - cpu0
         fps = [str(p.name) for p, img in fp_imgs if img is not None and cascade.decode(img)]
         out[name] = {
             "decoded": ok, "scored": len(images),
@@ -104,9 +115,42 @@ def score(items: list[tuple[Path, bytes]], fps_images: list[Path]) -> dict[str, 
             "mean_ms": round(statistics.mean(times), 2) if times else None,
             "false_positives": len(fps), "false_positive_files": fps,
             "fp_images": sum(1 for _, img in fp_imgs if img is not None),
-            "by_step": by_step,
+            "by_step": by_step, "cpu_s": round(cpu_s, 1),
+            "by_tag": {t: {"decoded": h, "n": n, "percent": round(100 * h / n, 1)}
+                       for t, (h, n) in sorted(by_tag.items())},
         }
     return out
+
+
+def print_tags(results: dict[str, dict]) -> None:
+    """Hit rate per tag, one column per decoder (same images, same run)."""
+    names = list(results)
+    tags = sorted({t for r in results.values() for t in r["by_tag"]})
+    print("| tag | n | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for t in tags:
+        n = results[names[0]]["by_tag"].get(t, {}).get("n", 0)
+        cells = [f"{results[d]['by_tag'].get(t, {}).get('percent', 0)}%" for d in names]
+        print(f"| {t} | {n} | " + " | ".join(cells) + " |")
+    print("CPU seconds: " + ", ".join(f"{d} {r['cpu_s']}" for d, r in results.items()))
+
+
+def hard_sets(seeds: list[int], n: int, workdir: Path, report: dict) -> None:
+    """bench/sets.py `hard` at each seed: per-set and per-tag hit rates, all decoders."""
+    from sets import HARD_EVAL_SEEDS, hard_set
+
+    for seed in seeds:
+        where = workdir / f"hard-{seed}"
+        hard_set(where, n, seed)
+        manifest = json.loads((where / "manifest.json").read_text())
+        tags = {m["name"]: ["all", *m["tags"]] for m in manifest}
+        key = f"hard_seed{seed}"
+        report[key] = score(scored_items(where), [], tags)
+        kind = "evaluation seed, never tuned on" if seed in HARD_EVAL_SEEDS else \
+            "development seed"
+        print_table(f"bench/sets.py hard, seed {seed} ({kind})",
+                    report[key])  # type: ignore[arg-type]
+        print_tags(report[key])
 
 
 def _make_cards_module():
@@ -244,8 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets-seed", type=int, default=16, help="seed the sets were tuned on")
     ap.add_argument("--fresh-seed", type=int, default=1616,
                     help="a second seed, never tuned on (the sets are generated at both)")
+    ap.add_argument("--hard-mix", type=int, default=0, metavar="N",
+                    help="N captures per seed of the harder desk mix (bench/sets.py hard)")
+    ap.add_argument("--hard-seeds", default="2301,2302,2303",
+                    help="seeds of the harder mix (default: the three evaluation seeds)")
     ap.add_argument("--json", type=Path, help="write all figures here")
     ap.add_argument("--video-only", action="store_true", help="skip the image sets")
+    ap.add_argument("--skip-corpus", action="store_true",
+                    help="skip the public corpus and the committed card fixtures")
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"decode_bench: no corpus at {args.corpus}", file=sys.stderr)
@@ -256,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {cores[min(args.core, len(cores) - 1)]})
     report: dict[str, object] = {}
 
-    if not args.video_only:
+    if not args.video_only and not args.skip_corpus:
         report["corpus"] = score(scored_items(args.corpus), false_positive_images(args.corpus))
         print_table(f"Public QR corpus ({args.corpus})", report["corpus"])  # type: ignore[arg-type]
         report["cards"] = score(scored_items(args.cards), [])
@@ -285,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
                     " (tuning seed)"
                 print_table(f"bench/sets.py {kind}, seed {seed}{fresh}",
                             report[key])  # type: ignore[arg-type]
+        if args.hard_mix:
+            hard_sets([int(x) for x in args.hard_seeds.split(",") if x.strip()],
+                      args.hard_mix, Path(tmp), report)
         if args.still_videos:
             for seed in seeds:
                 where = Path(tmp) / f"video-{seed}"

@@ -94,6 +94,10 @@ class Frame:
     found: tuple[Decoded, ...]
     scans: tuple[Scan, ...]
     index: int
+    # The same image as the frame before, looked at harder: a photo is first given only the
+    # cheap QR steps, then (when the caller reads on) the whole cascade. Other readers that
+    # already saw the first look (a UT card's zone) need not read it again.
+    repeat: bool = False
 
 
 def _float_param(url: SourceURL, key: str, default: float) -> float:
@@ -131,18 +135,37 @@ class FrameSource(Source):
 
     # -- the loop -----------------------------------------------------------------------------
     def frames_with_results(self) -> Iterator[Frame]:
-        for index, (image, stamp) in enumerate(self.frames()):
+        """Each frame with what was read in it. A still is looked at twice: the cheap steps
+        first (most photos of a QR card are read there), and only when the caller reads on
+        (nothing else it looks for was in the first look either) the whole cascade, as a
+        second frame with `repeat` set. So a UT card photo, which has no QR code, is answered
+        from its zone without the seconds the slow QR steps take."""
+        index = 0
+        for image, stamp in self.frames():
             if self.closed:
                 return
             image = _bounded(image)
-            found = self.cascade.decode(image) if self.still else self.cascade.decode_frame(image)
-            received = time.monotonic()
-            scans = tuple(
-                Scan(payload=d.text, symbology=d.symbology, source=self.url.url,
-                     received=received, corners=d.corners)
-                for d in found if self._is_new(d.text, stamp)
-            )
-            yield Frame(image=image, found=tuple(found), scans=scans, index=index)
+            if not self.still:
+                yield self._frame(image, self.cascade.decode_frame(image), stamp, index)
+                index += 1
+                continue
+            found = self.cascade.decode_quick(image)
+            yield self._frame(image, found, stamp, index)
+            index += 1
+            if found or self.closed:
+                continue
+            yield self._frame(image, self.cascade.decode(image), stamp, index, repeat=True)
+            index += 1
+
+    def _frame(self, image: np.ndarray, found: list[Decoded], stamp: float, index: int,
+               repeat: bool = False) -> Frame:
+        received = time.monotonic()
+        scans = tuple(
+            Scan(payload=d.text, symbology=d.symbology, source=self.url.url,
+                 received=received, corners=d.corners)
+            for d in found if self._is_new(d.text, stamp)
+        )
+        return Frame(image=image, found=tuple(found), scans=scans, index=index, repeat=repeat)
 
     def scans(self) -> Iterator[Scan]:
         for frame in self.frames_with_results():

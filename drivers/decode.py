@@ -10,7 +10,9 @@ Every decoder used here only reports a code whose Reed-Solomon error correction 
 variant can make a code readable but cannot invent one; the variants are still checked against
 the `falsepositives-*` corpus (see bench/decode_bench.py and tests/test_decode.py).
 
-Still images get the whole cascade (`Cascade.decode`). A stream gets a per-frame time budget
+Still images get the whole cascade (`Cascade.decode`); a caller with other readers for the
+same photo (a UT card's zone) can first take the cheap steps alone (`Cascade.decode_quick`),
+as `drivers.camera.ImageSource` does. A stream gets a per-frame time budget
 (`Cascade.decode_frame`): the cheap first step on every frame, the expensive steps spread over
 consecutive frames with the budget a frame leaves unused, so a 1080p stream is processed live.
 """
@@ -50,6 +52,10 @@ PIECE_SIDE = 1024
 # (pessimistic: the slow steps measure 10-40 ms/MP on a laptop core), so it runs only when
 # the credit can pay for it and a first run cannot stall a frame.
 UNKNOWN_COST_MS_PER_MP = 30.0
+# A still's quick look (`Cascade.decode_quick`) runs this many of the first steps: zxing-cpp
+# with its two binarisers, a few milliseconds each even on a 2 MP photo, reading most cards
+# photographed in focus. Everything after them costs tens to hundreds of milliseconds.
+QUICK_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -702,8 +708,12 @@ class Cascade:
 
     def __init__(self, steps: Sequence[Step] = STEPS, *, budget_ms: float = 12.0,
                  still_limit_ms: float = 4000.0, stack_frames: int = 10,
-                 stack_every: int = 2) -> None:
+                 stack_every: int = 2,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.steps = tuple(steps)
+        # What the budgets are counted in: wall time at a desk (the frames do not wait);
+        # a benchmark on a shared machine passes `time.thread_time`, the work's own cost.
+        self.clock = clock
         self.budget_ms = budget_ms
         self.still_limit_ms = still_limit_ms
         self._cursor = 1  # next expensive step in a stream (step 0 runs on every frame)
@@ -719,10 +729,15 @@ class Cascade:
         self._stack_variant = 0
         self._stack_turn = False
 
+    @property
+    def steps_run(self) -> frozenset[str]:
+        """The names of the steps that have run on this cascade (what a look cost)."""
+        return frozenset(self._cost)
+
     def _run(self, step: Step, gray: np.ndarray) -> tuple[list[Decoded], float]:
-        t0 = time.perf_counter()
+        t0 = self.clock()
         found = step.run(gray)
-        ms = (time.perf_counter() - t0) * 1000.0
+        ms = (self.clock() - t0) * 1000.0
         per_mp = ms / max(gray.size / 1e6, 0.01)
         old = self._cost.get(step.name)
         self._cost[step.name] = per_mp if old is None else 0.7 * old + 0.3 * per_mp
@@ -737,17 +752,37 @@ class Cascade:
         search's working memory does not grow with the photo."""
         gray = to_gray(image)
         self.last_step = None
-        deadline = time.perf_counter() + self.still_limit_ms / 1000.0
+        deadline = self.clock() + self.still_limit_ms / 1000.0
         if max(gray.shape[:2]) > SEARCH_MAX_SIDE:
             return self._decode_big(gray, deadline)
         return self._decode_still(gray, deadline)
+
+    def decode_quick(self, image: np.ndarray) -> list[Decoded]:
+        """A still's first look: only the cheap steps (`QUICK_STEPS`; on a big photo the first
+        step on its full-resolution tiles). Tens of milliseconds where `decode` can take
+        seconds, so a caller can try other readers (a UT card's zone) before the slow steps."""
+        gray = to_gray(image)
+        self.last_step = None
+        if max(gray.shape[:2]) > SEARCH_MAX_SIDE:
+            for y0, x0 in _tiles(*gray.shape[:2]):
+                tile = np.ascontiguousarray(
+                    gray[y0:y0 + SEARCH_MAX_SIDE, x0:x0 + SEARCH_MAX_SIDE])
+                found, _ = self._run(self.steps[0], tile)
+                if found:
+                    return [_shifted(d, 1.0, x0, y0) for d in found]
+            return []
+        for step in self.steps[:QUICK_STEPS]:
+            found, _ = self._run(step, gray)
+            if found:
+                return found
+        return []
 
     def _decode_still(self, gray: np.ndarray, deadline: float) -> list[Decoded]:
         for step in self.steps:
             found, _ = self._run(step, gray)
             if found:
                 return found
-            if time.perf_counter() > deadline:
+            if self.clock() > deadline:
                 break
         return []
 
@@ -774,7 +809,7 @@ class Cascade:
         half = min(PIECE_SIDE, max(wx1 - wx0, wy1 - wy0) / f) / 2
         x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
         window = np.ascontiguousarray(gray[y0:int(cy + half), x0:int(cx + half)])
-        if time.perf_counter() > deadline or min(window.shape[:2]) < 32:
+        if self.clock() > deadline or min(window.shape[:2]) < 32:
             return []
         found = self._decode_still(window, deadline)
         return [_shifted(d, 1.0, x0, y0) for d in found]
@@ -794,9 +829,9 @@ class Cascade:
             return found
         self._credit = min(self._credit + self.budget_ms - spent, self._credit_cap)
         if self.stack is not None:
-            t0 = time.perf_counter()
+            t0 = self.clock()
             found = self._stacked(gray)
-            self._credit -= (time.perf_counter() - t0) * 1000.0
+            self._credit -= (self.clock() - t0) * 1000.0
             if found:
                 return found
             if self._stack_turn:
@@ -845,9 +880,9 @@ class Cascade:
             return []
         self._since_stack = 0
         self._stack_turn = False
-        t0 = time.perf_counter()
+        t0 = self.clock()
         found = self.stack.decode(self._stack_variant)
-        ms = (time.perf_counter() - t0) * 1000.0
+        ms = (self.clock() - t0) * 1000.0
         old = self._cost.get("frames")
         self._cost["frames"] = ms if old is None else 0.7 * old + 0.3 * ms
         self._stack_variant += 1

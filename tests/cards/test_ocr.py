@@ -8,10 +8,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from verify.cards.mrz import compose_td1, compose_td3, parse_mrz
-from verify.cards.ocr import OCRB_PATHS, find_bands, read_cells, read_mrz_image
+from verify.cards.ocr import (
+    OCRB_PATHS,
+    _best_correlation,
+    _templates,
+    find_bands,
+    read_cells,
+    read_mrz_image,
+)
 
 OCRB = next(p for p in OCRB_PATHS if Path(p).exists())
 
@@ -68,3 +77,15 @@ def test_wide_spaced_zone_is_cut_into_44_cells_not_36():
     cells = read_cells(next(find_bands(img)))
     assert cells is not None and cells.fmt == "TD3"
     assert cells.text.split("\n")[0] == TD3.split("\n")[0]
+
+
+@given(seed=st.integers(0, 2**32 - 1), contrast=st.sampled_from([0.0, 0.5, 40.0, 255.0]),
+       size=st.tuples(st.integers(30, 44), st.integers(22, 36)))
+def test_cells_are_matched_exactly_as_opencv_matches_them(seed, contrast, size):
+    """The one-product correlation gives OpenCV's normalised correlation for every glyph, on
+    flat, faint and full-contrast cells alike: the zone reader's choices do not change."""
+    rng = np.random.default_rng(seed)
+    patch = (128 + contrast * (rng.random(size) - 0.5)).astype(np.float32)
+    tmpl = np.stack(_templates() or ())
+    expected = np.array([cv2.matchTemplate(patch, t, cv2.TM_CCOEFF_NORMED).max() for t in tmpl])
+    assert np.abs(_best_correlation(patch, tmpl) - expected).max() < 1e-3

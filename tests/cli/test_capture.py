@@ -13,8 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
+from drivers import open_source
+from drivers.decode import QUICK_STEPS, STEPS
 from tests.conftest import run_verify
 from tests.support_camera import CARDS, card_photo, make_cards, png_header
+from verify.cli.capture import read_from_frames
 from verify.lookup.emulator import Emulator
 
 
@@ -143,3 +146,14 @@ def test_a_wifi_code_first_then_the_card(emu, tmp_path):
     r = run_verify("card", "--video", str(video), "--no-preview", "--json", env=emu.env())
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["document"]["lookup_token"] == "NOWORK0007"
+
+
+@pytest.mark.parametrize("name", ["p00-clean.jpg", "p01-photo.jpg", "p00-rotated.jpg"])
+def test_a_ut_card_photo_is_answered_from_its_zone_without_the_slow_qr_steps(name):
+    """A UT card has no QR code: its zone is read after the quick QR look, and the QR
+    cascade's slow steps (seconds of deconvolution on a photo) never run."""
+    with open_source(f"image:{CARDS.parent / 'mrz' / 'cards' / name}") as source:
+        status = read_from_frames(source, timeout=None, preview=False, show_name=False)
+        ran = source.cascade.steps_run
+    assert status.document.kind == "ut"
+    assert ran <= {step.name for step in STEPS[:QUICK_STEPS]}

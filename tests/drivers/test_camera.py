@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 
 from drivers import open_source
 from drivers.camera import CameraSource
+from drivers.decode import QUICK_STEPS, STEPS
 from drivers.imageheader import image_size
 from drivers.scan import SourceError
 from tests.support_camera import CARDS, FakeCapture, card_photo, png_header
 
 GEN = CARDS / "generated"
+MRZ_CARDS = CARDS.parent / "mrz" / "cards"
 
 
 def expected(path: Path) -> str:
@@ -253,3 +255,37 @@ def test_camera_closed_from_another_thread_ends_iteration(monkeypatch):
     source.close()
     worker.join(5)
     assert not worker.is_alive() and fake.released and len(frames) > 3
+
+
+QUICK = frozenset(step.name for step in STEPS[:QUICK_STEPS])
+
+
+def test_a_sharp_photo_is_read_by_the_quick_look_alone():
+    with open_source(f"image:{GEN / 'clean-01.jpg'}") as source:
+        frames = list(source.frames_with_results())
+        ran = source.cascade.steps_run
+    assert [f.repeat for f in frames] == [False]
+    assert [d.text for d in frames[0].found] == [expected(GEN / "clean-01.jpg")]
+    assert ran <= QUICK
+
+
+@pytest.mark.parametrize("name", ["far-05.jpg", "combo-02.jpg"])
+def test_a_photo_the_quick_look_misses_gets_the_whole_cascade_as_a_second_frame(name):
+    """A far or degraded code is not lost to the quick first look: reading on gives the same
+    image again, marked `repeat`, with what the slow steps found."""
+    with open_source(f"image:{GEN / name}") as source:
+        frames = list(source.frames_with_results())
+    assert [(f.index, f.repeat, bool(f.found)) for f in frames] == [(0, False, False),
+                                                                     (1, True, True)]
+    assert frames[1].image is frames[0].image
+    assert [s.payload for s in frames[1].scans] == [expected(GEN / name)]
+
+
+def test_a_photo_without_a_code_stops_after_the_quick_look_when_the_caller_does():
+    """The caller (the zone reader of `verify card`) that has its answer from the first look
+    stops there: the slow QR steps never run."""
+    with open_source(f"image:{MRZ_CARDS / 'p00-clean.jpg'}") as source:
+        first = next(iter(source.frames_with_results()))
+        ran = source.cascade.steps_run
+    assert not first.found and not first.repeat
+    assert ran <= QUICK

@@ -304,3 +304,18 @@ def test_small_and_thin_images_run_the_whole_cascade_without_error(shape):
     # The code window of a small image can be smaller than a deconvolution kernel.
     noise = np.random.default_rng(16).integers(0, 256, shape, dtype=np.uint8)
     assert Cascade(still_limit_ms=60_000).decode(noise) == []
+
+
+def test_a_streams_budget_is_counted_on_the_clock_it_is_given():
+    """The live loop's budget is counted in the clock the cascade is given (a benchmark gives
+    the thread's CPU time): on a clock where work costs nothing, one frame runs every step a
+    stream may run; on the desk's wall clock, a frame runs only what its budget pays for."""
+    frame = np.full((480, 640), 200, np.uint8)
+    free = Cascade(clock=lambda: 0.0, stack_frames=0)
+    free.decode_frame(frame)
+    streamable = {s.name for s in STEPS if not s.stills_only}
+    assert free.steps_run == streamable
+    ticking = iter(range(0, 10**9, 5))  # every reading of this clock is 5 s later
+    slow = Cascade(clock=lambda: float(next(ticking)), stack_frames=0)
+    slow.decode_frame(frame)
+    assert slow.steps_run == {STEPS[0].name}

@@ -242,10 +242,15 @@ def _ocrb_font_path() -> str | None:
 BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
 
 
-@lru_cache(maxsize=len(BLURS))
 def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
     """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
-    plus a fifth above and below, zero-mean unit-norm."""
+    plus a fifth above and below, zero-mean unit-norm. Made once per blur (the cache is keyed
+    on the blur as a float, so `_templates()` and `_templates(0.0)` are one set, not two)."""
+    return _templates_at(float(blur))
+
+
+@lru_cache(maxsize=8)
+def _templates_at(blur: float) -> tuple[np.ndarray, ...] | None:
     path = _ocrb_font_path()
     if path is None:
         return None
@@ -566,10 +571,30 @@ def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float
     out_w, out_h = int(round(w * sx)), int(round(h * sy))
     patch = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
                            borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    scores = np.empty(len(ALPHABET), np.float32)
-    for k in range(len(ALPHABET)):
-        scores[k] = cv2.matchTemplate(patch, tmpl[k], cv2.TM_CCOEFF_NORMED).max()
-    return scores
+    return _best_correlation(patch, tmpl)
+
+
+_NO_ADDEND = np.empty((0, 0), np.float32)  # gemm's third operand, unused (beta = 0)
+
+
+def _best_correlation(patch: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
+    """For each template (zero-mean, unit-norm, `CELL_H`×`CELL_W`), its highest normalised
+    correlation over every placement in `patch`: what `cv2.matchTemplate(TM_CCOEFF_NORMED)`
+    gives per template, computed for all templates in one matrix product (a zone has over a
+    hundred cells and each is matched against every glyph: one OpenCV call per pair cost most
+    of a read). A flat window (no ink, no contrast) correlates with nothing: 0, as in OpenCV."""
+    th, tw = tmpl.shape[1:]
+    windows = np.lib.stride_tricks.sliding_window_view(patch, (th, tw)).reshape(-1, th * tw)
+    windows = windows - windows.mean(axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", windows, windows))
+    # OpenCV's product, not numpy's: numpy's BLAS spreads a product this small over every
+    # core and spins waiting for them (ten times slower on a busy desk PC).
+    corr = cv2.gemm(np.ascontiguousarray(windows, np.float32),
+                    np.ascontiguousarray(tmpl.reshape(len(tmpl), -1).T), 1.0, _NO_ADDEND, 0.0)
+    flat = norms < 1e-3
+    corr = corr / np.where(flat, 1.0, norms)[:, None]
+    corr[flat] = 0.0
+    return np.clip(corr.max(axis=0), -1.0, 1.0).astype(np.float32)
 
 
 def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:

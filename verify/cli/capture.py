@@ -4,7 +4,8 @@ Camera, video and image sources run through `read_from_frames`: every frame is l
 shown in the preview window when there is one), the first code that is an LMA card is checked,
 the verdict is shown as a coloured banner, and the status is returned. QR codes that are not a
 card are shown as such and skipped. Frames with no QR code go to `NO_CODE_HOOKS` (the place for
-other readers, e.g. MRZ OCR of a UT card).
+other readers, e.g. MRZ OCR of a UT card). A photo's first frame is the quick QR look only, so
+its zone is read before the slow QR steps run (drivers/camera.py, `Frame.repeat`).
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def read_from_frames(
                 shown_at = time.monotonic()
             outlines = [d.corners for d in frame.found]
             candidates = [s.payload for s in frame.scans]
-            if not frame.found:
+            if not frame.found and not getattr(frame, "repeat", False):
+                # A still's second look (the whole QR cascade, `repeat`) is the same image
+                # the hooks already read in its first look.
                 candidates += [t for t in (hook(frame) for hook in NO_CODE_HOOKS) if t]
             for payload in candidates:
                 if window:

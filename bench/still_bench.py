@@ -1,0 +1,109 @@
+"""Benchmark: a UT card photo answered end to end, process start included; and cold start.
+
+    python bench/still_bench.py [--images 'fixtures/mrz/cards/*.jpg'] [--docs 6] [--rounds 1]
+                                [--json out.json]
+
+Runs the real command, `verify card --image PHOTO --json --no-preview`, once per photo per
+round (the committed UT-card renders, and with --docs N specimen-style document photos from
+bench/sets.py `docs`, seed 16), and reports per photo the wall time and the CPU time (user +
+system of the child process: a busy machine disturbs it much less than wall time). Beside
+them, in the same run: `python -c pass` (the interpreter alone), `verify --version` (the
+CLI's imports) and `python -c 'import cv2'` (the image stack), so the figure can be split
+into start-up and work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+VENV = REPO / ".venv" / "bin"
+
+
+ENV = {**os.environ, "DISPLAY": ""}
+
+
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall s, CPU s of the child, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env=ENV, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.returncode
+
+
+def row(label: str, samples: list[tuple[float, float, int]]) -> dict:
+    walls = [w for w, _, _ in samples]
+    cpus = [c for _, c, _ in samples]
+    r = {"n": len(samples), "wall_median_s": round(statistics.median(walls), 3),
+         "wall_p90_s": round(sorted(walls)[max(0, int(0.9 * len(walls)) - 1)], 3),
+         "cpu_median_s": round(statistics.median(cpus), 3),
+         "cpu_max_s": round(max(cpus), 3),
+         "exit_codes": sorted({c for _, _, c in samples})}
+    print(f"| {label} | {r['n']} | {r['wall_median_s']} | {r['wall_p90_s']} | "
+          f"{r['cpu_median_s']} | {r['cpu_max_s']} | {r['exit_codes']} |")
+    return r
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", default=str(REPO / "fixtures/mrz/cards/*.jpg"))
+    ap.add_argument("--docs", type=int, default=0, help="specimen document photos to add")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--src", type=Path,
+                    help="run the command from this source tree instead (e.g. an exported "
+                         "older commit, for a before/after in one run)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    photos = sorted(glob.glob(args.images))[:args.limit or None]
+    report: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.docs:
+            from sets import docs_set
+
+            docs_set(Path(tmp), args.docs, 16)
+            doc_photos = sorted(str(p) for p in Path(tmp).glob("*.jpg"))
+        else:
+            doc_photos = []
+        py = str(VENV / "python")
+        verify = [str(VENV / "verify")]
+        if args.src:  # the package is installed editable from this tree: bypass its finder
+            verify = [py, "-c", "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+                      "if 'editable' not in repr(f)]; sys.path.insert(0, sys.argv.pop(1)); "
+                      "from verify.cli import main; main()", str(args.src)]
+        print("| what | runs | wall median s | wall p90 s | CPU median s | CPU max s | exit |")
+        print("|---|---|---|---|---|---|---|")
+        rounds = range(args.rounds)
+        report["python"] = row("python -c pass", [timed([py, "-c", "pass"]) for _ in range(5)])
+        report["cv2"] = row("python -c 'import cv2'",
+                            [timed([py, "-c", "import cv2"]) for _ in range(5)])
+        report["version"] = row("verify --version",
+                                [timed([*verify, "--version"]) for _ in range(5)])
+        card = [*verify, "card", "--no-preview", "--json", "--image"]
+        report["ut_fixtures"] = row(f"verify card --image (UT renders, {len(photos)})",
+                                    [timed([*card, p]) for _ in rounds for p in photos])
+        if doc_photos:
+            report["docs"] = row(f"verify card --image (document photos, {len(doc_photos)})",
+                                 [timed([*card, p]) for _ in rounds for p in doc_photos])
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
