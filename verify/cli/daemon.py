@@ -162,13 +162,19 @@ def daemon(
         except OSError as exc:
 
             raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
-    d = Daemon(settings, checker=checker, sinks=sinks, reload=load)
+    d = Daemon(settings, checker=checker, sinks=sinks, reload=load, on_scan=desk.checking)
     holder["d"] = d
+
+    def tick() -> None:
+        desk.tick()
+        desk.update_sources(d.source_states())
+
+    desk.update_sources(d.source_states())
     if server is not None:
         server.start()
         log.info("desk screen at %s", server.url)
     try:
-        d.run(on_tick=desk.tick)
+        d.run(on_tick=tick)
     finally:
         if server is not None:
             server.stop()

@@ -162,8 +162,12 @@ class Daemon:
         sinks: Iterable[Sink] = (),
         decider: Decider = default_decider,
         reload: Callable[[], DaemonConfig] | None = None,
+        on_scan: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        # Hears each scan that will be checked (not repeats) as it is queued: the desk page
+        # says "checking the card" from then until the answer.
+        self.on_scan = on_scan
         self.checker = checker
         self.decider = decider
         self.sinks: list[Sink] = list(sinks)
@@ -359,6 +363,11 @@ class Daemon:
                 return False
             seq = self._next_seq.get(source, 0)
             self._next_seq[source] = seq + 1
+        if self.on_scan is not None:
+            try:
+                self.on_scan(source)
+            except Exception as exc:  # the page's notice must never lose a scan
+                log.warning("scan notice failed: %s", type(exc).__name__)
         self._queue.put(Job(scan=scan, source=source, seq=seq))
         return True
 
