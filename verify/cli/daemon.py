@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import time
@@ -25,6 +26,7 @@ from verify.desk.server import DeskServer
 from verify.desk.state import DeskState
 from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
+from verify.locale import N_
 from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
 from verify.model import Status
@@ -160,8 +162,7 @@ def daemon(
                                                 **metrics.health()},
                                 metrics=metrics.render, keyboard=keyboard)
         except OSError as exc:
-
-            raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
+            raise _listen_error(exc, settings.http) from None
     d = Daemon(settings, checker=checker, sinks=sinks, reload=load, on_scan=desk.checking)
     holder["d"] = d
 
@@ -179,6 +180,23 @@ def daemon(
         if server is not None:
             server.stop()
     raise typer.Exit(0)
+
+
+def _listen_error(exc: OSError, address: str | None) -> ConfigError:
+    """Why the desk screen cannot listen, as one sentence saying what to do (exit 2)."""
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(N_("cannot listen on {address}: the port is already in use (another "
+                              "verify daemon?); stop it or choose another port with --http"),
+                           address=address)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ConfigError(N_("cannot listen on {address}: permission denied (ports below 1024 "
+                              "need privileges); choose a port above 1024 with --http"),
+                           address=address)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(N_("cannot listen on {address}: this computer has no such address; "
+                              "give one of its own addresses with --http"), address=address)
+    return ConfigError(N_("cannot listen on {address}: {why}"), address=address,
+                       why=exc.strerror or type(exc).__name__)
 
 
 def _page_source(sources: tuple[str, ...]) -> KeyboardPolicy | None:
