@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import ConfigError
+from verify.lookup.settings import check_keys
 
 DEFAULT_HTTP = "127.0.0.1:8765"
 REGIONS = ("ostergotland", "norrbotten", "vastra-gotaland", "skane", "stockholm")
@@ -78,6 +79,9 @@ def load_config(path: Path | None) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
+    except IsADirectoryError:
+        raise ConfigError(f"config {path} is a folder, not a file: give the file itself, e.g. "
+                          f"{Path(path) / 'daemon.toml'}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -85,6 +89,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     table = data.get("daemon", data)
     if not isinstance(table, Mapping):
         raise ConfigError(f"config {path}: [daemon] must be a table")
+    # A misspelt key is an error naming it and the closest known one, never ignored.
+    check_keys(data, str(path))
     return dict(table)
 
 
