@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from verify.cards.classify import classify
-from verify.check import check_text, with_decision
+from verify.check import age_conflict, check_text, with_decision
 from verify.cli.app import (
     Age,
     Card,
@@ -112,6 +112,11 @@ def card(
             show_name=show_name,
             lang=lang,
         )
+    conflict = age_conflict(status, age=age, birth_date=birth_date)
+    if conflict is not None:
+        raise fail("the age given ({typed}) disagrees with the card's machine-readable zone, "
+                   "which says {zone}: check which is right and give that, or leave --age and "
+                   "--birth-date out to use the card's", typed=conflict[0], zone=conflict[1])
     status = with_decision(
         status,
         region=region,

@@ -72,9 +72,12 @@ def show(as_json: Json = False, lang: Lang = "sv") -> None:
             else _("UNCONFIRMED")
         )
         typer.echo(f"{row['kind']}: {row['name']} — {state}")
-        typer.echo("  " + _("from: {source}", source=row["source"]))
-        typer.echo("  " + _("address: {base} (token: {where}, {pattern})", base=row["base"],
-                            where=row["token_location"], pattern=row["token_pattern"]))
+        source = _("shipped with verify") if row["source"] == "shipped" else row["source"]
+        typer.echo("  " + _("from: {source}", source=source))
+        where = str(row["token_location"])
+        typer.echo("  " + _("address: {base} (the card's code {where})", base=row["base"],
+                            where=_("follows it") if where == "path" else _(
+                                "in the parameter {name}", name=where.partition(":")[2])))
         if row["note"]:
             typer.echo("  " + _("note: {note}", note=row["note"]))
     typer.echo(_("Learnt profiles are written to {folder}", folder=profiles_dir()))
