@@ -185,3 +185,31 @@ def test_learn_reads_the_cards_from_a_scanner_source(
                    env=env, input=scans)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Card 3 read." in r.stdout and "card 3: not_valid" in r.stdout
+
+
+def test_an_empty_answer_to_a_required_sentence_is_asked_again(
+    verify_cli, emu: Emulator, tmp_path: Path
+) -> None:
+    env = learn_env(tmp_path)
+    answers = "\n".join([
+        "application", emu.design2_url("VALID0001"), emu.design2_url("NOWORK0001"),
+        emu.design2_url("NOINFO0001"), "",
+        "", "", "",
+        "3", "", "4", "14", "5", "13",  # "valid" first left empty: asked again
+        "n",
+    ]) + "\n"
+    r = verify_cli("profile", "learn", "--lang", "en", env=env, input=answers)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("An answer is needed") == 1
+
+
+def test_yes_with_one_code_says_what_is_missing_before_asking_anything(
+    verify_cli, emu: Emulator, tmp_path: Path
+) -> None:
+    r = verify_cli("profile", "learn", "--yes", "--code", emu.design2_url("VALID0001"),
+                   "--lang", "en", env=learn_env(tmp_path), input="")
+    assert r.returncode == 2
+    assert r.stdout == ""  # no question was asked
+    assert r.stderr.strip() == ("verify: --yes needs two or more --code (a profile is learnt "
+                                "from at least two real cards); add another --code or leave "
+                                "--yes out to be asked")

@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import typer
+
 from drivers import handler_for, open_source
 from drivers.scan import Scan, SourceError
 from drivers.source import SourceURL
 from verify.cards.ocr import frame_hook
 from verify.check import check_text
 from verify.errors import ParseError, VerifyError
+from verify.locale import _
 from verify.model import Status
 from verify.present import preview as preview_window
 from verify.present.preview import Banner, banner_for, text
@@ -49,6 +52,11 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
                          timeout=timeout)
     timed_out = threading.Event()
     with open_source(url) as source:
+        # A scanner gives no sign of life until a card is scanned: say what is awaited.
+        typer.echo("verify: " + (
+            _("waiting for one card from {url} (Ctrl-C to stop)", url=url) if timeout is None
+            else _("waiting up to {s} s for one card from {url}", url=url, s=f"{timeout:g}")),
+            err=True)
 
         def expire() -> None:
             timed_out.set()

@@ -43,6 +43,7 @@ app.add_typer(profile_app, name="profile")
 
 # The marker kinds a person picks in `learn`, with the question asked for each.
 PICKS = ("page", "valid", "no_information", "right_to_work", "no_right_to_work")
+REQUIRED_PICKS = frozenset({"page", "valid", "no_information"})
 Pick = Annotated[list[str] | None, typer.Option(help="sentence number or text; repeatable")]
 
 
@@ -192,8 +193,12 @@ def learn(
 ) -> None:
     """Confirm a lookup profile from two or more real cards, step by step."""
     set_language(check_lang(lang))
-    kind = check_card(card_kind) or _ask_kind()
+    # --yes asks nothing it can default: the card kind is then the prompt's default, lma.
+    kind = check_card(card_kind) or ("lma" if yes else _ask_kind())
     codes = list(code or [])
+    if yes and source is None and len(codes) < 2:
+        raise fail("--yes needs two or more --code (a profile is learnt from at least two real "
+                   "cards); add another --code or leave --yes out to be asked")
     if source is not None:
         codes += _scan_codes(source, count)
     codes = codes or _ask_codes()
@@ -227,7 +232,13 @@ def learn(
         if answers is None:
             default = ",".join(str(numbered.index(s) + 1) for s in common[:1]) if kind_ == "page" \
                 else ""
-            answers = [typer.prompt(_question(kind_), default=default, show_default=bool(default))]
+            answer = typer.prompt(_question(kind_), default=default, show_default=bool(default))
+            while kind_ in REQUIRED_PICKS and not str(answer).strip():
+                # Required: an empty answer is asked again, not taken as "none".
+                typer.echo(_("An answer is needed: the numbers of one or more sentences."))
+                answer = typer.prompt(_question(kind_), default=default,
+                                      show_default=bool(default))
+            answers = [answer]
         chosen[kind_] = _resolve(answers, numbered, pages, tokens, kind_)
     for kind_ in ("page", "valid", "no_information"):
         if not chosen[kind_]:

@@ -311,7 +311,7 @@ class Daemon:
                 with self._open_lock:
                     self._open[url] = source
                 self.stats.source_state[url] = "open"
-                log.info("source %s: open", url)
+                self._log_open(url, source, retry=backoff != BACKOFF_FIRST)
                 with source:
                     for scan in source:
                         backoff = BACKOFF_FIRST
@@ -339,6 +339,24 @@ class Daemon:
             self._stopping.wait(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
         self.stats.source_state[url] = "stopped"
+
+    @staticmethod
+    def _log_open(url: str, source: Source, *, retry: bool = False) -> None:
+        """Say "open" when the device really is: a byte-stream driver opens it while it is
+        read, so until then the journal says what the source waits for (an absent scanner
+        gave "open" before every failed retry)."""
+        state = getattr(source, "state", None)
+        if not isinstance(state, str) or state == "open":
+            log.info("source %s: open", url)
+            return
+        if not retry:  # a retry's own warning already says it waits
+            log.info("source %s: waiting for the device", url)
+
+        def on_state(new: str) -> None:
+            if new == "open":
+                log.info("source %s: open", url)
+
+        source.on_state = on_state  # type: ignore[attr-defined]
 
     def source_states(self) -> dict[str, str]:
         """Each source's state as a desk sees it: a byte-stream driver's own when it has one
