@@ -62,7 +62,7 @@ def test_learn_a_new_design_by_flags_then_a_reworded_page_is_unknown_never_valid
     assert r.returncode == 0, r.stdout + r.stderr
     assert "card 1: valid (right to work: yes)" in r.stdout
     assert "card 2: valid (right to work: no)" in r.stdout
-    assert "card 3: not_valid" in r.stdout
+    assert "card 3: not valid" in r.stdout
     # The LMA card's (shipped) profile still answers beside the learnt one.
     code, lma = lookup(verify_cli, env, emu.url("VALID0001"))
     assert (code, lma["document"]["kind"], lma["validity"]["profile"]["confirmed"]) == (
@@ -184,7 +184,7 @@ def test_learn_reads_the_cards_from_a_scanner_source(
                    "--count", "3", "--yes", *PICKS, "--no-confirm", "--lang", "en",
                    env=env, input=scans)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Card 3 read." in r.stdout and "card 3: not_valid" in r.stdout
+    assert "Card 3 read." in r.stdout and "card 3: not valid" in r.stdout
 
 
 def test_an_empty_answer_to_a_required_sentence_is_asked_again(

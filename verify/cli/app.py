@@ -94,6 +94,11 @@ DRIVER_MESSAGES = (
        "photo or crop it to the card"),
     N_("{path}: damaged video ({why})"),
     N_("{path}: no frames could be read (damaged or empty video)"),
+    N_("{url}: no device at this path (is the scanner plugged in?)"),
+    N_("{url}: not a serial device"),
+    N_("{url}: permission denied; add the user to the dialout group (docs/reception-desk.md)"),
+    N_("{url}: another program is reading this scanner (a running verify daemon or verify "
+       "scan?)"),
 )
 
 

@@ -52,11 +52,21 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
                          timeout=timeout)
     timed_out = threading.Event()
     with open_source(url) as source:
-        # A scanner gives no sign of life until a card is scanned: say what is awaited.
-        typer.echo("verify: " + (
+        # A scanner gives no sign of life until a card is scanned: say what is awaited, once
+        # the device is open (a byte-stream driver opens it when first read).
+        waiting = "verify: " + (
             _("waiting for one card from {url} (Ctrl-C to stop)", url=url) if timeout is None
-            else _("waiting up to {s} s for one card from {url}", url=url, s=f"{timeout:g}")),
-            err=True)
+            else _("waiting up to {s} s for one card from {url}", url=url, s=f"{timeout:g}"))
+        state = getattr(source, "state", None)
+        if isinstance(state, str) and state != "open":
+
+            def on_state(new: str) -> None:
+                if new == "open":
+                    typer.echo(waiting, err=True)
+
+            source.on_state = on_state  # type: ignore[attr-defined]
+        else:
+            typer.echo(waiting, err=True)
 
         def expire() -> None:
             timed_out.set()

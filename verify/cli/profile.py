@@ -20,7 +20,7 @@ from verify.cards.reference import parse_reference
 from verify.cli.app import Card, Json, Lang, app, check_card, check_lang, fail
 from verify.clock import today
 from verify.errors import ConfigError, ParseError
-from verify.locale import _, set_language
+from verify.locale import N_, _, set_language
 from verify.lookup.client import LookupClient, Page
 from verify.lookup.learn import (
     Proposal,
@@ -44,6 +44,9 @@ app.add_typer(profile_app, name="profile")
 # The marker kinds a person picks in `learn`, with the question asked for each.
 PICKS = ("page", "valid", "no_information", "right_to_work", "no_right_to_work")
 REQUIRED_PICKS = frozenset({"page", "valid", "no_information"})
+# A card's state as a person reads it (the codes valid/not_valid stay in JSON).
+STATE_WORDS = {"valid": N_("valid"), "not_valid": N_("not valid"),
+               "unknown": N_("cannot be determined")}
 Pick = Annotated[list[str] | None, typer.Option(help="sentence number or text; repeatable")]
 
 
@@ -250,7 +253,7 @@ def learn(
         validity = read_text(" ".join(page_sentences), profile, ref)
         rtw = "" if validity.right_to_work is None else _(
             " (right to work: {answer})", answer=_("yes") if validity.right_to_work else _("no"))
-        typer.echo("  " + _("card {n}: {state}", n=i, state=validity.state) + rtw)
+        typer.echo("  " + _("card {n}: {state}", n=i, state=_(STATE_WORDS[validity.state])) + rtw)
         failed = failed or validity.state == "unknown"
     if failed:
         typer.echo(_("The chosen sentences do not read every card; nothing was written."), err=True)
