@@ -84,6 +84,11 @@ PATHS: list[tuple[tuple[str, ...], int]] = [
     (("card", "--token"), 2),
     (("nosuchcommand",), 2),
     (("profile", "show"), 0),
+    # The daemon's refusals, a serial scanner that is not there.
+    (("daemon",), 2),
+    (("daemon", "--source", "serial:/dev/null", "--region", "atlantis"), 2),
+    (("daemon", "--source", "serial:/dev/null", "--clear-after", "0"), 2),
+    (("card", "--serial", "/dev/nonexistent-tty"), 2),
 ]
 
 QUOTED = re.compile(r"”[^”]*”|'[^']*'|\S+://\S+|--[\w-]+")

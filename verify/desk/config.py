@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import ConfigError
+from verify.locale import N_
 from verify.lookup.settings import check_keys
 
 DEFAULT_HTTP = "127.0.0.1:8765"
@@ -59,7 +60,8 @@ def parse_host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"--http wants HOST:PORT, e.g. {DEFAULT_HTTP}, not {text!r}")
+        raise ConfigError(N_("--http wants HOST:PORT, e.g. {example}, not {text}"),
+                          example=DEFAULT_HTTP, text=repr(text))
     return host, int(port)
 
 
@@ -143,25 +145,26 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
 
 def validate(config: DaemonConfig) -> DaemonConfig:
     if not config.sources:
-        raise ConfigError("give at least one --source URL (e.g. serial:/dev/ttyACM0)")
+        raise ConfigError(N_("give at least one --source URL (e.g. serial:/dev/ttyACM0)"))
     if config.region is not None and config.region not in REGIONS:
-        raise ConfigError(f"unknown region {config.region!r}; known: {', '.join(REGIONS)}")
+        raise ConfigError(N_("unknown region {region}; known: {known}"),
+                          region=repr(config.region), known=", ".join(REGIONS))
     if config.lang not in ("sv", "en"):
-        raise ConfigError(f"lang must be sv or en, not {config.lang!r}")
+        raise ConfigError(N_("lang must be sv or en, not {lang}"), lang=repr(config.lang))
     if not 1 <= config.clear_after <= 24 * 3600:
-        raise ConfigError("clear_after must be between 1 and 86400 seconds")
+        raise ConfigError(N_("--clear-after (clear_after) must be between 1 and 86400 seconds"))
     if not 0 <= config.dedupe_seconds <= 600:
-        raise ConfigError("dedupe_seconds must be between 0 and 600")
+        raise ConfigError(N_("--dedupe-seconds (dedupe_seconds) must be between 0 and 600"))
     if not 1 <= config.max_lookups <= 64:
-        raise ConfigError("max_lookups must be between 1 and 64")
+        raise ConfigError(N_("--max-lookups (max_lookups) must be between 1 and 64"))
     if not 1 <= config.queue_size <= 100_000:
-        raise ConfigError("queue_size must be between 1 and 100000")
+        raise ConfigError(N_("queue_size must be between 1 and 100000"))
     config.http_address()
     if config.needs_token() and not config.http_token:
         raise ConfigError(
-            f"the desk screen binds to {config.http}, not loopback: give --token "
-            "(or http_token in the config file) so only the desk can read it"
-        )
+            N_("the desk screen binds to {address}, not loopback: give --token "
+               "(or http_token in the config file) so only the desk can read it"),
+            address=config.http)
     if config.http_token is not None and len(config.http_token) < 16:
-        raise ConfigError("the desk-screen token must be at least 16 characters")
+        raise ConfigError(N_("the desk-screen token must be at least 16 characters"))
     return config
