@@ -5,6 +5,8 @@ real console entry point in a child process, stdin closed."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import socket
@@ -17,8 +19,11 @@ from typing import Any
 
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verify.cli import app
+from verify.cli import app, main
+from verify.locale import set_language
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDING = str(REPO / "fixtures/scans/burst.jsonl")
@@ -146,3 +151,30 @@ def test_a_closed_output_pipe_ends_quietly_with_2() -> None:
     os.close(write)
     assert proc.returncode == 2
     assert proc.stderr == ""
+
+
+# -- hostile arguments: whatever is typed, one documented code and never a traceback ---------
+
+ARG = st.one_of(
+    st.sampled_from(["--region", "--age", "--category", "--birth-date", "--json", "--date",
+                     "--lang", "--bogus", "-h", "--", "-", "--age=", "--registered"]),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+)
+
+
+@given(args=st.lists(ARG, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_any_arguments_to_decide_give_a_documented_code_and_no_traceback(args) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(["decide", *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        finally:
+            set_language("sv")
+    assert code in (0, 2, 3), (code, args, err.getvalue())
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1, (args, err.getvalue())
