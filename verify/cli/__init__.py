@@ -118,6 +118,9 @@ def run(args: list[str]) -> int:
         _say(_("interrupted"))
         return EXIT_INTERRUPTED
     except typer.TyperException as exc:  # Click's usage errors: bad option, missing value, …
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `verify` or a group alone: its help
+            typer.echo(exc.format_message(), err=True)
+            return EXIT_USAGE
         _say(usage_sentence(exc) if hasattr(exc, "ctx") else said(exc.format_message()))
         return EXIT_USAGE
     except (VerifyError, SourceError) as exc:
