@@ -89,6 +89,7 @@ PATHS: list[tuple[tuple[str, ...], int]] = [
     (("daemon", "--source", "serial:/dev/null", "--region", "atlantis"), 2),
     (("daemon", "--source", "serial:/dev/null", "--clear-after", "0"), 2),
     (("card", "--serial", "/dev/nonexistent-tty"), 2),
+    (("replay", "/nonexistent/recording.jsonl"), 2),
 ]
 
 QUOTED = re.compile(r"”[^”]*”|'[^']*'|\S+://\S+|--[\w-]+")
