@@ -193,8 +193,10 @@ def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
     assert re.search(r"^\s+--json\s+skriv ut JSON-status", text, re.M)  # help in Swedish
     assert re.search(r"^\s+--age AGE\s+patientens ålder", text, re.M)  # `--age AGE`, as Unix
     assert "-h, --help" in text
+    assert "\nAlternativ:\n" in text and "[miljövariabel: VERIFY_LANG]" in " ".join(text.split())
     _, english = run(("card", "-h", "--lang", "en"), {}, monkeypatch, capsys)
     assert re.search(r"^\s+--json\s+print the JSON status", english, re.M)
+    assert "\nOptions:\n" in english
 
 
 @pytest.mark.parametrize("args, reason", [

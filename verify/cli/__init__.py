@@ -26,7 +26,7 @@ from verify.cli import (  # noqa: F401  (they register commands)
     scanner,
 )
 from verify.cli.app import DRIVER_MESSAGES, app
-from verify.cli.usage import said, usage_sentence
+from verify.cli.usage import said, speak_help_frame, usage_sentence
 from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
 from verify.model import EXIT_INTERRUPTED, EXIT_USAGE
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """
     args = _optional_camera_index(list(sys.argv[1:] if argv is None else argv))
     _early_language(args)
+    speak_help_frame()
     _hear_ctrl_c()
     code = run(args)
     try:

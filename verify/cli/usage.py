@@ -13,6 +13,7 @@ import difflib
 from typing import Any
 
 import typer
+import typer.core
 
 from verify.locale import N_, _, localise
 
@@ -34,6 +35,25 @@ INNER = (
     N_("No such command {name}."),
     N_("Missing command."),
 )
+
+
+# The help screen's frame as Typer asks gettext for it (its own module's `_`).
+HELP_FRAME = (
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+    N_("required"),
+    N_("default: {default}"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+)
+
+
+def speak_help_frame() -> None:
+    """Let Typer's help headings ("Options", "[default: …]") come from our catalogue: Typer
+    looks them up through the `_` of its `core` module, which is stdlib gettext (no catalogue).
+    Typer formats the placeholders itself, so the text goes back unfilled."""
+    typer.core._ = lambda message: _(message)  # type: ignore[attr-defined]
 
 
 def said(text: str) -> str:
