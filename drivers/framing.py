@@ -151,6 +151,7 @@ class _State:
     pending_cr: bool = False  # suffix=crlf: a CR waiting to see whether an LF follows
     last_byte: float | None = None
     mrz_lines: list[str] = field(default_factory=list)
+    stray: int = 0  # control bytes (NUL, ESC, …) dropped since the last frame ended
 
 
 class Framer:
@@ -246,6 +247,7 @@ class Framer:
             self._append(CR, out)
         if b == NUL:
             self.noise_bytes += 1
+            s.stray += 1
         elif b == STX and suffix in ("auto", "etx"):
             if (s.buf or s.overflowing) and not s.in_stx:
                 self._drop_partial(out, "bytes before STX without a terminator")
@@ -278,6 +280,7 @@ class Framer:
             self._append(b, out)
         else:
             self.noise_bytes += 1
+            s.stray += 1
 
     def _extend(self, run: bytes, out: list[Event]) -> None:
         s = self._s
@@ -336,6 +339,7 @@ class Framer:
         s.overflowing = False
         s.dropped = 0
         s.buf.clear()
+        stray, s.stray = s.stray, 0
         if not raw.strip(_WS.encode()):  # empty line, blank or discarded frame
             return
         flags: tuple[str, ...] = ()
@@ -364,6 +368,10 @@ class Framer:
         if _is_noise(text):
             out.append(Notice("noise", "frame without readable characters dropped", len(raw)))
             return
+        if stray:
+            # The scan goes on without them; whoever reads it should know it was not sent as is.
+            out.append(Notice("controls_dropped",
+                              "control characters (NUL, ESC, …) dropped from the scan", stray))
         out.append(Frame(text, symbology, reason, aim, flags))
 
     # -- MRZ mode --------------------------------------------------------------------------

@@ -149,6 +149,12 @@ def read_recording(path: Path) -> tuple[Header, Records]:
     """Header now (bad files fail at open), records lazily (recordings can be long)."""
     try:
         handle = path.open("r", encoding="utf-8", errors="strict")
+    except FileNotFoundError:
+        raise SourceError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise SourceError(f"not a file: {path}") from None
+    except PermissionError:
+        raise SourceError(f"cannot read {path}: permission denied") from None
     except OSError as exc:
         raise SourceError(f"cannot read recording {path}: {exc.strerror or exc}") from None
     try:

@@ -74,6 +74,11 @@ class SerialSource(ByteStreamSource):
                     f"{self.url.url}: another program is reading this scanner "
                     "(a running verify daemon or verify scan?)"
                 ) from None
+            if "Inappropriate ioctl" in str(exc) or getattr(exc, "errno", None) == errno.ENOTTY:
+                raise SourceError(f"{self.url.url}: not a serial device") from None
+            if getattr(exc, "errno", None) == errno.ENOENT:
+                # Not there (yet): the loop retries; the words are what a person checks.
+                raise Disconnected("no device at this path (is the scanner plugged in?)") from None
             raise Disconnected(str(exc)) from None  # not there (yet): the loop retries
         self.port = port
 

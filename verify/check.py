@@ -6,6 +6,7 @@ fails closed the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date
 
@@ -15,8 +16,9 @@ from verify.clock import now
 from verify.errors import ParseError
 from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
-from verify.model import Document, Status, Validity
+from verify.model import Document, Status, Step, Validity
 from verify.rules import decide_for_status
+from verify.rules.engine import age_from_mrz, resolve_age
 
 
 def check_text(
@@ -57,7 +59,7 @@ def with_decision(
     `conditions` answers yes/no facts a region's routine asks (e.g. resident_in_county)."""
     if region is None:
         return status
-    return decide_for_status(
+    decided = decide_for_status(
         status,
         region=region,
         category=category,
@@ -67,6 +69,39 @@ def with_decision(
         today=today,
         conditions=conditions,
     )
+    if status.document.kind == "application" and decided.decision is not None:
+        decided = dataclasses.replace(decided, decision=dataclasses.replace(
+            decided.decision, steps=tuple(application_step(s) for s in decided.decision.steps)))
+    return decided
+
+
+# The routines on file were written when asylum seekers carried LMA cards; the application card
+# replaced it in June 2026 and is decided the same way. A step that tells staff to check the LMA
+# card says, for an application card, which card it means; the cited passage stays as written.
+_CARD_WORDS = (
+    ("ett giltigt LMA-kort", "ett giltigt ansökningskort (det ersatte LMA-kortet i juni 2026)"),
+    ("LMA-kortet", "ansökningskortet (det ersatte LMA-kortet)"),
+    ("LMA-kort", "ansökningskort (det ersatte LMA-kortet)"),
+)
+_CARD_WORDS_EN = (
+    ("a valid LMA card", "a valid application card (it replaced the LMA card in June 2026)"),
+    ("the LMA card", "the application card (it replaced the LMA card)"),
+    ("LMA card", "application card (it replaced the LMA card)"),
+)
+
+
+def application_step(step: Step) -> Step:
+    """A step as it reads for an application card: the card it speaks of is that card."""
+    text, text_en = step.text, step.text_en
+    for old, new in _CARD_WORDS:
+        if old in text:
+            text = text.replace(old, new)
+            break
+    for old, new in _CARD_WORDS_EN:
+        if text_en and old in text_en:
+            text_en = text_en.replace(old, new)
+            break
+    return dataclasses.replace(step, text=text, text_en=text_en)
 
 
 def check(
@@ -103,3 +138,22 @@ def not_a_card(exc: ParseError) -> Status:
             facts=(("why", exc.reason),),
         ),
     )
+
+
+def age_conflict(
+    status: Status, *, age: int | None, birth_date: str | None, today: date | None = None
+) -> tuple[int, int] | None:
+    """(age given, age in the card's zone) when a typed age or birth date disagrees with the
+    card's own machine-readable zone; None when they agree or either is missing.
+
+    A contradiction is said, never settled in silence: the decision for a child and for an
+    adult differ, and neither the typist nor the zone is known to be the one that is right.
+    """
+    if age is None and birth_date is None:
+        return None
+    day = today or now().date()
+    zone = age_from_mrz(status.document.mrz, day)
+    if zone is None:
+        return None
+    typed = resolve_age(age, birth_date, day)
+    return None if typed is None or typed == zone else (typed, zone)

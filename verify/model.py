@@ -28,6 +28,7 @@ EXIT_VALID = 0
 EXIT_NOT_VALID = 1
 EXIT_USAGE = 2
 EXIT_UNKNOWN = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 @dataclass(frozen=True)

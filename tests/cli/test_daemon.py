@@ -8,12 +8,12 @@ from tests.conftest import run_verify
 
 
 @pytest.mark.parametrize("args, env, message", [
-    ([], {}, "at least one --source"),
+    ([], {}, "ange minst en --source"),
     (["--source", "nosuch:thing"], {}, "okänt källschema 'nosuch'"),
     (["--source", "serial:/dev/null", "--region", "atlantis"], {}, "okänd region"),
-    (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765"], {}, "give --token"),
+    (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765"], {}, "ange --token"),
     (["--source", "serial:/dev/null", "--http", "0.0.0.0:8765", "--token", "short"], {},
-     "at least 16 characters"),
+     "minst 16 tecken"),
     (["--source", "serial:/dev/null", "--audit-log", "audit.jsonl", "--http", "off"], {},
      "VERIFY_AUDIT_KEY"),
     (["--source", "serial:/dev/null", "--config", "/nonexistent/daemon.toml"], {},

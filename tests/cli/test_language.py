@@ -72,6 +72,24 @@ PATHS: list[tuple[tuple[str, ...], int]] = [
     (("record", "--source", "replay:fixtures/scans/burst.jsonl", "--out", "/tmp/never.jsonl"),
      2),
     (("demo",), 0),
+    # Usage errors (Typer's own messages), contradictions and the profiles' words.
+    (("card", "--age", "abc", "--token", "VALID0001"), 2),
+    (("card", "--mrz", UT_VALID, "--region", "skane", "--age", "10"), 2),
+    (("card", "--token", "VALID0001", "--card", "application", "--region", "skane", "--age",
+      "40"), 0),
+    (("decide", "--regoin", "skane"), 2),
+    (("decide", "--region", "skane", "--age", "200"), 2),
+    (("regions", "extra"), 2),
+    (("replay",), 2),
+    (("card", "--token"), 2),
+    (("nosuchcommand",), 2),
+    (("profile", "show"), 0),
+    # The daemon's refusals, a serial scanner that is not there.
+    (("daemon",), 2),
+    (("daemon", "--source", "serial:/dev/null", "--region", "atlantis"), 2),
+    (("daemon", "--source", "serial:/dev/null", "--clear-after", "0"), 2),
+    (("card", "--serial", "/dev/nonexistent-tty"), 2),
+    (("replay", "/nonexistent/recording.jsonl"), 2),
 ]
 
 QUOTED = re.compile(r"”[^”]*”|'[^']*'|\S+://\S+|--[\w-]+")
@@ -173,8 +191,10 @@ def test_help_shows_flags_as_flags_and_h_is_help(monkeypatch, capsys) -> None:
     assert re.search(r"^\s+--json\s+skriv ut JSON-status", text, re.M)  # help in Swedish
     assert re.search(r"^\s+--age AGE\s+patientens ålder", text, re.M)  # `--age AGE`, as Unix
     assert "-h, --help" in text
+    assert "\nAlternativ:\n" in text and "[miljövariabel: VERIFY_LANG]" in " ".join(text.split())
     _, english = run(("card", "-h", "--lang", "en"), {}, monkeypatch, capsys)
     assert re.search(r"^\s+--json\s+print the JSON status", english, re.M)
+    assert "\nOptions:\n" in english
 
 
 @pytest.mark.parametrize("args, reason", [
@@ -204,3 +224,39 @@ def test_a_region_with_its_own_pages_says_so_in_json(monkeypatch, capsys) -> Non
     decision = json.loads(text)["decision"]
     assert decision["routine"] is True and decision["entitlement"] == "care_that_cannot_wait"
     assert all(c["region"] in ("", "Region Halland") for c in decision["cites"])
+
+
+def test_a_typed_age_that_disagrees_with_the_card_s_zone_is_refused_naming_both(
+        monkeypatch, capsys) -> None:
+    code, text = run(("card", "--mrz", UT_VALID, "--region", "skane", "--age", "10"), {},
+                     monkeypatch, capsys)
+    assert code == 2
+    assert "åldern som angavs (10)" in text and "som säger 36" in " ".join(text.split())
+    code, _ = run(("card", "--mrz", UT_VALID, "--region", "skane", "--birth-date",
+                   "1990-01-01"), {}, monkeypatch, capsys)
+    assert code == 0  # the same birth date as the zone's: no contradiction
+
+
+def test_a_valid_application_card_s_steps_speak_of_application_cards(emu, monkeypatch,
+                                                                     capsys) -> None:
+    args = ("card", "--token", "VALID0001", "--card", "application", "--region", "skane",
+            "--age", "40")
+    code, text = run(args, emu.env(), monkeypatch, capsys)
+    text = " ".join(text.split())
+    assert code == 0
+    assert "Försäkra dig om att patienten har ett giltigt ansökningskort" in text
+    assert "Försäkra dig om att patienten har ett giltigt LMA-kort" not in text
+    _, english = run((*args, "--lang", "en"), emu.env(), monkeypatch, capsys)
+    assert "Make sure the patient has a valid application card" in " ".join(english.split())
+
+
+def test_usage_errors_are_one_line_in_the_chosen_language_with_the_closest_option(
+        monkeypatch, capsys) -> None:
+    code, text = run(("decide", "--regoin", "skane"), {}, monkeypatch, capsys)
+    assert code == 2
+    assert text.strip() == ("verify: --regoin är inget alternativ till verify decide; menade du "
+                            "--region? (hjälp: verify decide -h)")
+    code, text = run(("card", "--age", "abc", "--token", "X", "--lang", "en"), {}, monkeypatch,
+                     capsys)
+    assert text.strip() == ("verify: invalid value for --age: Input should be a valid integer, "
+                            "unable to parse string as an integer (help: verify card -h)")

@@ -63,7 +63,7 @@ def test_learn_a_new_design_by_flags_then_a_reworded_page_is_unknown_never_valid
     assert r.returncode == 0, r.stdout + r.stderr
     assert "card 1: valid (right to work: yes)" in r.stdout
     assert "card 2: valid (right to work: no)" in r.stdout
-    assert "card 3: not_valid" in r.stdout
+    assert "card 3: not valid" in r.stdout
     # The LMA card's (shipped) profile still answers beside the learnt one.
     code, lma = lookup(verify_cli, env, emu.url("VALID0001"))
     assert (code, lma["document"]["kind"], lma["validity"]["profile"]["confirmed"]) == (
@@ -185,7 +185,7 @@ def test_learn_reads_the_cards_from_a_scanner_source(
                    "--count", "3", "--yes", *PICKS, "--no-confirm", "--lang", "en",
                    env=env, input=scans)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Card 3 read." in r.stdout and "card 3: not_valid" in r.stdout
+    assert "Card 3 read." in r.stdout and "card 3: not valid" in r.stdout
 
 
 ESCAPES = "Se \x1b[2J\x1b]52;c;ZXZpbA==\x07\u202e här."
@@ -252,3 +252,31 @@ def test_learn_refuses_a_name_with_a_trailing_full_stop_and_writes_nothing(
     r = _learn(verify_cli, hostile_agency, tmp_path, "anna andersson.")
     assert r.returncode == 2 and "refused" in r.stderr
     assert not (tmp_path / "out.toml").exists()
+
+
+def test_an_empty_answer_to_a_required_sentence_is_asked_again(
+    verify_cli, emu: Emulator, tmp_path: Path
+) -> None:
+    env = learn_env(tmp_path)
+    answers = "\n".join([
+        "application", emu.design2_url("VALID0001"), emu.design2_url("NOWORK0001"),
+        emu.design2_url("NOINFO0001"), "",
+        "", "", "",
+        "3", "", "4", "14", "5", "13",  # "valid" first left empty: asked again
+        "n",
+    ]) + "\n"
+    r = verify_cli("profile", "learn", "--lang", "en", env=env, input=answers)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("An answer is needed") == 1
+
+
+def test_yes_with_one_code_says_what_is_missing_before_asking_anything(
+    verify_cli, emu: Emulator, tmp_path: Path
+) -> None:
+    r = verify_cli("profile", "learn", "--yes", "--code", emu.design2_url("VALID0001"),
+                   "--lang", "en", env=learn_env(tmp_path), input="")
+    assert r.returncode == 2
+    assert r.stdout == ""  # no question was asked
+    assert r.stderr.strip() == ("verify: --yes needs two or more --code (a profile is learnt "
+                                "from at least two real cards); add another --code or leave "
+                                "--yes out to be asked")

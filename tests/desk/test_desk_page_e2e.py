@@ -18,6 +18,7 @@ from drivers.layout import LAYOUTS, render, type_text
 from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
 from verify.lookup.emulator import Emulator
 
+LINKED = "Skärmen har kontakt med tjänsten"  # the page-link indicator, worded as what it is
 READ = """
 const t = (id) => document.getElementById(id).textContent;
 return {headline: t('headline'), summary: t('summary'), meta: t('meta'),
@@ -104,7 +105,7 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
             base = daemon.desk_url()
             browser.get(base)
             daemon.wait_device_open(scanner.link)
-            when(browser, lambda s: s["connection"] == "Ansluten")
+            when(browser, lambda s: s["connection"] == LINKED)
 
             # A valid LMA card in Skåne: the rules need the age; the page asks it.
             scanner.scan(emu.url("VALID0001"))
@@ -177,7 +178,7 @@ def test_the_page_asks_child_or_adult_takes_the_answer_safely_and_reads_a_keyboa
             status, latest = http_call(base, "GET", "/api/status/latest")
             assert json.loads(latest)["event"]["decision"]["entitlement"] == "manual_check"
             browser.get(base)
-            screen, _ = when(browser, lambda s: s["connection"] == "Ansluten" and s["buttons"])
+            screen, _ = when(browser, lambda s: s["connection"] == LINKED and s["buttons"])
             assert screen["scan"] == second_scan
 
             # A keyboard scanner set to US, on a Swedish desk, typing into the page.

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import time
+import urllib.error
+import urllib.request
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support_daemon import status_for, url
+from tests.conftest import REPO
+from tests.support_daemon import DaemonProcess, PtyScanner, daemon_env, status_for, url
 from verify.desk.config import build_config
 from verify.desk.events import Event
 from verify.desk.health import assess
 from verify.desk.metrics import DeskMetrics
 from verify.desk.server import DeskServer
 from verify.desk.state import DeskState
+from verify.lookup.emulator import Emulator
 
 
 def event(payload: str, source: str = "serial:/dev/scanner?baud=9600") -> Event:
@@ -54,14 +62,15 @@ def test_metrics_count_by_source_and_outcome_with_no_identifier_anywhere():
     for secret in [*tokens, "12-345678", "agency.test"]:
         assert secret not in text
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    scans = {(s.labels["source"], s.labels["outcome"]): s.value
+    scans = {(s.labels["source"], s.labels["card"], s.labels["outcome"]): s.value
              for s in families["verify_scans"].samples if s.name == "verify_scans_total"}
-    assert scans == {("serial:/dev/scanner", "valid"): 1, ("serial:/dev/scanner", "not_valid"): 1,
-                     ("serial:/dev/scanner", "unknown"): 1,
-                     ("serial:/dev/scanner", "not_a_card"): 1}
-    unknowns = {s.labels["reason"]: s.value for s in families["verify_unknowns"].samples
+    scanner = "serial:/dev/scanner"
+    assert scans == {(scanner, "lma", "valid"): 1, (scanner, "lma", "not_valid"): 1,
+                     (scanner, "lma", "unknown"): 1, (scanner, "none", "not_a_card"): 1}
+    unknowns = {(s.labels["card"], s.labels["reason"]): s.value
+                for s in families["verify_unknowns"].samples
                 if s.name == "verify_unknowns_total"}
-    assert unknowns == {"lookup": 1, "not_a_card": 1}
+    assert unknowns == {("lma", "lookup"): 1, ("none", "not_a_card"): 1}
     count = [s for s in families["verify_lookup_duration_seconds"].samples
              if s.name.endswith("_count")]
     assert sum(s.value for s in count) == 3
@@ -98,3 +107,115 @@ def test_healthz_answers_503_with_reasons_and_metrics_are_served_without_a_token
     finally:
         desk.close()
         srv.stop()
+
+
+# -- both card kinds, end to end: a real daemon, a pty scanner, the emulator ---------------------
+
+
+def _alert_rules() -> dict[str, str]:
+    """The alert rules as docs/reception-desk.md prints them: name → PromQL expression."""
+    text = (REPO / "docs" / "reception-desk.md").read_text("utf-8")
+    block = text.split("groups:\n", 1)[1].split("```", 1)[0]
+    rules: dict[str, str] = {}
+    name, expr, indent = "", "", -1
+    for line in block.splitlines():
+        depth = len(line) - len(line.lstrip())
+        if indent >= 0 and depth > indent:  # a `|` block's lines
+            rules[name] += " " + line.split("#")[0].strip()
+            continue
+        indent = -1
+        if line.strip().startswith("- alert:"):
+            name = line.split(":", 1)[1].split("#")[0].strip()
+        elif line.strip().startswith("expr:"):
+            expr = line.split(":", 1)[1].split("#")[0].strip()
+            rules[name] = "" if expr == "|" else expr
+            indent = depth if expr == "|" else -1
+    assert len(rules) >= 5, rules
+    return {k: " ".join(v.split()) for k, v in rules.items()}
+
+
+def _selected(samples: list, selector: str) -> float:
+    """Sum of the samples a `name{label="value",…}` selector picks."""
+    match = re.fullmatch(r"(\w+)(?:\{(.*)\})?", selector)
+    assert match, selector
+    name, matchers = match.group(1), dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+    return sum(s.value for s in samples if s.name == name
+               and all(s.labels.get(k) == v for k, v in matchers.items()))
+
+
+def _ratio(expr: str, samples: list) -> float:
+    """A documented `sum(rate(A[w])) / sum(rate(B[w])) > x` rule's left side over counters that
+    started at zero (a rate over the whole life is the counter itself)."""
+    parts = re.findall(r"sum(?: by \(\w+\))? ?\(rate\(([^\[]+)\[\w+\]\)\)", expr)
+    assert len(parts) == 2, expr
+    numerator, denominator = (_selected(samples, p) for p in parts)
+    assert denominator > 0, expr
+    return numerator / denominator
+
+
+def test_application_card_lookups_count_for_health_and_metrics_carry_both_card_kinds(
+        tmp_path: Path) -> None:
+    scanner = PtyScanner(tmp_path / "scanner")
+    home = tmp_path / "home"
+    home.mkdir()
+    with Emulator() as emu:
+        daemon = DaemonProcess(
+            ["--source", f"serial:{scanner.link}", "--http", "127.0.0.1:0", "--region", "skane"],
+            daemon_env({**emu.env(), "HOME": str(home)}), tmp_path)
+        try:
+            base = daemon.desk_url().rstrip("/")
+            daemon.wait_device_open(scanner.link)
+
+            def health() -> tuple[int, dict]:
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:
+                        return resp.status, json.loads(resp.read())
+                except urllib.error.HTTPError as err:
+                    return err.code, json.loads(err.read())
+
+            def health_when(code: int, lookups: int) -> dict:
+                deadline = time.monotonic() + 10
+                while True:
+                    status, report = health()
+                    if status == code and report.get("events", 0) >= lookups:
+                        return report
+                    assert time.monotonic() < deadline, (status, report)
+                    time.sleep(0.05)
+
+            scanner.scan(emu.url("VALID0001"))
+            health_when(200, 1)
+            for i in range(3):
+                scanner.scan(emu.application_url(f"ERROR000{i}"))
+            report = health_when(503, 4)
+            assert "the last 3 lookups all failed" in report["reasons"]
+            scanner.scan(emu.application_url("VALID0002"))
+            assert health_when(200, 5)["ok"] is True
+
+            with urllib.request.urlopen(base + "/metrics", timeout=5) as resp:
+                text = resp.read().decode()
+        finally:
+            daemon.stop()
+            scanner.close()
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    lookups = {(s.labels["card"], s.labels["outcome"]): s.value for s in samples
+               if s.name == "verify_lookup_duration_seconds_count"}
+    assert lookups == {("lma", "valid"): 1, ("application", "unknown"): 3,
+                       ("application", "valid"): 1}
+    scans = {(s.labels["card"], s.labels["outcome"]): s.value for s in samples
+             if s.name == "verify_scans_total"}
+    assert scans == {("lma", "valid"): 1, ("application", "unknown"): 3,
+                     ("application", "valid"): 1}
+    unknowns = {(s.labels["card"], s.labels["reason"]): s.value for s in samples
+                if s.name == "verify_unknowns_total"}
+    assert unknowns == {("application", "lookup"): 3}
+    # The documented alert rules, evaluated on this scrape: every metric and label they name
+    # exists, and the failing-lookup ratio is the share of failed lookups (3 of 5), never over 1.
+    rules = _alert_rules()
+    for name in ("VerifyLookupsFailingRegionWide", "VerifyLookupsFailingAtSite"):
+        assert _ratio(rules[name], samples) == pytest.approx(3 / 5)
+    for expr in rules.values():
+        for metric in re.findall(r"\b(verify_\w+)", expr):
+            assert any(s.name == metric for s in samples), (metric, expr)
+        for label, value in re.findall(r'(\w+)="([^"]*)"', expr):
+            if label != "job":
+                assert any(s.labels.get(label) == value for s in samples), (label, value)

@@ -49,7 +49,7 @@ def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_a
         try:
             browser.get(daemon.desk_url())
             daemon.wait_device_open(scanner.link)  # the scanner is read from now on
-            screen_when(browser, lambda s: s["connection"] == "Ansluten")
+            screen_when(browser, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
             assert browser.execute_script(READ_SCREEN)["headline"] == "Väntar på kort …"
 
             cases = [
@@ -83,7 +83,7 @@ def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_a
 
             # The desk can see when the service is gone.
             code = daemon.stop()
-            screen_when(browser, lambda s: s["connection"].startswith("Ingen kontakt"))
+            screen_when(browser, lambda s: s["connection"].startswith("Skärmen har ingen kontakt"))
         finally:
             code = daemon.stop()
             scanner.unplug()

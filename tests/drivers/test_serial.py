@@ -85,7 +85,9 @@ def test_noise_and_nul_bytes_are_dropped(tmp_path):
         got = scans.take(1)
         assert payloads(got) == ["VALID0001"]
         assert scans.nothing_more()
-        assert [n.kind for n in scans.source.notices] == ["noise"]
+        # the frame of NULs and garbage, then the NULs and BEL dropped from around the scan
+        assert [n.kind for n in scans.source.notices] == ["noise", "controls_dropped"]
+        assert scans.source.notices[1].size == 3
 
 
 def test_overlong_input_is_capped_and_reported_then_next_scan_works(tmp_path):

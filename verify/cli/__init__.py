@@ -7,8 +7,11 @@ them all, so the CLI is built in one direction and nothing outside `verify.cli` 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import Any
+import threading
+from types import FrameType
+from typing import Any, NoReturn
 
 import typer
 
@@ -24,9 +27,10 @@ from verify.cli import (  # noqa: F401  (they register commands)
     scanner,
 )
 from verify.cli.app import DRIVER_MESSAGES, app
+from verify.cli.usage import said, speak_help_frame, usage_sentence
 from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
-from verify.model import EXIT_UNKNOWN, EXIT_USAGE
+from verify.model import EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def _optional_camera_index(argv: list[str]) -> list[str]:
@@ -74,14 +78,117 @@ def speak_help(command: Any) -> Any:
     return command
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The console script: run one command and leave with one meaning per exit code.
+
+    0, 1 and 3 are a card's outcome (valid, not valid, check by hand); every usage, settings,
+    permission and input/output problem is 2 with one sentence and no traceback; Ctrl-C is 130;
+    output to a pipe that was closed (`verify regions | head -1`) ends quietly with 2.
+    """
     args = _optional_camera_index(list(sys.argv[1:] if argv is None else argv))
     _early_language(args)
+    speak_help_frame()
+    _hear_ctrl_c()
+    code = run(args)
     try:
-        return speak_help(typer.main.get_command(app))(args=args, prog_name="verify")
-    except (VerifyError, SourceError) as exc:
-        typer.echo(f"verify: {localise(exc, templates=DRIVER_MESSAGES)}", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        code = _quiet_closed_output()
+    sys.exit(code)
+
+
+def run(args: list[str]) -> int:
+    """One command's exit code; what went wrong said on stderr in one line."""
+    try:
+        result = speak_help(typer.main.get_command(app)).main(
+            args=args, prog_name="verify", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        # A prompt was given up: by Ctrl-C, by "no" to a confirmation, or because the input
+        # ended (a pipe or a script) before an answer came.
+        if _INTERRUPTED.is_set():
+            _say(_("interrupted"))
+            return EXIT_INTERRUPTED
+        if not _interactive():
+            _say(_("the input ended before an answer was given"))
+        else:
+            _say(_("stopped; nothing was changed"))
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        typer.echo("verify: " + _("interrupted"), err=True)
-        sys.exit(EXIT_UNKNOWN)
+        _say(_("interrupted"))
+        return EXIT_INTERRUPTED
+    except typer.TyperException as exc:  # Click's usage errors: bad option, missing value, …
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `verify` or a group alone: its help
+            typer.echo(exc.format_message(), err=True)
+            return EXIT_USAGE
+        _say(usage_sentence(exc) if hasattr(exc, "ctx") else said(exc.format_message()))
+        return EXIT_USAGE
+    except (VerifyError, SourceError) as exc:
+        _say(localise(exc, templates=DRIVER_MESSAGES))
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return _quiet_closed_output()
+    except SystemExit:
+        # Typer's own answer to a closed output pipe is exit 1, which means "not valid" here.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            return _quiet_closed_output()
+        raise
+    except OSError as exc:  # a file or device the command could not use
+        _say(os_sentence(exc))
+        return EXIT_USAGE
+
+
+def os_sentence(exc: OSError) -> str:
+    """An operating-system refusal as one sentence naming what was refused."""
+    where = exc.filename if exc.filename is not None else ""
+    if isinstance(exc, PermissionError):
+        return _("permission denied: {path}", path=where)
+    if isinstance(exc, FileNotFoundError):
+        return _("no such file or folder: {path}", path=where)
+    if isinstance(exc, IsADirectoryError):
+        return _("{path} is a folder, not a file", path=where)
+    return _("cannot use {path}: {why}", path=where, why=exc.strerror or type(exc).__name__)
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _hear_ctrl_c() -> None:
+    """Remember Ctrl-C, then interrupt as Python does: Typer turns an interrupted prompt into
+    the same `Abort` as ended input, and only this tells them apart (130, not 2)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, on_sigint)
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _say(text: str) -> None:
+    try:
+        typer.echo(f"verify: {text}", err=True)
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def _quiet_closed_output() -> int:
+    """The reader went away: say nothing more (the interpreter's own flush at exit would print
+    a traceback-like notice), exit 2."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_USAGE

@@ -11,6 +11,7 @@ import sys
 from typing import Annotated
 
 import typer
+from typer._click.globals import get_current_context
 
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_, _, set_language
@@ -36,13 +37,21 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+# Commands that must run with a broken or missing config: the installer writes one, the
+# emulator is the lookup's stand-in. Every other command checks the config first, the same way.
+NO_CONFIG = frozenset({"desk", "agency-emulator"})
+
+
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option(
         "--version", "-V", is_eager=True, callback=_print_version,
         help="print the version and exit")] = False,
 ) -> None:
     """Check LMA and UT cards and tell the desk what the patient is entitled to."""
+    if not ctx.resilient_parsing and ctx.invoked_subcommand not in NO_CONFIG:
+        Settings.from_env()  # ConfigError: exit 2 naming the file and key, before anything
 
 
 Lang = Annotated[str | None, typer.Option(
@@ -101,6 +110,11 @@ DRIVER_MESSAGES = (
        "photo or crop it to the card"),
     N_("{path}: damaged video ({why})"),
     N_("{path}: no frames could be read (damaged or empty video)"),
+    N_("{url}: no device at this path (is the scanner plugged in?)"),
+    N_("{url}: not a serial device"),
+    N_("{url}: permission denied; add the user to the dialout group (docs/reception-desk.md)"),
+    N_("{url}: another program is reading this scanner (a running verify daemon or verify "
+       "scan?)"),
 )
 
 
@@ -123,16 +137,26 @@ def say(message: str, /, **params: object) -> None:
 
 def check_lang(lang: str | None) -> str:
     """Choose the process's language once: --lang, else VERIFY_LANG (the option's envvar),
-    else the config file's `lang`, else Swedish."""
+    else the config file's `lang`, else Swedish. A bad value is named where it was given."""
     if lang is None:
-        try:
-            lang = Settings.from_env().lang
-        except ConfigError:
-            lang = None  # a broken lookup setting is reported by the command that needs it
+        lang = Settings.from_env().lang  # a bad file value: ConfigError naming file and key
     try:
         return set_language(lang)
     except ConfigError:
+        if _from_environment("lang"):
+            raise fail("VERIFY_LANG must be sv or en, not {lang}", lang=repr(lang)) from None
         raise fail("--lang must be sv or en, not {lang}", lang=repr(lang)) from None
+
+
+def click_context() -> typer.Context | None:
+    return get_current_context(silent=True)  # type: ignore[return-value]
+
+
+def _from_environment(name: str) -> bool:
+    """Did the current command's option `name` come from its environment variable?"""
+    ctx = click_context()
+    source = ctx.get_parameter_source(name) if ctx is not None else None
+    return source is not None and source.name == "ENVIRONMENT"
 
 
 def emit(status: Status, *, as_json: bool, lang: str, verbose: bool = False) -> None:

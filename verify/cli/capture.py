@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import typer
+
 from drivers import handler_for, open_source
 from drivers.scan import Scan, SourceError
 from drivers.source import SourceURL
 from verify.cards.ocr import frame_hook
 from verify.check import check_text
 from verify.errors import ParseError, VerifyError
+from verify.locale import _
 from verify.model import Status
 from verify.present import preview as preview_window
 from verify.present.preview import Banner, banner_for, text
@@ -50,6 +53,21 @@ def first_scan(url: str, *, timeout: float | None = None) -> Scan:
                          timeout=timeout)
     timed_out = threading.Event()
     with open_source(url) as source:
+        # A scanner gives no sign of life until a card is scanned: say what is awaited, once
+        # the device is open (a byte-stream driver opens it when first read).
+        waiting = "verify: " + (
+            _("waiting for one card from {url} (Ctrl-C to stop)", url=url) if timeout is None
+            else _("waiting up to {s} s for one card from {url}", url=url, s=f"{timeout:g}"))
+        state = getattr(source, "state", None)
+        if isinstance(state, str) and state != "open":
+
+            def on_state(new: str) -> None:
+                if new == "open":
+                    typer.echo(waiting, err=True)
+
+            source.on_state = on_state  # type: ignore[attr-defined]
+        else:
+            typer.echo(waiting, err=True)
 
         def expire() -> None:
             timed_out.set()

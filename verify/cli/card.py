@@ -15,7 +15,7 @@ from verify.authenticity import (
     load_trust_folder,
 )
 from verify.cards.classify import classify
-from verify.check import check_text, with_decision
+from verify.check import age_conflict, check_text, with_decision
 from verify.cli.app import (
     Age,
     Card,
@@ -150,6 +150,11 @@ def card(
             lang=lang,
             check=check_with_chip,
         )
+    conflict = age_conflict(status, age=age, birth_date=birth_date)
+    if conflict is not None:
+        raise fail("the age given ({typed}) disagrees with the card's machine-readable zone, "
+                   "which says {zone}: check which is right and give that, or leave --age and "
+                   "--birth-date out to use the card's", typed=conflict[0], zone=conflict[1])
     status = with_decision(
         status,
         region=region,

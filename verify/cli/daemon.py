@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import time
@@ -28,6 +29,7 @@ from verify.desk.server import DeskServer
 from verify.desk.state import DeskState
 from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
+from verify.locale import N_
 from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
 from verify.model import LookupReference, Status, Validity
@@ -198,23 +200,45 @@ def daemon(
                                                 **metrics.health()},
                                 metrics=metrics.render, keyboard=keyboard)
         except OSError as exc:
-
-            raise ConfigError(f"cannot listen on {settings.http}: {exc.strerror}") from None
+            raise _listen_error(exc, settings.http) from None
     # Stopping waits for a lookup under way up to its own deadline (and a second to spare),
     # within the unit's stop timeout; a scan still unanswered then is shown as unknown.
-    d = Daemon(settings, checker=checker, sinks=sinks, reload=load,
+    d = Daemon(settings, checker=checker, sinks=sinks, reload=load, on_scan=desk.checking,
                interrupted=interrupted_status(lookup),
                drain_seconds=min(lookup.timeout + 1.0, DRAIN_SECONDS))
     holder["d"] = d
+
+    def tick() -> None:
+        desk.tick()
+        desk.update_sources(d.source_states())
+
+    desk.update_sources(d.source_states())
     if server is not None:
         server.start()
         log.info("desk screen at %s", server.url)
     try:
-        d.run(on_tick=desk.tick)
+        d.run(on_tick=tick)
     finally:
         if server is not None:
             server.stop()
     raise typer.Exit(0)
+
+
+def _listen_error(exc: OSError, address: str | None) -> ConfigError:
+    """Why the desk screen cannot listen, as one sentence saying what to do (exit 2)."""
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(N_("cannot listen on {address}: the port is already in use (another "
+                              "verify daemon?); stop it or choose another port with --http"),
+                           address=address)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ConfigError(N_("cannot listen on {address}: permission denied (ports below 1024 "
+                              "need privileges); choose a port above 1024 with --http"),
+                           address=address)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(N_("cannot listen on {address}: this computer has no such address; "
+                              "give one of its own addresses with --http"), address=address)
+    return ConfigError(N_("cannot listen on {address}: {why}"), address=address,
+                       why=exc.strerror or type(exc).__name__)
 
 
 def _page_source(sources: tuple[str, ...]) -> KeyboardPolicy | None:

@@ -21,7 +21,7 @@ from verify.cards.reference import parse_reference
 from verify.cli.app import Card, Json, Lang, app, check_card, check_lang, fail
 from verify.clock import today
 from verify.errors import ConfigError, ParseError
-from verify.locale import _, set_language
+from verify.locale import N_, _, set_language
 from verify.lookup.client import LookupClient, Page
 from verify.lookup.learn import (
     Proposal,
@@ -46,6 +46,10 @@ app.add_typer(profile_app, name="profile")
 
 # The marker kinds a person picks in `learn`, with the question asked for each.
 PICKS = ("page", "valid", "no_information", "right_to_work", "no_right_to_work")
+REQUIRED_PICKS = frozenset({"page", "valid", "no_information"})
+# A card's state as a person reads it (the codes valid/not_valid stay in JSON).
+STATE_WORDS = {"valid": N_("valid"), "not_valid": N_("not valid"),
+               "unknown": N_("cannot be determined")}
 Pick = Annotated[list[str] | None, typer.Option(help="sentence number or text; repeatable")]
 
 
@@ -77,9 +81,12 @@ def show(as_json: Json = False, lang: Lang = "sv") -> None:
             else _("UNCONFIRMED")
         )
         typer.echo(f"{row['kind']}: {row['name']} — {state}")
-        typer.echo("  " + _("from: {source}", source=row["source"]))
-        typer.echo("  " + _("address: {base} (token: {where}, {pattern})", base=row["base"],
-                            where=row["token_location"], pattern=row["token_pattern"]))
+        source = _("shipped with verify") if row["source"] == "shipped" else row["source"]
+        typer.echo("  " + _("from: {source}", source=source))
+        where = str(row["token_location"])
+        typer.echo("  " + _("address: {base} (the card's code {where})", base=row["base"],
+                            where=_("follows it") if where == "path" else _(
+                                "in the parameter {name}", name=where.partition(":")[2])))
         if row["note"]:
             typer.echo("  " + _("note: {note}", note=row["note"]))
     typer.echo(_("Learnt profiles are written to {folder}", folder=profiles_dir()))
@@ -201,8 +208,12 @@ def learn(
 ) -> None:
     """Confirm a lookup profile from two or more real cards, step by step."""
     set_language(check_lang(lang))
-    kind = check_card(card_kind) or _ask_kind()
+    # --yes asks nothing it can default: the card kind is then the prompt's default, lma.
+    kind = check_card(card_kind) or ("lma" if yes else _ask_kind())
     codes = list(code or [])
+    if yes and source is None and len(codes) < 2:
+        raise fail("--yes needs two or more --code (a profile is learnt from at least two real "
+                   "cards); add another --code or leave --yes out to be asked")
     if source is not None:
         codes += _scan_codes(source, count)
     codes = codes or _ask_codes()
@@ -238,7 +249,13 @@ def learn(
         if answers is None:
             default = ",".join(str(number_of[s]) for s in common[:1]) if kind_ == "page" \
                 else ""
-            answers = [typer.prompt(_question(kind_), default=default, show_default=bool(default))]
+            answer = typer.prompt(_question(kind_), default=default, show_default=bool(default))
+            while kind_ in REQUIRED_PICKS and not str(answer).strip():
+                # Required: an empty answer is asked again, not taken as "none".
+                typer.echo(_("An answer is needed: the numbers of one or more sentences."))
+                answer = typer.prompt(_question(kind_), default=default,
+                                      show_default=bool(default))
+            answers = [answer]
         chosen[kind_] = _resolve(answers, numbered, pages, tokens, kind_)
     for kind_ in ("page", "valid", "no_information"):
         if not chosen[kind_]:
@@ -250,7 +267,7 @@ def learn(
         validity = read_text(" ".join(page_sentences), profile, ref)
         rtw = "" if validity.right_to_work is None else _(
             " (right to work: {answer})", answer=_("yes") if validity.right_to_work else _("no"))
-        typer.echo("  " + _("card {n}: {state}", n=i, state=validity.state) + rtw)
+        typer.echo("  " + _("card {n}: {state}", n=i, state=_(STATE_WORDS[validity.state])) + rtw)
         failed = failed or validity.state == "unknown"
     if failed:
         typer.echo(_("The chosen sentences do not read every card; nothing was written."), err=True)

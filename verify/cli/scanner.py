@@ -34,11 +34,13 @@ NOTICE = frozenset({
     N_("scan is not valid UTF-8: rejected"),
     N_("bytes before STX without a terminator"),
     N_("STX frame restarted before ETX"),
+    N_("control characters (NUL, ESC, …) dropped from the scan"),
 })
 NOTICE_KIND = {
     "overflow": N_("scan too long: discarded up to the next terminator"),
     "partial_dropped": N_("incomplete scan dropped"),
     "noise": N_("unreadable bytes dropped"),
+    "controls_dropped": N_("control characters (NUL, ESC, …) dropped from the scan"),
     "invalid_utf8": N_("scan is not valid UTF-8: rejected"),
 }
 

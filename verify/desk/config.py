@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import ConfigError, ParseError
+from verify.locale import N_
+from verify.lookup.settings import check_keys
 from verify.rules import load_book
 from verify.rules.engine import resolve_region
 
@@ -64,7 +66,8 @@ def parse_host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"--http wants HOST:PORT, e.g. {DEFAULT_HTTP}, not {text!r}")
+        raise ConfigError(N_("--http wants HOST:PORT, e.g. {example}, not {text}"),
+                          example=DEFAULT_HTTP, text=repr(text))
     return host, int(port)
 
 
@@ -84,6 +87,9 @@ def load_config(path: Path | None) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
+    except IsADirectoryError:
+        raise ConfigError(f"config {path} is a folder, not a file: give the file itself, e.g. "
+                          f"{Path(path) / 'daemon.toml'}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -91,6 +97,8 @@ def load_config(path: Path | None) -> dict[str, Any]:
     table = data.get("daemon", data)
     if not isinstance(table, Mapping):
         raise ConfigError(f"config {path}: [daemon] must be a table")
+    # A misspelt key is an error naming it and the closest known one, never ignored.
+    check_keys(data, str(path))
     return dict(table)
 
 
@@ -152,27 +160,27 @@ def canonical_region(region: str) -> str:
 
 def validate(config: DaemonConfig) -> DaemonConfig:
     if not config.sources:
-        raise ConfigError("give at least one --source URL (e.g. serial:/dev/ttyACM0)")
+        raise ConfigError(N_("give at least one --source URL (e.g. serial:/dev/ttyACM0)"))
     if config.region is not None:
         config = replace(config, region=canonical_region(config.region))
     if config.lang not in ("sv", "en"):
-        raise ConfigError(f"lang must be sv or en, not {config.lang!r}")
+        raise ConfigError(N_("lang must be sv or en, not {lang}"), lang=repr(config.lang))
     if not 1 <= config.clear_after <= 24 * 3600:
-        raise ConfigError("clear_after must be between 1 and 86400 seconds")
+        raise ConfigError(N_("--clear-after (clear_after) must be between 1 and 86400 seconds"))
     if not 0 <= config.dedupe_seconds <= 600:
-        raise ConfigError("dedupe_seconds must be between 0 and 600")
+        raise ConfigError(N_("--dedupe-seconds (dedupe_seconds) must be between 0 and 600"))
     if not 0.5 <= config.chip_wait <= 120:
-        raise ConfigError("chip_wait must be between 0.5 and 120 seconds")
+        raise ConfigError(N_("chip_wait must be between 0.5 and 120 seconds"))
     if not 1 <= config.max_lookups <= 64:
-        raise ConfigError("max_lookups must be between 1 and 64")
+        raise ConfigError(N_("--max-lookups (max_lookups) must be between 1 and 64"))
     if not 1 <= config.queue_size <= 100_000:
-        raise ConfigError("queue_size must be between 1 and 100000")
+        raise ConfigError(N_("queue_size must be between 1 and 100000"))
     config.http_address()
     if config.needs_token() and not config.http_token:
         raise ConfigError(
-            f"the desk screen binds to {config.http}, not loopback: give --token "
-            "(or http_token in the config file) so only the desk can read it"
-        )
+            N_("the desk screen binds to {address}, not loopback: give --token "
+               "(or http_token in the config file) so only the desk can read it"),
+            address=config.http)
     if config.http_token is not None and len(config.http_token) < 16:
-        raise ConfigError("the desk-screen token must be at least 16 characters")
+        raise ConfigError(N_("the desk-screen token must be at least 16 characters"))
     return config

@@ -102,7 +102,15 @@ class BoundedHTTPServer(HTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BoundedHandler]) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
+        # Bind here, not in the base class: a port in use must close the socket and raise the
+        # OSError as it is (the base class would call server_close on a half-built server).
+        super().__init__(address, handler, bind_and_activate=False)
+        try:
+            self.server_bind()
+            self.server_activate()
+        except OSError:
+            self.socket.close()
+            raise
         self.stopping = threading.Event()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()

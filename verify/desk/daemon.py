@@ -184,8 +184,12 @@ class Daemon:
         reload: Callable[[], DaemonConfig] | None = None,
         interrupted: Checker = stopped_status,
         drain_seconds: float = DRAIN_SECONDS,
+        on_scan: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        # Hears each scan that will be checked (not repeats) as it is queued: the desk page
+        # says "checking the card" from then until the answer.
+        self.on_scan = on_scan
         self.checker = checker
         self.interrupted = interrupted  # the status of a scan still unanswered at stop
         self.drain_seconds = drain_seconds
@@ -341,7 +345,7 @@ class Daemon:
                 with self._open_lock:
                     self._open[url] = source
                 self.stats.source_state[url] = "open"
-                log.info("source %s: open", url)
+                self._log_open(url, source, retry=backoff != BACKOFF_FIRST)
                 with source:
                     for scan in source:
                         backoff = BACKOFF_FIRST
@@ -370,6 +374,24 @@ class Daemon:
             backoff = min(backoff * 2, BACKOFF_MAX)
         self.stats.source_state[url] = "stopped"
 
+    @staticmethod
+    def _log_open(url: str, source: Source, *, retry: bool = False) -> None:
+        """Say "open" when the device really is: a byte-stream driver opens it while it is
+        read, so until then the journal says what the source waits for (an absent scanner
+        gave "open" before every failed retry)."""
+        state = getattr(source, "state", None)
+        if not isinstance(state, str) or state == "open":
+            log.info("source %s: open", url)
+            return
+        if not retry:  # a retry's own warning already says it waits
+            log.info("source %s: waiting for the device", url)
+
+        def on_state(new: str) -> None:
+            if new == "open":
+                log.info("source %s: open", url)
+
+        source.on_state = on_state  # type: ignore[attr-defined]
+
     def source_states(self) -> dict[str, str]:
         """Each source's state as a desk sees it: a byte-stream driver's own when it has one
         (a serial scanner unplugged is "waiting" while the daemon still holds its source)."""
@@ -393,6 +415,11 @@ class Daemon:
                 return False
             seq = self._next_seq.get(source, 0)
             self._next_seq[source] = seq + 1
+        if self.on_scan is not None:
+            try:
+                self.on_scan(source)
+            except Exception as exc:  # the page's notice must never lose a scan
+                log.warning("scan notice failed: %s", type(exc).__name__)
         self._queue.put(Job(scan=scan, source=source, seq=seq))
         return True
 

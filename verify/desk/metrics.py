@@ -1,8 +1,10 @@
 """Fleet metrics for `/metrics` (Prometheus text format, prometheus-client).
 
-A daemon sink: every event counts once, by source and outcome; unknowns by reason; lookups go
-into a latency histogram. Labels come from small fixed sets (outcomes, reasons, the configured
-sources), never from a card: no token, LMA number, name or per-card value can become a label,
+A daemon sink: every event counts once, by source, card kind and outcome; unknowns by card kind
+and reason; lookups of either card kind (LMA, application) go into one latency histogram labelled
+by card kind, so a ratio of failed to all lookups stays within 0..1 whatever mix of cards a desk
+sees. Labels come from small fixed sets (outcomes, reasons, card kinds, the configured sources),
+never from a card: no token, LMA number, name or per-card value can become a label,
 so a region's Prometheus holds no personal data and no label explodes. Its own registry, so
 two daemons in one process (tests) do not mix.
 """
@@ -27,6 +29,10 @@ OUTCOMES = ("valid", "not_valid", "unknown", "not_a_card")
 # Validity bases an unknown may have; anything else is counted as "other" (bounded labels).
 REASONS = frozenset({"lookup", "error", "not_a_card", "lma_number_only", "mrz_check_failed",
                      "not_a_ut_card"})
+# Card kinds as a label: the two looked up at the agency, the UT card read offline, and "none"
+# for a code that is no card.
+LOOKUP_CARDS = frozenset({"lma", "application"})
+CARDS = LOOKUP_CARDS | {"ut"}
 LOOKUP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
 
 
@@ -39,8 +45,16 @@ def lookup_failed(status: Status) -> bool:
 
 
 def was_lookup(status: Status) -> bool:
-    """Did this check ask the agency (an LMA card's QR), rather than read a card offline?"""
-    return status.validity.basis in ("lookup", "error") and status.document.kind == "lma"
+    """Did this check ask the agency (an LMA or application card's QR), rather than read a
+    card offline? Every lookup counts, whatever the card kind: health and alerts judge them all."""
+    return (status.validity.basis in ("lookup", "error")
+            and status.document.kind in LOOKUP_CARDS)
+
+
+def card_of(status: Status) -> str:
+    """The card-kind label: lma, application, ut, or none (a code that is no card)."""
+    kind = status.document.kind
+    return kind if kind in CARDS else "none"
 
 
 class _Sources(Collector):
@@ -66,11 +80,12 @@ class DeskMetrics:
         self._lock = threading.Lock()
         self._recent: deque[bool] = deque(maxlen=RECENT_LOOKUPS)
         self.scans = Counter("verify_scans", "Distinct scans that gave an event",
-                             ["source", "outcome"], registry=self.registry)
+                             ["source", "card", "outcome"], registry=self.registry)
         self.unknowns = Counter("verify_unknowns", "Scans whose validity stayed unknown",
-                                ["reason"], registry=self.registry)
+                                ["card", "reason"], registry=self.registry)
         self.lookups = Histogram("verify_lookup_duration_seconds",
-                                 "Time to check an LMA card with the agency", ["outcome"],
+                                 "Time to check a card (LMA or application) with the agency",
+                                 ["card", "outcome"],
                                  buckets=LOOKUP_BUCKETS, registry=self.registry)
         self.profile = Gauge("verify_lookup_profile_confirmed",
                              "1 when the lookup profile is confirmed against a real card",
@@ -83,7 +98,7 @@ class DeskMetrics:
     def observe_check(self, seconds: float, status: Status) -> None:
         if not was_lookup(status):
             return
-        self.lookups.labels(outcome=status.validity.state).observe(seconds)
+        self.lookups.labels(card=card_of(status), outcome=status.validity.state).observe(seconds)
         with self._lock:
             self._recent.append(not lookup_failed(status))
 
@@ -92,10 +107,11 @@ class DeskMetrics:
     def emit(self, event: Event) -> None:
         status = event.status
         outcome = outcome_of(status)
-        self.scans.labels(source=source_label(event.source), outcome=outcome).inc()
+        card = card_of(status)
+        self.scans.labels(source=source_label(event.source), card=card, outcome=outcome).inc()
         if status.validity.state == "unknown":
             basis = status.validity.basis
-            self.unknowns.labels(reason=basis if basis in REASONS else "other").inc()
+            self.unknowns.labels(card=card, reason=basis if basis in REASONS else "other").inc()
 
     def reopen(self) -> None:
         """Nothing to reopen."""

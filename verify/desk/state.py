@@ -1,5 +1,10 @@
 """What the desk screen shows now, and the live feed to every open page (Server-Sent Events).
 
+Besides each card's status the feed carries what staff need to trust the screen: every scan
+source's state (a scanner unplugged is said on the page, prominently when no source can read a
+card), "checking the card" from the scan to its answer, and the standing banner of unconfirmed
+lookup profiles, the same words idle and with any card on screen.
+
 The desk record (with the full manual address) lives in memory only while it is on screen:
 after `clear_after` seconds it is dropped and every page is told to clear, so the next patient
 does not see it and nothing is left behind.
@@ -19,6 +24,7 @@ from typing import Any
 from verify.check import with_decision
 from verify.desk.config import DaemonConfig
 from verify.desk.events import Event
+from verify.desk.sources import sources_view
 from verify.model import Status
 from verify.rules import condition_names
 
@@ -47,12 +53,17 @@ class DeskState:
         self._expires = 0.0
         self._subscribers: list[queue.Queue[str | None]] = []
         self.closed = False
-        # The standing banner (unconfirmed lookup profiles in force), sent with every clear.
+        # The standing banner (unconfirmed lookup profiles in force): the same words with every
+        # clear, every card and every answer, whatever the card's own profile.
         self.notice = ""
+        self._sources: dict[str, Any] | None = None  # the sources' view last sent
+        self._checking = 0  # scans taken and not yet answered
 
     # -- sink ---------------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
+        with self._lock:
+            self._checking = max(0, self._checking - 1)
         if event.superseded:  # a newer card is already on screen
             return
         config = self._config()
@@ -60,6 +71,7 @@ class DeskState:
         record = event.to_record()
         scan_id = secrets.token_urlsafe(16)
         desk["desk"]["scan_id"] = scan_id
+        desk["desk"]["profile_notice"] = self.notice
         with self._lock:
             self._desk = desk
             self._record = record
@@ -71,6 +83,24 @@ class DeskState:
 
     def reopen(self) -> None:
         """Nothing to reopen; a reload changes lang/clear_after for the next event."""
+
+    # -- what the daemon tells the page besides cards -----------------------------------------
+
+    def checking(self, source: str = "") -> None:
+        """A scan was taken and is being checked: every page says so until its answer comes,
+        so staff do not scan again while a slow lookup runs."""
+        with self._lock:
+            self._checking += 1
+            self._broadcast(sse("checking", {"profile_notice": self.notice}))
+
+    def update_sources(self, states: dict[str, str]) -> None:
+        """Each source's state (the facts `/healthz` uses); pages hear only changes."""
+        view = sources_view(states, lang=self._config().lang)
+        with self._lock:
+            if view == self._sources:
+                return
+            self._sources = view
+            self._broadcast(sse("sources", view))
 
     def close(self) -> None:
         with self._lock:
@@ -114,6 +144,7 @@ class DeskState:
         desk = dataclasses.replace(event, status=status).to_desk(
             lang=config.lang, clear_after=config.clear_after)
         desk["desk"]["scan_id"] = current
+        desk["desk"]["profile_notice"] = self.notice
         return desk
 
     # -- readers ------------------------------------------------------------------------------
@@ -134,6 +165,10 @@ class DeskState:
                 return sub
             idle = sse("clear", {"profile_notice": self.notice})
             sub.put(sse("status", self._desk) if self._desk is not None else idle)
+            if self._sources is not None:
+                sub.put(sse("sources", self._sources))
+            if self._checking:
+                sub.put(sse("checking", {"profile_notice": self.notice}))
             self._subscribers.append(sub)
         return sub
 

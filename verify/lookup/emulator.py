@@ -13,6 +13,7 @@ token → no information; fault tokens `SLOW…`, `TRICKLE…`, `TRICKLEHEAD…`
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import VerifyError
+from verify.locale import N_, _
 from verify.lookup.profile import shipped_profile
 from verify.lookup.settings import Settings
 
@@ -351,10 +353,16 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8088) -> None:
     except ValueError as exc:
         raise VerifyError(str(exc)) from None
     except OSError as exc:
-        raise VerifyError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        if exc.errno == errno.EADDRINUSE:
+            raise VerifyError(N_("cannot listen on {address}: the port is already in use; "
+                                 "choose another with --port (0 picks a free one)"),
+                              address=f"{host}:{port}") from None
+        raise VerifyError(N_("cannot listen on {address}: {why}"), address=f"{host}:{port}",
+                          why=exc.strerror or str(exc)) from None
     print(emu.base_url, flush=True)
     print(
-        "Point the lookup at it: " + " ".join(f"{key}={value}" for key, value in emu.env().items()),
+        _("Point the lookup at it: {settings}",
+          settings=" ".join(f"{key}={value}" for key, value in emu.env().items())),
         file=sys.stderr,
         flush=True,
     )

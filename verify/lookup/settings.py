@@ -13,6 +13,7 @@ the profiles folder next to the config (`verify profile learn` writes there), re
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -107,13 +108,22 @@ class Settings:
     ) -> Settings:
         env = os.environ if env is None else env
         file_values = _read_config(config_path or env.get("VERIFY_CONFIG"), env)
+        file_name = _config_file_named(config_path or env.get("VERIFY_CONFIG"), env)
+        check_keys(file_values, file_name)
 
         def pick(env_key: str, file_key: str) -> Any:
             return env[env_key] if env.get(env_key) else file_values.get(file_key)
 
+        def where(env_key: str, file_key: str) -> str:
+            """Where a value came from, so an error sends the reader to the right place."""
+            if env.get(env_key):
+                return env_key
+            return f"{file_key} in {file_name}" if file_name else file_key
+
         card = str(pick("VERIFY_CARD", "card") or "lma")
         if card not in CARD_KINDS:
-            raise ConfigError(f"card must be one of {', '.join(CARD_KINDS)}, not {card!r}")
+            raise ConfigError(f"{where('VERIFY_CARD', 'card')} must be one of "
+                              f"{', '.join(CARD_KINDS)}, not {card!r}")
         profiles = _profiles_in_force(env, pick("VERIFY_PROFILE", "profile"))
         origin = pick("VERIFY_LOOKUP_ORIGIN", "lookup_origin")
         if origin:
@@ -144,12 +154,16 @@ class Settings:
             timeout = DEFAULT_TIMEOUT if timeout_raw is None else float(timeout_raw)
         except ValueError:
             raise ConfigError(
-                f"VERIFY_LOOKUP_TIMEOUT must be seconds, not {timeout_raw!r}"
+                f"{where('VERIFY_LOOKUP_TIMEOUT', 'lookup_timeout')} must be seconds, "
+                f"not {timeout_raw!r}"
             ) from None
         if not 0.1 <= timeout <= 120:
-            raise ConfigError("VERIFY_LOOKUP_TIMEOUT must be between 0.1 and 120 seconds")
+            raise ConfigError(f"{where('VERIFY_LOOKUP_TIMEOUT', 'lookup_timeout')} must be "
+                              "between 0.1 and 120 seconds")
         region = pick("VERIFY_REGION", "region")
         lang = pick("VERIFY_LANG", "lang")
+        if lang is not None and str(lang).strip().lower() not in ("sv", "en"):
+            raise ConfigError(f"{where('VERIFY_LANG', 'lang')} must be sv or en, not {lang!r}")
         settings = cls(
             profile=ordered[0],
             base=ordered[0].base,
@@ -160,16 +174,20 @@ class Settings:
             others=tuple(ordered[1:]),
             lang=str(lang) if lang else None,
         )
-        settings.check_base()
+        settings.check_base(hosts_from=where("VERIFY_ALLOWED_HOSTS", "allowed_hosts")
+                            if hosts_raw is not None else None)
         return settings
 
-    def check_base(self) -> None:
-        """Every profile's base must itself be an address the lookup may contact; none overlap."""
+    def check_base(self, hosts_from: str | None = None) -> None:
+        """Every profile's base must itself be an address the lookup may contact; none overlap.
+
+        `hosts_from` names where a configured host list came from: a list written for the LMA
+        card alone (0.1) then gets an error saying which host to add, and where."""
         for profile in self.profiles:
-            self._check_one_base(profile)
+            self._check_one_base(profile, hosts_from)
         check_no_overlap(self.profiles)
 
-    def _check_one_base(self, profile: LookupProfile) -> None:
+    def _check_one_base(self, profile: LookupProfile, hosts_from: str | None = None) -> None:
         base = profile.base
         check_no_userinfo(base, f"{profile.kind} card, {profile.source}")
         parts = urlsplit(base)
@@ -187,6 +205,12 @@ class Settings:
             )
         if parts.scheme not in ("http", "https") or not host:
             raise ConfigError(f"lookup base {base!r} is not an https address")
+        if host not in self.allowed_hosts and hosts_from is not None:
+            raise ConfigError(
+                f"{hosts_from} does not include {host!r}, the host of the {profile.kind} card's "
+                f"lookup ({base}); add {host!r} to it (a host list written for LMA cards alone "
+                "must now name the application card's host too)"
+            )
         if host not in self.allowed_hosts:
             raise ConfigError(
                 f"lookup base host {host!r} ({profile.kind} card) is not among the allowed hosts "
@@ -246,6 +270,49 @@ def _profiles_in_force(env: Mapping[str, str], configured: Any) -> dict[str, Loo
     return profiles
 
 
+# Every key a config file may hold: the lookup's (read here), the language, and the desk
+# daemon's (verify.desk.config.DaemonConfig; tests/lookup check the two lists agree), top level
+# or in a [daemon] table. Anything else is a typo that would otherwise be ignored in silence.
+LOOKUP_KEYS = frozenset({
+    "lookup_base", "lookup_origin", "allowed_hosts", "allow_loopback_http", "lookup_timeout",
+    "region", "card", "profile", "lang",
+})
+DAEMON_KEYS = frozenset({
+    "sources", "events", "http", "http_token", "region", "lang", "clear_after", "dedupe_seconds",
+    "max_lookups", "queue_size", "audit_log", "audit_key",
+})
+CONFIG_KEYS = LOOKUP_KEYS | DAEMON_KEYS
+
+
+def unknown_key(key: str, known: frozenset[str] | set[str], where: str) -> ConfigError:
+    """An unknown key, named with the closest known one and the file it is in."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
+    return ConfigError(f"{where}: unknown setting {key!r}{hint}")
+
+
+def check_keys(values: Mapping[str, Any], file_name: str | None) -> None:
+    """Refuse a key no reader of the config file knows (top level and the [daemon] table)."""
+    where = file_name or "the config file"
+    for key, value in values.items():
+        if key == "daemon" and isinstance(value, Mapping):
+            for inner in value:
+                if inner not in CONFIG_KEYS:
+                    raise unknown_key(inner, CONFIG_KEYS, f"{where} [daemon]")
+        elif key not in CONFIG_KEYS:
+            raise unknown_key(key, CONFIG_KEYS | {"daemon"}, where)
+
+
+def _config_file_named(path: str | Path | None, env: Mapping[str, str]) -> str | None:
+    """The config file read (as `_read_config` picks it), for error messages."""
+    if path:
+        return str(path)
+    for candidate in dict.fromkeys([config_dir(env) / CONFIG_NAME, *config_candidates()]):
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
 def _read_config(path: str | Path | None, env: Mapping[str, str]) -> dict[str, Any]:
     candidates = (
         [Path(path)]
@@ -253,6 +320,9 @@ def _read_config(path: str | Path | None, env: Mapping[str, str]) -> dict[str, A
         else list(dict.fromkeys([config_dir(env) / CONFIG_NAME, *config_candidates()]))
     )
     for candidate in candidates:
+        if path and candidate.is_dir():
+            raise ConfigError(f"config {candidate} is a folder, not a file: give the file "
+                              f"itself, e.g. {candidate / CONFIG_NAME}")
         # Whatever stands at the path is read (a FIFO or a device is refused, never waited on).
         if path or os.path.lexists(candidate):
             return read_toml(candidate)

@@ -7,6 +7,9 @@
 // Addresses are relative to the page: on a service for many desks each desk's page, feed and
 // API live under its own path. There the scan's answer comes back on the request that carried
 // it, with a ticket that goes back with the answers (any instance can take them).
+// The feed also says each scan source's state (a red bar when none can read a card; the idle
+// screen then says cards cannot be read instead of "waiting"), "checking the card" from a scan
+// to its answer, and the standing banner, the same idle and with any card on screen.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -19,6 +22,8 @@
   let original = null;  // the scan as the daemon sent it, before any answer
   let labels = [];  // the buttons tapped, in this page only
   let ticket = null;  // a service for many desks: the sealed scan, sent back with answers
+  let sources = {ready: true, sources: [], alert: "", headline: ""};
+  let idle = true;
 
   function setList(el, items) {
     el.replaceChildren(...items.map((text) => {
@@ -43,19 +48,15 @@
     $("profile-banner").hidden = !text;
   }
 
-  function clearScreen() {
+  function blank() {
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
     scanId = null;
     answers = {};
     labels = [];
     original = null;
     ticket = null;
-    $("card").className = "tone-idle";
-    $("card").dataset.tone = "idle";
     $("card").dataset.scan = "";
     $("document").textContent = "";
-    $("headline").textContent = words.waiting || "";
-    $("detail").textContent = words.scan_hint || "";
     setList($("lines"), []);
     $("summary").textContent = "";
     $("questions").replaceChildren();
@@ -64,6 +65,42 @@
     $("manual-link").textContent = "";
     $("manual-link").removeAttribute("href");
     $("meta").textContent = "";
+  }
+
+  function tone(name) {
+    $("card").className = "tone-" + name;
+    $("card").dataset.tone = name;
+  }
+
+  // Idle: waiting for a card when a source can read one; otherwise say that none can.
+  function clearScreen() {
+    blank();
+    idle = true;
+    tone(sources.ready ? "idle" : "fault");
+    $("headline").textContent = sources.ready ? (words.waiting || "") : (sources.headline || "");
+    $("detail").textContent = sources.ready ? (words.scan_hint || "") : (sources.alert || "");
+  }
+
+  function checking() {
+    blank();
+    idle = false;
+    tone("checking");
+    $("headline").textContent = words.checking || "";
+    $("detail").textContent = words.checking_hint || "";
+  }
+
+  function showSources(view) {
+    sources = view || sources;
+    $("sources").replaceChildren(...(sources.sources || []).map((line) => {
+      const span = document.createElement("span");
+      span.textContent = line.text || "";
+      span.dataset.state = line.state || "";
+      if (!line.ok) span.className = "down";
+      return span;
+    }));
+    $("source-alert").textContent = sources.ready ? "" : (sources.alert || "");
+    $("source-alert").hidden = !!sources.ready;
+    if (idle) clearScreen();
   }
 
   function questions(list) {
@@ -107,10 +144,9 @@
 
   function render(event, fresh) {
     const desk = event.desk || {};
-    if (desk.profile_notice) setNotice(desk.profile_notice);
-    const tone = ["valid", "not_valid", "unknown"].includes(desk.tone) ? desk.tone : "unknown";
-    $("card").className = "tone-" + tone;
-    $("card").dataset.tone = tone;
+    idle = false;
+    setNotice(desk.profile_notice);
+    tone(["valid", "not_valid", "unknown"].includes(desk.tone) ? desk.tone : "unknown");
     $("card").dataset.seq = String((event.event || {}).seq || "");
     $("card").dataset.scan = desk.scan_id || "";
     $("document").textContent = desk.document || "";
@@ -230,6 +266,11 @@
       clearScreen();
       setNotice((JSON.parse(e.data || "{}") || {}).profile_notice);
     });
+    feed.addEventListener("checking", (e) => {
+      checking();
+      setNotice((JSON.parse(e.data || "{}") || {}).profile_notice);
+    });
+    feed.addEventListener("sources", (e) => showSources(JSON.parse(e.data || "{}")));
   }
 
   // -- a keyboard-mode scanner typing into this page ------------------------------------------

@@ -1,0 +1,108 @@
+"""Typer's own usage errors (bad option, missing value, unknown command) in our words.
+
+Typer carries its own copy of Click whose messages are fixed English f-strings, and its option
+values are checked with pydantic's English sentences. Each error is re-said here from what it
+carries (the option, the value, Click's or pydantic's sentence matched against the templates
+below), in the chosen language, as one line ending with where to find help. A sentence that
+matches no template is shown as Typer wrote it (English), never dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import typer
+import typer.core
+
+from verify.locale import N_, _, localise
+
+# Inner sentences (Click's, pydantic's, Typer's) as English templates; the whole text must match.
+INNER = (
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Input should be a finite number"),
+    N_("Input should be less than or equal to {limit}"),
+    N_("Input should be greater than or equal to {limit}"),
+    N_("Input should be less than {limit}"),
+    N_("Input should be greater than {limit}"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("{value} is not one of {choices}."),
+    N_("Got unexpected extra argument(s) ({args})"),
+    N_("Option {option} requires an argument."),
+    N_("Option {option} does not take a value."),
+    N_("No such command {name}."),
+    N_("Missing command."),
+)
+
+
+# The help screen's frame as Typer asks gettext for it (its own module's `_`).
+HELP_FRAME = (
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+    N_("required"),
+    N_("default: {default}"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+)
+
+
+def speak_help_frame() -> None:
+    """Let Typer's help headings ("Options", "[default: …]") come from our catalogue: Typer
+    looks them up through the `_` of its `core` module, which is stdlib gettext (no catalogue).
+    Typer formats the placeholders itself, so the text goes back unfilled."""
+    typer.core._ = lambda message: _(message)  # type: ignore[attr-defined]
+
+
+def said(text: str) -> str:
+    """One of Typer's sentences in the chosen language, by whole-text template match."""
+    return localise(ValueError(text), templates=INNER)
+
+
+def _param_name(exc: Any) -> str:
+    hint = getattr(exc, "param_hint", None)
+    if isinstance(hint, list | tuple):
+        return " / ".join(str(h) for h in hint)
+    if hint:
+        return str(hint)
+    param = getattr(exc, "param", None)
+    if param is not None:
+        opts = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+        if opts:
+            return opts[0]
+        return str(getattr(param, "name", "") or "").upper()
+    return ""
+
+
+def _options_of(ctx: Any) -> list[str]:
+    command = getattr(ctx, "command", None)
+    out: list[str] = []
+    for param in getattr(command, "params", []):
+        out.extend(o for o in getattr(param, "opts", []) if o.startswith("-"))
+    return out
+
+
+def usage_sentence(exc: typer.TyperException) -> str:
+    """The one line to print for a usage error (without the `verify: ` prefix)."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "verify"
+    if isinstance(exc, typer.BadParameter) and type(exc).__name__ == "MissingParameter":
+        name = _param_name(exc)
+        kind = getattr(getattr(exc, "param", None), "param_type_name", "")
+        sentence = (_("the argument {name} is missing", name=name) if kind == "argument"
+                    else _("the option {name} is missing", name=name))
+    elif isinstance(exc, typer.BadParameter):
+        sentence = _("invalid value for {name}: {why}", name=_param_name(exc).strip("'"),
+                     why=said(str(exc.message)))
+    elif type(exc).__name__ == "NoSuchOption":
+        option = str(getattr(exc, "option_name", "") or "")
+        close = difflib.get_close_matches(option, _options_of(ctx), n=1, cutoff=0.7)
+        sentence = (_("{option} is not an option of {command}; did you mean {known}?",
+                      option=option, command=command, known=close[0]) if close
+                    else _("{option} is not an option of {command}", option=option,
+                           command=command))
+    else:
+        sentence = said(str(getattr(exc, "message", "") or exc))
+    return _("{sentence} (help: {command} -h)", sentence=sentence, command=command)
