@@ -71,6 +71,15 @@ BAD: list[tuple[str, tuple[str, ...]]] = [
     ("profile learn", ("--code", "bogus")),
     ("desk install-service", ("--bogus",)),
     ("desk install-service", ("--root", "/proc/forbidden")),
+    ("desk serve", ("--http", "notahost")),
+    ("desk serve", ("--region", "atlantis")),
+    ("desk add", ("kassa", "--site", "VC", "--region", "atlantis")),
+    ("desk add", ("kassa",)),
+    ("desk list", ("--desks", "/etc/passwd")),
+    ("desk list", ("--bogus",)),
+    ("desk site", ("VC", "--screen-lang", "de")),
+    ("desk revoke", ("--bogus",)),
+    ("desk link", ("kassa", "--valid-for", "abc")),
     ("nosuchcommand", ()),
 ]
 

@@ -279,7 +279,8 @@ LOOKUP_KEYS = frozenset({
 })
 DAEMON_KEYS = frozenset({
     "sources", "events", "http", "http_token", "region", "lang", "clear_after", "dedupe_seconds",
-    "max_lookups", "queue_size", "audit_log", "audit_key",
+    "max_lookups", "queue_size", "audit_log", "audit_key", "chip_reader", "trust_store",
+    "chip_wait",
 })
 CONFIG_KEYS = LOOKUP_KEYS | DAEMON_KEYS
 
