@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from drivers.scan import Scan
 from verify.cards.classify import ParsedReference, classify
 from verify.clock import now
 from verify.errors import ParseError
-from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
 from verify.model import Document, Status, Step, Validity
 from verify.rules import decide_for_status
 from verify.rules.engine import age_from_mrz, resolve_age
+
+if TYPE_CHECKING:
+    from verify.lookup.client import LookupClient
 
 
 def check_text(
@@ -40,6 +43,9 @@ def check_text(
     parsed = classify(text, as_kind=as_kind, show_name=show_name, settings=settings)
     if client is not None or not isinstance(parsed, ParsedReference):
         return parsed.status(client)
+    # The client brings requests; a card read without a lookup (an MRZ) never loads it.
+    from verify.lookup.client import LookupClient
+
     with LookupClient(settings) as own:
         return parsed.status(own)
 

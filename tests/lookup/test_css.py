@@ -51,3 +51,27 @@ def test_a_hostile_sheet_costs_time_linear_in_its_length(piece: str) -> None:
     started = time.monotonic()
     hiding_selectors(sheet)
     assert time.monotonic() - started < 10.0
+
+
+def _is_name_char(c: str) -> bool:
+    """CSS's name characters: `_`, `-`, ASCII letters and digits, and everything from U+00A0."""
+    return c in "_-" or (c.isascii() and c.isalnum()) or ord(c) >= 0xA0
+
+
+def _class_hidden(c: str) -> bool:
+    """Class names match without case, as the reader keeps them case-folded."""
+    wanted = f"a{c}b".casefold()
+    return any(wanted in s.classes for s in hiding_selectors(f".a{c}b {{display:none}}"))
+
+
+def test_a_class_name_may_hold_exactly_the_name_characters_below_u0250() -> None:
+    """Every code point where ASCII and Latin differ: a hiding rule for `.a?b` is applied
+    exactly when `?` may stand in a CSS name (Swedish å, ä, ö included; punctuation not)."""
+    wrong = [hex(i) for i in range(0x250) if _class_hidden(chr(i)) != _is_name_char(chr(i))]
+    assert wrong == []
+
+
+@given(st.characters(min_codepoint=0x250))
+@settings(max_examples=300)
+def test_a_class_name_may_hold_any_character_from_u0250_up(c: str) -> None:
+    assert _class_hidden(c)

@@ -30,7 +30,6 @@ from verify.desk.state import DeskState
 from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_
-from verify.lookup.client import LookupClient
 from verify.lookup.settings import Settings
 from verify.model import LookupReference, Status, Validity
 from verify.redact import scrub_text
@@ -67,6 +66,9 @@ def default_checker(lookup: Settings | None = None, metrics: DeskMetrics | None 
     The lookup's own settings (lookup_base, allowed_hosts, …) may sit in the same TOML file.
     With `metrics`, each lookup's time and outcome is counted (nothing of the card is).
     """
+    # The lookup client brings requests: loaded only when a lookup happens.
+    from verify.lookup.client import LookupClient
+
     client = LookupClient(lookup or Settings.from_env())
 
     def checker(scan: Scan) -> Status:

@@ -17,7 +17,6 @@ from verify.cards.classify import classify
 from verify.cli.app import Lang, app, check_lang
 from verify.errors import ParseError
 from verify.locale import N_, _, localise
-from verify.lookup.client import LookupClient
 from verify.lookup.emulator import Emulator, serve_forever
 from verify.present.status import render_refusal, render_status
 
@@ -92,6 +91,9 @@ def run_demo(lang: str = "sv") -> int:
         settings = emu.settings(timeout=2.0)
         unreachable = replace(settings, base=f"http://127.0.0.1:{_closed_port()}/lmakort/")
         typer.echo(_("verify demo — built-in examples, no network") + "\n")
+        # The lookup client brings requests: loaded only when a lookup happens.
+        from verify.lookup.client import LookupClient
+
         with LookupClient(settings) as client, LookupClient(unreachable) as dead:
             for i, case in enumerate(cases(emu.base_url), 1):
                 use = dead if case.unreachable else client

@@ -22,7 +22,6 @@ from verify.cli.app import Card, Json, Lang, app, check_card, check_lang, fail
 from verify.clock import today
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_, _, set_language
-from verify.lookup.client import LookupClient, Page
 from verify.lookup.learn import (
     Proposal,
     candidate,
@@ -124,6 +123,9 @@ def check(
     ref = parse_reference(text, settings)
     profile = settings.profile_named(ref.profile)
     typer.echo(_("Profile: {name} ({kind} card)", name=profile.name, kind=profile.kind))
+    # The lookup client brings requests: loaded only when a lookup happens.
+    from verify.lookup.client import LookupClient
+
     with LookupClient(settings) as client:
         page = client.fetch_page(ref)
     if isinstance(page, Validity):
@@ -352,6 +354,9 @@ def _settle_address(
 
 def _fetch(settings: Settings, refs: list[LookupReference]) -> list[list[str]]:
     out: list[list[str]] = []
+    # The lookup client brings requests: loaded only when a lookup happens.
+    from verify.lookup.client import LookupClient, Page
+
     with LookupClient(settings) as client:
         for i, ref in enumerate(refs, 1):
             page = client.fetch_page(ref)
