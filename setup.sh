@@ -15,6 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # camera preview window (python3-tk; opencv-python-headless has no windows); the test
 # run also needs a real browser and a virtual display.
 apt_pkgs=(libzbar0 tesseract-ocr tesseract-ocr-eng fonts-ocr-b python3-tk)
+# pyscard (the UT card's chip over PC/SC) has no Linux wheel on PyPI: pip builds it with swig
+# against the PC/SC library's headers.
+apt_pkgs+=(swig libpcsclite-dev gcc libc6-dev python3-dev)
 if [ "$what" = "test" ]; then apt_pkgs+=(chromium chromium-driver xvfb fonts-dejavu-core); fi
 # The chip tests run a real PC/SC stack: pcscd with the vpcd reader driver (vsmartcard, GPL,
 # test-only, never shipped) and an emulated card of the tests' own (docs/chip.md).
