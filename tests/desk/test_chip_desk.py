@@ -50,7 +50,7 @@ def test_mrz_scan_then_the_card_on_the_reader_shows_the_chip_on_the_desk(
         try:
             browser.get(daemon.desk_url())
             daemon.wait_device_open(scanner.link)
-            screen_when(browser, lambda s: s["connection"] == "Ansluten")
+            screen_when(browser, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
 
             # The zone is scanned first; the card is put on the reader a moment later.
             scanner.send(_mrz_wire(genuine.zone))

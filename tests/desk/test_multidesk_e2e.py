@@ -93,7 +93,7 @@ def test_two_browser_desks_each_see_only_their_own_cards(tmp_path: Path) -> None
             links = [link.replace("http://localhost", base) for link in links]
             pages = {"A": (one, enrol_in(one, links[0])), "B": (two, enrol_in(two, links[1]))}
             for browser, _ in pages.values():
-                when(browser, lambda s: s["connection"] == "Ansluten")
+                when(browser, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
                 browser.execute_script(WATCH)
             cookies = {name: "verify_desk=" + browser.get_cookie("verify_desk")["value"]
                        for name, (browser, _) in pages.items()}
@@ -101,7 +101,7 @@ def test_two_browser_desks_each_see_only_their_own_cards(tmp_path: Path) -> None
             one.get(links[1])
             assert "redan använts" in one.find_element("id", "refused").text
             one.back()
-            when(one, lambda s: s["connection"] == "Ansluten")
+            when(one, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
             one.execute_script(WATCH)
 
             taps = {name: StreamTap(serve.port, path, cookies[name])
@@ -193,7 +193,7 @@ def test_the_documented_kiosk_desk_reads_a_scanner_with_an_enter_or_tab_suffix(
         try:
             link = link.replace("http://localhost", f"http://localhost:{serve.port}")
             enrol_in(browser, link)
-            when(browser, lambda s: s["connection"] == "Ansluten")
+            when(browser, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
             badge = browser.find_element("id", "keyboard").text
             assert badge == "Tangentbordsskanner: redo", badge
 

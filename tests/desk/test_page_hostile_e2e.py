@@ -20,6 +20,8 @@ from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
 from verify.desk import server as desk_server
 from verify.lookup.emulator import Emulator
 
+LINKED = "Skärmen har kontakt med tjänsten"  # the page-link indicator, linked
+
 READ = """
 const t = (id) => document.getElementById(id).textContent;
 return {headline: t('headline'), connection: t('connection'), meta: t('meta'),
@@ -130,7 +132,7 @@ def test_the_page_tries_again_after_a_503_and_says_when(tmp_path: Path) -> None:
         finally:
             for sock in held:
                 sock.close()
-        when(browser, lambda s: s["connection"] == "Ansluten", timeout=12)
+        when(browser, lambda s: s["connection"] == LINKED, timeout=12)
         scanner.scan(emu.url("VALID0001"))
         when(browser, lambda s: s["headline"] == "GILTIGT")
 
@@ -140,7 +142,7 @@ def test_only_a_scanners_keys_make_a_scan_and_a_held_key_leaves_the_patient(
 ) -> None:
     with desk(tmp_path) as (daemon, _, emu, browser, events):
         browser.get(daemon.desk_url())
-        when(browser, lambda s: s["connection"] == "Ansluten")
+        when(browser, lambda s: s["connection"] == LINKED)
         # A keyboard scanner (trusted keys, scanner speed) makes a scan.
         type_keys(browser, emu.url("NOINFO0001"), per_key=0.0)
         screen = when(browser, lambda s: s["headline"] == "EJ GILTIGT")
@@ -203,7 +205,7 @@ def test_the_login_form_works_and_a_foreign_page_cannot_lock_the_desk_out(tmp_pa
             # The desk logs in with the right token through its own form, as staff do.
             browser.get(base + "login")
             browser.find_element("name", "token").send_keys(TOKEN + Keys.ENTER)
-            screen = when(browser, lambda s: s["connection"] == "Ansluten", timeout=10)
+            screen = when(browser, lambda s: s["connection"] == LINKED, timeout=10)
             assert screen["headline"] == "Väntar på kort …"
         finally:
             daemon.stop()
