@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +136,106 @@ def test_the_desk_port_in_use_says_so_in_one_line_in_both_languages(busy_port) -
         assert got.returncode == 2
         assert got.stderr.count("\n") == 1 and words in got.stderr, got.stderr
         assert f"127.0.0.1:{busy_port}" in got.stderr
+
+
+# Every command that waits, made to wait (stdin a pipe kept open, port 0), and what it says
+# once it is waiting: (arguments, that text). {tmp} is a fresh folder, {desks} one with a desk.
+WAITING: list[tuple[tuple[str, ...], str]] = [
+    (("scan", "--source", "stdin:"), "listening on stdin:"),
+    (("record", "--source", "stdin:", "--out", "{tmp}/rec.jsonl"), "recording stdin:"),
+    (("agency-emulator", "--port", "0"), "Point the lookup at it"),
+    (("daemon", "--source", "stdin:", "--http", "127.0.0.1:0"), "started:"),
+    (("desk", "serve", "--http", "127.0.0.1:0", "--desks", "{desks}"), "desks served at"),
+    (("card", "--source", "stdin:"), "waiting for one card"),
+    (("card", "--keyboard"), "waiting for one card"),
+    (("profile", "learn", "--card", "lma", "--source", "stdin:"), "Scan 2 real cards now."),
+    (("profile", "learn"), "Which card kind"),
+]
+
+
+class Waiting:
+    """A command as a child process: stdin a pipe held open, its output collected as it comes."""
+
+    def __init__(self, args: list[str]) -> None:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verify", *args], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+            env={**base, "PYTHONPATH": str(REPO), "HOME": "/nonexistent-home",
+                 "VERIFY_LANG": "en"})
+        self.text = {"out": b"", "err": b""}
+        self._cond = threading.Condition()
+        self._readers = [threading.Thread(target=self._pump, args=(name, stream), daemon=True)
+                         for name, stream in (("out", self.proc.stdout),
+                                              ("err", self.proc.stderr))]
+        for reader in self._readers:
+            reader.start()
+
+    def _pump(self, name: str, stream: Any) -> None:
+        while chunk := os.read(stream.fileno(), 4096):
+            with self._cond:
+                self.text[name] += chunk
+                self._cond.notify_all()
+
+    def said(self) -> str:
+        return (self.text["out"] + self.text["err"]).decode("utf-8", "replace")
+
+    def wait_for(self, needle: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while needle not in self.said():
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    self.proc.kill()
+                    raise AssertionError(f"never said {needle!r}: {self.said()}")
+                self._cond.wait(min(left, 0.2))
+
+    def end(self, signum: int) -> int:
+        """Send `signum`; the exit code, once the output is all read (stdin still open)."""
+        self.proc.send_signal(signum)
+        try:
+            code = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"still running after the signal: {self.said()}") from None
+        for reader in self._readers:
+            reader.join(5)
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return code
+
+
+@pytest.fixture(scope="module")
+def desks_folder(tmp_path_factory) -> Path:
+    from tests.support_desks import add_desk
+
+    folder = tmp_path_factory.mktemp("desks")
+    add_desk(folder, "kassa", "VC", "http://127.0.0.1:9")
+    return folder
+
+
+@pytest.mark.parametrize("args, needle", WAITING, ids=[" ".join(a)[:40] for a, _ in WAITING])
+def test_ctrl_c_is_130_for_every_command_that_waits(args, needle, tmp_path,
+                                                     desks_folder) -> None:
+    child = Waiting([a.replace("{tmp}", str(tmp_path)).replace("{desks}", str(desks_folder))
+                     for a in args])
+    child.wait_for(needle)
+    code = child.end(signal.SIGINT)
+    said = child.said()
+    assert code == 130, (code, said)
+    assert "Traceback" not in said and "Aborted!" not in said, said
+    if args[0] == "daemon":
+        assert "stopped: 0 scan(s)" in said  # drained and closed, as on SIGTERM
+    if args[0] == "record":
+        assert (tmp_path / "rec.jsonl").exists()  # the recording is kept
+
+
+@pytest.mark.parametrize("args, needle", [w for w in WAITING if w[0][0] in ("daemon", "desk")],
+                         ids=["daemon", "desk serve"])
+def test_sigterm_from_the_service_manager_is_a_normal_stop(args, needle, desks_folder) -> None:
+    child = Waiting([a.replace("{desks}", str(desks_folder)) for a in args])
+    child.wait_for(needle)
+    assert child.end(signal.SIGTERM) == 0, child.said()
 
 
 def test_ctrl_c_is_130_and_says_so_without_a_traceback() -> None:

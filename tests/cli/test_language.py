@@ -7,6 +7,8 @@ untranslated, in either direction, is caught by its small words ("the", "och").
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import pytest
 
 from verify.cards.mrz import compose_td1, compose_td3
 from verify.cli import main
+from verify.cli.usage import said
 from verify.locale import set_language
 from verify.lookup.emulator import Emulator
 
@@ -260,3 +263,68 @@ def test_usage_errors_are_one_line_in_the_chosen_language_with_the_closest_optio
                      capsys)
     assert text.strip() == ("verify: invalid value for --age: Input should be a valid integer, "
                             "unable to parse string as an integer (help: verify card -h)")
+
+
+# -- Click's own words (help screen frame, Typer's path checks) -----------------------------
+
+HELPS = [("-h",), ("card", "-h"), ("desk", "-h"), ("desk", "serve", "-h"), ("profile", "-h"),
+         ("profile", "learn", "-h"), ("scan", "--help")]
+
+
+@pytest.mark.parametrize("args", HELPS, ids=[" ".join(a) for a in HELPS])
+def test_swedish_help_has_no_words_of_click_s_own(args, monkeypatch, capsys) -> None:
+    code, text = run(args, {}, monkeypatch, capsys)
+    assert code == 0
+    assert "Usage:" not in text and "Show this message and exit." not in text, text
+    assert text.startswith("Användning: verify"), text
+    assert re.search(r"^\s+-h, --help\s+visa den här hjälpen och avsluta$", text, re.M), text
+    # The usage line's words ([OPTIONS], COMMAND) are Click's notation and stay as they are;
+    # so do the values an option takes ("yes eller no").
+    english = words(re.sub(r"\[?[A-Z_]{2,}\]?|yes eller no", " ", text), "sv") & ENGLISH
+    assert not english, (english, text)
+
+
+@pytest.mark.parametrize("args", HELPS[:3], ids=[" ".join(a) for a in HELPS[:3]])
+def test_english_help_keeps_click_s_own_words(args, monkeypatch) -> None:
+    monkeypatch.setenv("VERIFY_LANG", "en")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            assert not exc.code
+        finally:
+            set_language("sv")
+    assert out.getvalue().startswith("Usage: verify"), out.getvalue()
+    assert re.search(r"-h, --help\s+Show this message and exit\.", out.getvalue())
+
+
+def test_a_path_that_is_of_the_wrong_kind_is_said_in_swedish(monkeypatch, capsys) -> None:
+    code, text = run(("desk", "list", "--desks", "/etc/passwd"), {}, monkeypatch, capsys)
+    assert code == 2
+    assert text.strip() == ("verify: ogiltigt värde för --desks: '/etc/passwd' är en fil, inte "
+                            "en mapp. (hjälp: verify desk list -h)")
+    assert not words(text.replace("'/etc/passwd'", ""), "sv") & (ENGLISH | {"dir", "file"})
+    code, text = run(("desk", "list", "--desks", "/etc/passwd", "--lang", "en"), {},
+                     monkeypatch, capsys)
+    assert code == 2
+    assert text.strip() == ("verify: invalid value for --desks: dir '/etc/passwd' is a file. "
+                            "(help: verify desk list -h)")
+
+
+@pytest.mark.parametrize("english, swedish", [
+    ("dir '/srv/d' does not exist.", "mappen '/srv/d' finns inte."),
+    ("file '/srv/f' does not exist.", "filen '/srv/f' finns inte."),
+    ("file '/srv' is a directory.", "'/srv' är en mapp, inte en fil."),
+    ("dir '/srv/d' is not writable.", "mappen '/srv/d' går inte att skriva till."),
+    ("path '/srv/p' is not readable.", "'/srv/p' går inte att läsa."),
+    ("Value 'x' is not a valid uuid.", "värdet 'x' är inte giltigt som uuid."),
+])
+def test_typer_s_path_and_value_sentences_are_said_in_swedish(english, swedish) -> None:
+    set_language("sv")
+    assert said(english) == swedish
+    try:
+        set_language("en")
+        assert said(english) == english
+    finally:
+        set_language("sv")

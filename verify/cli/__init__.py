@@ -27,7 +27,7 @@ from verify.cli import (  # noqa: F401  (they register commands)
     scanner,
 )
 from verify.cli.app import DRIVER_MESSAGES, app
-from verify.cli.usage import said, speak_help_frame, usage_sentence
+from verify.cli.usage import SpeakingContext, said, speak_help_frame, usage_sentence
 from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
 from verify.model import EXIT_INTERRUPTED, EXIT_USAGE
@@ -63,7 +63,9 @@ def _early_language(args: list[str]) -> None:
 
 def speak_help(command: Any) -> Any:
     """Help texts in the chosen language: Typer builds them in English at import (msgids);
-    each command's and option's help is looked up in the catalogue before Click shows it."""
+    each command's and option's help is looked up in the catalogue before Click shows it;
+    Click's own words there ("Usage:", the help option's help) through `SpeakingContext`."""
+    command.context_class = SpeakingContext
     if command.help:
         command.help = _(command.help)
     for param in command.params:

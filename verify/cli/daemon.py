@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ from verify.desk.view import profile_notice
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_
 from verify.lookup.settings import Settings
-from verify.model import LookupReference, Status, Validity
+from verify.model import EXIT_INTERRUPTED, LookupReference, Status, Validity
 from verify.redact import scrub_text
 
 log = logging.getLogger("verify.desk.daemon")
@@ -223,7 +224,8 @@ def daemon(
     finally:
         if server is not None:
             server.stop()
-    raise typer.Exit(0)
+    # Drained and closed either way; SIGTERM (systemd) is a normal stop, Ctrl-C is 130.
+    raise typer.Exit(EXIT_INTERRUPTED if d.stopped_by == signal.SIGINT else 0)
 
 
 def _listen_error(exc: OSError, address: str | None) -> ConfigError:

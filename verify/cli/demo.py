@@ -18,6 +18,7 @@ from verify.cli.app import Lang, app, check_lang
 from verify.errors import ParseError
 from verify.locale import N_, _, localise
 from verify.lookup.emulator import Emulator, serve_forever
+from verify.model import EXIT_INTERRUPTED
 from verify.present.status import render_refusal, render_status
 
 
@@ -128,7 +129,11 @@ def agency_emulator(
     host: Annotated[str, typer.Option("--host", help="loopback only")] = "127.0.0.1",
 ) -> None:
     """Serve a local stand-in for the agency's lookup service (tests, demo, training)."""
-    serve_forever(host=host, port=port)
+    try:
+        serve_forever(host=host, port=port)
+    except KeyboardInterrupt:
+        # Ctrl-C is how it ends: quietly, the port closed, but 130.
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 @app.command()

@@ -36,6 +36,7 @@ from verify.errors import ConfigError
 from verify.locale import _
 from verify.locations import user_config_dir
 from verify.lookup.settings import Settings
+from verify.model import EXIT_INTERRUPTED
 
 log = logging.getLogger("verify.desk.daemon")
 
@@ -279,8 +280,14 @@ def serve(
     except OSError as exc:
         raise ConfigError(f"cannot listen on {http}: {exc.strerror}") from None
     stop = threading.Event()
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     server.start()
     log.info("desks served at %s", server.url)
     try:
@@ -288,4 +295,5 @@ def serve(
             pass
     finally:
         server.stop()
-    raise typer.Exit(0)
+    # SIGTERM (the service manager) is a normal stop; Ctrl-C is 130, after the same shutdown.
+    raise typer.Exit(EXIT_INTERRUPTED if stopped_by[:1] == [signal.SIGINT] else 0)

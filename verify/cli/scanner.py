@@ -24,6 +24,7 @@ from drivers.source import Source
 from drivers.stream import ByteStreamSource
 from verify.cli.app import Lang, app, check_lang, fail, say
 from verify.locale import N_, _
+from verify.model import EXIT_INTERRUPTED
 
 # Driver notices (drivers never import verify): the stable `kind` and the driver's constant
 # English text are the catalogue's keys; a text not in the catalogue is shown as it is.
@@ -161,7 +162,8 @@ def _print_scans(
                     s=f"{timeout:g}")
                 raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+        # Ctrl-C is how a listening scan ends: quietly (the source is closed), but 130.
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 Count = Annotated[int | None, typer.Option("--count", help="stop after N scans")]
@@ -233,18 +235,19 @@ def record_command(
                 say("recording {url} to {out}; the recording holds card data",
                     url=escape_for_terminal(source), out=out)
             n = 0
+            interrupted = False
             try:
                 for scan in _limited_duration(src, count, timeout):
                     n += 1
                     say("scan {n} recorded ({symbology}, {length} characters)", n=n,
                         symbology=scan.symbology, length=len(scan.payload))
             except KeyboardInterrupt:
-                pass
+                interrupted = True  # the recording is kept and closed as on any other end
             except SourceError:
                 if recorder.records == 0:
                     out.unlink(missing_ok=True)  # nothing recorded: leave no empty file behind
                 raise
-    raise typer.Exit(0)
+    raise typer.Exit(EXIT_INTERRUPTED if interrupted else 0)
 
 
 def _limited_duration(source: Source, count: int | None, duration: float | None) -> Iterator[Scan]:

@@ -34,6 +34,21 @@ INNER = (
     N_("Option {option} does not take a value."),
     N_("No such command {name}."),
     N_("Missing command."),
+    N_("Option {option} requires {n} arguments."),
+    N_("Argument {name} takes {n} values."),
+    N_("Value {value} is not a valid {label}."),
+    # Typer's path checks, one per kind of path it names ("file", "dir", "path").
+    N_("file {path} does not exist."),
+    N_("dir {path} does not exist."),
+    N_("path {path} does not exist."),
+    N_("dir {path} is a file."),
+    N_("file {path} is a directory."),
+    N_("file {path} is not readable."),
+    N_("dir {path} is not readable."),
+    N_("path {path} is not readable."),
+    N_("file {path} is not writable."),
+    N_("dir {path} is not writable."),
+    N_("path {path} is not writable."),
 )
 
 
@@ -46,7 +61,13 @@ HELP_FRAME = (
     N_("default: {default}"),
     N_("env var: {var}"),
     N_("(dynamic)"),
+    N_("Aborted!"),
 )
+
+# Click's own words on the help screen that Typer's copy of Click writes as fixed strings (no
+# gettext): the usage line's prefix and the help option's help.
+USAGE = N_("Usage:")
+HELP_OPTION = N_("Show this message and exit.")
 
 
 def speak_help_frame() -> None:
@@ -54,6 +75,27 @@ def speak_help_frame() -> None:
     looks them up through the `_` of its `core` module, which is stdlib gettext (no catalogue).
     Typer formats the placeholders itself, so the text goes back unfilled."""
     typer.core._ = lambda message: _(message)  # type: ignore[attr-defined]
+
+
+class SpeakingFormatter(typer.Context.formatter_class):  # type: ignore[misc,valid-type]
+    """Click's help formatter with the usage line's prefix ("Usage:") from our catalogue."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, f"{_(USAGE)} " if prefix is None else prefix)
+
+
+class SpeakingContext(typer.Context):
+    """The context every command runs in (`Command.context_class`, set by `speak_help`): its
+    help screen speaks the chosen language where Click's words are fixed English, through
+    Click's own extension points (`Context.formatter_class`, `Command.get_help_option`)."""
+
+    formatter_class = SpeakingFormatter
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        option = self.command.get_help_option(self)
+        if option is not None and option.help == HELP_OPTION:
+            option.help = _(HELP_OPTION)
 
 
 def said(text: str) -> str:

@@ -204,6 +204,9 @@ class Daemon:
         self._wake = threading.Event()
         self._reload_requested = False
         self._stop_requested = False
+        # The signal that asked for the stop (SIGTERM, SIGINT), None when stopped otherwise:
+        # the command line tells a Ctrl-C (exit 130) from a service manager's stop (exit 0).
+        self.stopped_by: int | None = None
         self._emit_lock = threading.Lock()
         self._emit_cond = threading.Condition(self._emit_lock)
         self._intake_lock = threading.Lock()
@@ -305,6 +308,8 @@ class Daemon:
         if HAS_SIGHUP and signum == signal.SIGHUP:
             self._reload_requested = True
         else:
+            if self.stopped_by is None:
+                self.stopped_by = signum
             self._stop_requested = True
         self._wake.set()
 

@@ -367,9 +367,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8088) -> None:
         flush=True,
     )
     try:
-        emu._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        emu._server.serve_forever()  # until Ctrl-C: KeyboardInterrupt goes on to the caller
     finally:
         emu.stopping.set()
         emu._server.server_close()
