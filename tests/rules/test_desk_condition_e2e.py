@@ -24,7 +24,7 @@ def test_the_desk_page_asks_whether_the_patient_stays_in_the_county(tmp_path: Pa
         try:
             browser.get(daemon.desk_url())
             daemon.wait_device_open(scanner.link)
-            when(browser, lambda s: s["connection"] == "Ansluten")
+            when(browser, lambda s: s["connection"] == "Skärmen har kontakt med tjänsten")
             scanner.scan(emu.url("VALID0001"))
             # Age and the condition are both unknown: both are asked, neither assumed.
             screen, _ = when(browser, lambda s: YES in s["buttons"] and "Vuxen" in s["buttons"])
