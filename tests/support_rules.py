@@ -50,8 +50,8 @@ def all_sources(obj: Any) -> list[str]:
 
 
 def passage_found(source: str, seed_texts: dict[str, str]) -> bool:
-    """Is the quoted passage in its document: a seed or domain.md (seed_texts), or a kept
-    document's quotes (the rule files' [documents] tables)?"""
+    """Is the quoted passage in its document: a seed (seed_texts), or a kept document's
+    quotes (the rule files' [documents] tables)?"""
     name, passage = split_source(source)
     if len(norm(passage)) < 8:
         return False

@@ -66,12 +66,12 @@ def test_no_decision_cites_another_regions_document(region: str) -> None:
 
 def test_the_national_rules_cite_only_national_documents() -> None:
     rules = [*BOOK.national.rules]
-    sources = [(r.source, r.cite) for r in rules if r.source]
-    sources += [(s.source, s.cite) for r in rules for s in r.steps]
-    sources += [(d.source, d.cite) for d in BOOK.national.derive]
-    for src, key in sources:
-        assert BOOK.owner(src, key) == "national", src
-        cite = BOOK.cite(src, key)
+    sources = [r.source for r in rules if r.source]
+    sources += [s.source for r in rules for s in r.steps]
+    sources += [d.source for d in BOOK.national.derive]
+    for src in sources:
+        assert BOOK.owner(src) == "national", src
+        cite = BOOK.cite(src)
         assert cite is not None and cite.region == ""
 
 

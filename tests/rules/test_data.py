@@ -21,7 +21,7 @@ from tests.support_rules import (
     split_source,
 )
 from verify.errors import ConfigError, ParseError
-from verify.rules import decide, load_book, regions
+from verify.rules import decide, engine, load_book, regions
 from verify.rules.data import compiled_snapshot, parse_region, read_compiled, read_toml
 
 RULE_FILES = sorted(RULES_DIR.glob("*.toml"))
@@ -48,7 +48,7 @@ def test_rule_file_validates_against_schema(path: Path) -> None:
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
-SEEDISH = re.compile(r"^(domain\.md|[0-9]{3}_[0-9a-f]+\.txt)$")
+SEEDISH = re.compile(r"^[0-9]{3}_[0-9a-f]+\.txt$")
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
@@ -58,6 +58,46 @@ def test_every_passage_of_a_kept_document_is_in_its_quotes(path: Path) -> None:
     kept = [s for s in all_sources(doc) if not SEEDISH.match(split_source(s)[0])]
     for src in kept:
         assert passage_found(src, {}), f"{path.name}: passage not in its document's quotes: {src}"
+
+
+def all_keys(obj: object) -> set[str]:
+    if isinstance(obj, dict):
+        return set(obj) | {k for v in obj.values() for k in all_keys(v)}
+    if isinstance(obj, list):
+        return {k for v in obj for k in all_keys(v)}
+    return set()
+
+
+def engine_sources() -> list[str]:
+    """The passages the engine itself cites (steps it adds, not written in a rule file)."""
+    return [engine.MANUAL_CHECK_SOURCE, engine.NO_RULE_SOURCE, engine.UT_EXPIRY_SOURCE]
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
+def test_every_source_is_a_document_a_person_can_open(path: Path) -> None:
+    """Every rule, step and derive (every *source field of every rule file) names a seed
+    document or a [documents] table with kept quotes — never our own notes (domain.md) — and
+    its passage is found in that document (a seed's text is audited against ../shared below)."""
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert "cite" not in all_keys(doc), f"{path.name}: `cite` is not used; the source names it"
+    book = load_book()
+    for src in all_sources(doc):
+        name, passage = split_source(src)
+        assert "domain.md" not in src and not name.endswith(".md"), f"{path.name}: {src}"
+        found = book.document(src)
+        assert found is not None and found.key == name, f"{path.name}: no document {name!r}"
+        if not SEEDISH.match(name):
+            assert found.quotes, f"{path.name}: {name} keeps no quotes"
+            assert passage_found(src, {}), f"{path.name}: passage not in its quotes: {src}"
+
+
+@pytest.mark.parametrize("src", engine_sources())
+def test_the_engines_own_sources_are_kept_national_passages(src: str) -> None:
+    name, _ = split_source(src)
+    assert "domain.md" not in src
+    found = load_book().document(src)
+    assert found is not None and found.key == name and found.owner == "national"
+    assert passage_found(src, {}), src
 
 
 def test_every_kept_document_says_where_and_when_it_was_read() -> None:
@@ -81,7 +121,7 @@ def test_every_seed_passage_is_real(path: Path, seed_texts: dict[str, str]) -> N
         name, passage = split_source(src)
         if not SEEDISH.match(name):
             continue
-        assert name in seed_texts, f"{path.name}: {name!r} is not a seed file or domain.md"
+        assert name in seed_texts, f"{path.name}: {name!r} is not a seed file"
         assert len(norm(passage)) >= 8
         assert norm(passage) in seed_texts[name], \
             f"{path.name}: passage not in {name}: {passage!r}"
@@ -148,6 +188,12 @@ source = "003_0fd7b30433d790e5.txt: Du ska försäkra dig om att patienten har e
         (GOOD_REGION + '\n[[rules]]\nid = "t-adult"\nsteps = []\nresponsible = "x"\n'
          'source = "003_0fd7b30433d790e5.txt: giltigt LMA-kort"\n', "duplicate"),
         (GOOD_REGION.replace('when = {', 'when = { colour = "red",'), "colour"),
+        # Our own notes are no document a person can open: never a source, and no `cite`.
+        (GOOD_REGION.replace('source = "003_0fd7b30433d790e5.txt: Du',
+                             'source = "domain.md: Du'), "source"),
+        (GOOD_REGION.replace('source = "003_0fd7b30433d790e5.txt: Du',
+                             'cite = "lag-2008-344"\nsource = "003_0fd7b30433d790e5.txt: Du'),
+         "cite"),
     ],
 )
 def test_broken_region_file_gives_config_error(tmp_path: Path, broken: str,

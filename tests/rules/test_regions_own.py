@@ -126,3 +126,37 @@ def test_ostergotland_pays_for_aids_but_the_law_is_the_floor_for_care() -> None:
                validity="not_valid", today=TODAY)
     assert d.entitlement == "self_pay"
     assert own(d, "skr-ukraina-lagstiftning-2023") and own(d, "000_4e25e304beee8ee1.txt")
+
+
+GOTLAND_PERMIT = "Nyanlända personer som har uppehållstillstånd har samma rätt till vård"
+
+
+def test_gotland_says_what_its_page_says_of_newly_arrived_permit_holders() -> None:
+    registered = decide(region="gotland", category="resident", age=40, today=TODAY)
+    assert registered.entitlement == "resident_rules"
+    assert any(GOTLAND_PERMIT in s.source and s.kind == "note" for s in registered.steps)
+    visitor = decide(region="gotland", category="visitor", age=40, today=TODAY)
+    assert visitor.entitlement == "self_pay"  # the decision stands; the desk is asked
+    assert any(GOTLAND_PERMIT in s.source and s.kind == "judgement" for s in visitor.steps)
+    # Not applied to temporary protection: the page does not name it.
+    tp = decide(region="gotland", category="temporary_protection", age=40, document="ut",
+                validity="valid", today=TODAY)
+    assert tp.entitlement == "care_that_cannot_wait"
+    assert not any(GOTLAND_PERMIT in s.source for s in tp.steps)
+
+
+def test_gavleborg_fee_without_an_lma_card_where_no_card_was_checked() -> None:
+    sentence = "Finns inte LMA-kort får patienten betala hela kostnaden för vården själv."
+    for stays in (None, True, False):
+        conditions = {} if stays is None else {"resident_in_county": stays}
+        d = decide(region="gavleborg", category="asylum_seeker", age=40, today=TODAY,
+                   conditions=conditions)
+        fee = [s for s in d.steps if s.kind == "fee" and sentence in s.source]
+        assert fee and "hela kostnaden" in fee[0].text, (stays, [s.text for s in d.steps])
+        assert d.entitlement != "self_pay"  # the card sets the fee, never the care
+    # A card checked, or under 20 (free care): no such step.
+    carded = decide(region="gavleborg", category="asylum_seeker", age=40, document="lma",
+                    validity="valid", today=TODAY, conditions={"resident_in_county": True})
+    young = decide(region="gavleborg", category="asylum_seeker", age=19, today=TODAY)
+    for d in (carded, young):
+        assert not any(sentence in s.source for s in d.steps)

@@ -25,10 +25,11 @@ OS, NB, VG, SK, ST = (
     "000_4e25e304beee8ee1.txt", "001_36f15bc48b9dd1b8.txt", "002_1df358f656f016b3.txt",
     "003_0fd7b30433d790e5.txt", "004_af19b5f0bf156392.txt",
 )
-D = "domain.md"
 # National documents (keys of national.toml's [documents]; the passages are their kept quotes).
 L08, L13, FHM, SKL, SKR = ("lag-2008-344", "lag-2013-407", "folkhalsomyndigheten-flyktingar",
                            "skl-utan-tillstand-2019", "skr-ukraina-lagstiftning-2023")
+MV22, MV24A, MV24J = ("migrationsverket-lma-card-2022", "migrationsverket-regions-2024-01-30",
+                      "migrationsverket-regions-2024-07-10")
 LMA_OK = {"document": "lma", "validity": "valid"}
 LMA_NO = {"document": "lma", "validity": "not_valid"}
 LMA_UNKNOWN = {"document": "lma", "validity": "unknown"}
@@ -111,7 +112,7 @@ SCENARIOS = [
        f"{FHM}: Asylsökande barn och papperslösa barn under 18 år ska erbjudas fullständig hälso- och sjukvård och tandvård",
        LMA_OK, CHILD, category="asylum_seeker"),
     sc("ost-tp-registered", "ostergotland", "resident_rules",
-       f"{D}: A patient with a personnummer is therefore a resident, whatever the card says.",
+       f"{MV24J}: För de som folkbokfört sig gäller samma rättigheter till hälso- och sjukvård, inkl. läkemedel, som för andra folkbokförda i Sverige.",
        TP, UT_OK, ADULT, args={"registered": True}, category="resident",
        step="LMA"),
     sc("ost-tp-after-2027-03-04", "ostergotland", "manual_check",
@@ -193,7 +194,7 @@ SCENARIOS = [
        f"{VG}: Vid behov av hjälpmedel för vård som inte kan anstå sker beställning av regionen i webSesam",
        AS, LMA_OK, ADULT, args={"today": date(2025, 11, 5)}, step="webSesam"),
     sc("vgr-registered", "vastra-gotaland", "resident_rules",
-       f"{D}: A patient with a personnummer is therefore a resident, whatever the card says.",
+       f"{MV24J}: För de som folkbokfört sig gäller samma rättigheter till hälso- och sjukvård, inkl. läkemedel, som för andra folkbokförda i Sverige.",
        UT_OK, ADULT, args={"registered": True}),
     # --- Skåne (003) ------------------------------------------------------------------------
     sc("ska-asylum-child", "skane", "same_as_resident",
@@ -227,7 +228,7 @@ SCENARIOS = [
        f"{SK}: Du ska försäkra dig om att patienten har ett giltigt LMA-kort.",
        AS, LMA_NO, ADULT, step="0770-11 11 00"),
     sc("ska-lookup-failed", "skane", "manual_check",
-       f"{D}: Anyone without a QR reader can do the same lookup through a",
+       f"{MV22}: Den som inte har möjlighet att använda QR-koden, kan göra samma sökning via en webbadress som står på baksidan av det nya kortet.",
        LMA_UNKNOWN, ADULT, missing=("validity",), step="för hand"),
     sc("ska-undocumented-child", "skane", "same_as_resident",
        f"{SK}: Patient under 18 år har rätt till samma omfattning av hjälpmedel som patient folkbokförd i Skåne.",
@@ -258,7 +259,7 @@ SCENARIOS = [
        f"{ST}: barn som har flytt från Ukraina får vård och tandvård",
        TP, CHILD, step="UT-kortet"),
     sc("sto-tp-expired", "stockholm", "manual_check",
-       f"{D}: The card's expiry date (MRZ) is the validity the toolkit can check offline.",
+       f"{MV24A}: Personer som inte hinner få ett beslut eller ett nytt uppehållstillståndskort innan det gamla slutar gälla 4 mars 2024 kan visa att de har ansökt om förlängt skydd",
        UT_NO, ADULT, step="bekräftelse"),
     sc("sto-tp-age-unknown", "stockholm", "manual_check",
        f"{ST}: Vuxna som har flytt erbjuds vård och tandvård som inte kan anstå",
@@ -338,8 +339,8 @@ MATRIX = [(r, c, a, card) for r in MATRIX_REGIONS for c in MATRIX_CATEGORIES
 def test_matrix_invariants(region: str, category: str, age: int, card: dict[str, str]) -> None:
     d = decide(region=region, category=category, age=age, today=TODAY, **card)
     ent = d.entitlement
-    # A decided entitlement always rests on a passage of a seed or domain.md (that the passage
-    # is real: test_matrix_sources_are_real_passages).
+    # A decided entitlement always rests on a passage of a seed or a kept document (that the
+    # passage is real: test_matrix_sources_are_real_passages).
     if ent != "manual_check":
         assert d.sources and all(": " in src for src in d.sources)
     # Doubt never becomes care: an unknown validity is a manual check unless every answer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,7 +49,6 @@ class StepData:
     text_en: str
     source: str
     show: str = "desk"
-    cite: str = ""  # key of the cited document; default: the source's file
     # A date the desk writes, this many months after the day of the visit: the text's
     # `{date}` is filled in (e.g. a validity date a record system asks for).
     date_months: int | None = None
@@ -118,7 +118,6 @@ class Rule:
     valid_from: date | None = None
     valid_to: date | None = None
     first: bool = False  # its steps go before every other step (e.g. "check the card first")
-    cite: str = ""
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -138,7 +137,6 @@ class Derive:
     question: str
     question_en: str
     source: str
-    cite: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,10 +245,10 @@ class RuleBook:
     national: National
     regions: Mapping[str, RegionRules]
 
-    def document(self, source: str, key: str = "") -> Document | None:
-        """The document a passage is from: the explicit key, else the source's file (a key of
-        [documents], or a region's seed file)."""
-        name = key or source.split(": ", 1)[0]
+    def document(self, source: str) -> Document | None:
+        """The document a passage is from: the source's own (a key of [documents], or a
+        region's seed file)."""
+        name = source.split(": ", 1)[0]
         found = self.national.documents.get(name)
         if found is not None:
             return found
@@ -261,14 +259,14 @@ class RuleBook:
                 return Document(key=name, owner=r.name, citation=c)
         return None
 
-    def cite(self, source: str, key: str = "") -> Citation | None:
+    def cite(self, source: str) -> Citation | None:
         """The cited document as a person finds it."""
-        doc = self.document(source, key)
+        doc = self.document(source)
         return doc.citation if doc is not None else None
 
-    def owner(self, source: str, key: str = "") -> str | None:
+    def owner(self, source: str) -> str | None:
         """Whose document a passage is from: "national", a region's name, or None (unknown)."""
-        doc = self.document(source, key)
+        doc = self.document(source)
         return doc.owner if doc is not None else None
 
     def laws(self) -> tuple[Citation, ...]:
@@ -448,10 +446,21 @@ def _choices(value: Any, allowed: tuple[str, ...], at: _At) -> frozenset[str]:
     return frozenset(value)
 
 
+# A source's document: a seed file, or the key of a [documents] table (what a person can open).
+SOURCE_DOCUMENT = re.compile(r"[0-9]{3}_[0-9a-f]+\.txt|[a-z0-9][a-z0-9-]*")
+
+
 def _source(t: Mapping[str, Any], at: _At, *, required: bool = True) -> str:
+    if "cite" in t:
+        raise at.sub("cite").fail('is not used: the source names its document, '
+                                  '"<document key>: <quoted passage>"')
     src = _str(t, "source", at, required=required)
     if src and ": " not in src:
         raise at.sub("source").fail('must read "<file>: <quoted passage>"')
+    if src and not SOURCE_DOCUMENT.fullmatch(src.split(": ", 1)[0]):
+        raise at.sub("source").fail(
+            "must name a seed file (000_….txt) or the key of a [documents] table, then the "
+            f"quoted passage; got {src.split(': ', 1)[0]!r}")
     return src
 
 
@@ -511,7 +520,7 @@ def parse_step(value: Any, at: _At) -> StepData:
                                or not 1 <= months <= 120):
         raise at.sub("date_months").fail("must be a whole number of months, 1–120")
     step = StepData(kind=kind, text=_str(t, "text", at), text_en=_str(t, "text_en", at),
-                    source=_source(t, at), show=show, cite=_str(t, "cite", at, required=False),
+                    source=_source(t, at), show=show,
                     date_months=months)
     if months is not None and not ("{date}" in step.text and "{date}" in step.text_en):
         raise at.sub("text").fail("a step with date_months must say where the date goes: {date}")
@@ -547,7 +556,6 @@ def parse_rule(value: Any, at: _At, origin: str, child_under: int,
         valid_from=_date(t, "valid_from", at),
         valid_to=_date(t, "valid_to", at),
         first=_bool(t, "first", at),
-        cite=_str(t, "cite", at, required=False),
     )
     if rule.valid_from and rule.valid_to and rule.valid_from > rule.valid_to:
         raise at.fail("valid_from is after valid_to")
@@ -639,7 +647,6 @@ def parse_derives(raw: Any, at: _At) -> list[Derive]:
             question=_str(d, "question", dat, required=bool(candidates)),
             question_en=_str(d, "question_en", dat, required=bool(candidates)),
             source=_source(d, dat),
-            cite=_str(d, "cite", dat, required=False),
         ))
     return derive
 

@@ -60,14 +60,18 @@ FACT_LABELS = {
     "category": N_("the patient's group"),
 }
 # National sources of the steps the engine itself adds (never a region's document).
-MANUAL_CHECK_SOURCE = "domain.md: Anyone without a QR reader can do the same lookup through a"
-MANUAL_CHECK_CITE = "migrationsverket-lma-card-2022"
+MANUAL_CHECK_SOURCE = (
+    "migrationsverket-lma-card-2022: Den som inte har möjlighet att använda QR-koden, kan göra "
+    "samma sökning via en webbadress som står på baksidan av det nya kortet."
+)
 NO_RULE_SOURCE = (
     "lag-2008-344: En regions skyldigheter enligt denna lag gäller endast utlänningar som "
     "vistas inom regionen."
 )
 UT_EXPIRY_SOURCE = (
-    "domain.md: The card's expiry date (MRZ) is the validity the toolkit can check offline."
+    "eurlex-uppehallstillstand-format: I förordningen anges formen och innehållet för all den "
+    "synliga information som ges på dokumentet. Det gäller till exempel en persons efternamn och "
+    "förnamn (i nämnd ordning) och start- och slutdatum för ett tillstånds giltighet."
 )
 # A routine older than this many years is flagged in the decision: check it with the region.
 OLD_DOCUMENT_YEARS = 5
@@ -233,7 +237,7 @@ def _step(book: RuleBook, s: Any, day: date) -> Step:
         when = add_months(day, s.date_months).isoformat()
         text, text_en = text.replace("{date}", when), text_en.replace("{date}", when)
     return Step(text=text, text_en=text_en, source=s.source, kind=s.kind, show=s.show,
-                cite=book.cite(s.source, s.cite))
+                cite=book.cite(s.source))
 
 
 def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Outcome:
@@ -277,8 +281,8 @@ def evaluate(book: RuleBook, region: RegionRules, facts: Facts, day: date) -> Ou
         sources=tuple(dict.fromkeys(
             x for x in (decisive.source, with_party.source if with_party else "") if x)),
         cites=tuple(dict.fromkeys(
-            c for c in (book.cite(decisive.source, decisive.cite),
-                        book.cite(with_party.source, with_party.cite) if with_party else None)
+            c for c in (book.cite(decisive.source),
+                        book.cite(with_party.source) if with_party else None)
             if c)),
     )
 
@@ -291,7 +295,7 @@ def national_floor_step(book: RuleBook, region: RegionRules, decisive: Rule) -> 
     sv, en = (gettext(msg, lang, region=(region.title, region.title_en)[i])
               for i, lang in enumerate(LANGS))
     return Step(kind="note", text=sv, text_en=en, source=decisive.source,
-                cite=book.cite(decisive.source, decisive.cite), show="desk")
+                cite=book.cite(decisive.source), show="desk")
 
 
 def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
@@ -308,7 +312,7 @@ def expired_rule_steps(book: RuleBook, region: RegionRules, facts: Facts,
             kind="note",
             text=gettext(msg, "sv", span=span, date=day.isoformat(), summary=r.summary),
             text_en=gettext(msg, "en", span=span, date=day.isoformat(), summary=r.summary_en),
-            source=r.source, cite=book.cite(r.source, r.cite),
+            source=r.source, cite=book.cite(r.source),
         )
         if step not in out:
             out.append(step)
@@ -553,12 +557,12 @@ def manual_check_step(book: RuleBook, document: str, url: str | None) -> Step:
     if document == "ut":
         sv, en = both("Check the expiry date printed on the UT card.")
         return Step(kind="step", text=sv, text_en=en, source=UT_EXPIRY_SOURCE,
-                    cite=book.cite(UT_EXPIRY_SOURCE, "mrz-standard"))
+                    cite=book.cite(UT_EXPIRY_SOURCE))
     sv, en = both("The check could not be made. Check the card by hand: {url}.", url=url) if url \
         else both("The check could not be made. Check the card by hand (the address is on the "
                   "back of the card).")
     return Step(kind="step", text=sv, text_en=en, source=MANUAL_CHECK_SOURCE,
-                cite=book.cite(MANUAL_CHECK_SOURCE, MANUAL_CHECK_CITE))
+                cite=book.cite(MANUAL_CHECK_SOURCE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -620,7 +624,7 @@ def decide(
         [*(x for o in outcomes for x in o.sources), *(d.source for d in derives.values())]))
     cites = tuple(dict.fromkeys([
         *(c for o in outcomes for c in o.cites),
-        *(c for d in derives.values() if (c := book.cite(d.source, d.cite))),
+        *(c for d in derives.values() if (c := book.cite(d.source))),
         *(() if reg.routine else book.laws()),
     ]))
     base = dict(region=reg.name, region_title=reg.title, as_of=day.isoformat(), age=years,
