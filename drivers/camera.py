@@ -31,7 +31,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from drivers.decode import Cascade, Decoded  # noqa: E402
-from drivers.files import FileRefused, read_bounded  # noqa: E402
+from drivers.files import FileRefused, open_regular, read_bounded  # noqa: E402
 from drivers.imageheader import (  # noqa: E402
     ALLOWED_NAMES,
     DECODE_BUDGET_BYTES,
@@ -312,12 +312,35 @@ def _flags(path: Path, header: ImageHeader, max_pixels: int) -> int:
         "image may take; take a smaller photo or crop it to the card")
 
 
+def _not_a_still(path: Path) -> None:
+    """Refuse an image given as a video. FFmpeg opens image files as one-frame videos (a JPEG
+    2000, a PBM, whatever the file is called) with its own decoders, outside the allow-list
+    and the memory budget `load_image` keeps; a photo is read with --image (`image:`)."""
+    try:
+        fd = open_regular(path)
+    except FileRefused as exc:
+        raise _refused(exc) from None
+    try:
+        head = os.read(fd, 65536)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        image = image_header(head) is not None or sniff(head) is not None
+    except ValueError:  # a header of an allowed format, cut short here: an image all the same
+        image = True
+    if image:
+        raise SourceError(f"{path} is an image, not a video; give a photo with --image")
+
+
 class VideoSource(FrameSource):
     """A recorded video; every frame goes through the loop (timestamps from the video itself)."""
 
     def __init__(self, url: SourceURL) -> None:
         super().__init__(url)
         self.path = _existing_file(url, "mp4")
+        _not_a_still(self.path)
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()

@@ -301,6 +301,16 @@ def test_every_command_refuses_an_unchecked_format_named_jpg(tmp_path: Path, fmt
     _one_sentence(done, str(path), f"is in the {fmt} format")
 
 
+@pytest.mark.parametrize("fmt", sorted(HOSTILE_IMAGES))
+def test_an_image_named_as_a_video_is_refused(tmp_path: Path, fmt: str) -> None:
+    """FFmpeg opened a JPEG 2000 or a PBM called clip.mp4 as a one-frame video and decoded it
+    with its own decoder, outside the allow-list and the memory budget."""
+    path = HOSTILE_IMAGES[fmt](tmp_path / "clip.mp4")
+    done = run_verify("card", "--no-preview", "--video", str(path), "--lang", "en",
+                      timeout=60)
+    _one_sentence(done, f"{path} is an image, not a video")
+
+
 def _in_a_process(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=verify_env({}), cwd=REPO, timeout=PROMPT)
