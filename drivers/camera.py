@@ -31,6 +31,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from drivers.decode import Cascade, Decoded  # noqa: E402
+from drivers.files import FileRefused, open_regular, read_bounded  # noqa: E402
 from drivers.imageheader import (  # noqa: E402
     ALLOWED_NAMES,
     DECODE_BUDGET_BYTES,
@@ -209,8 +210,8 @@ def _existing_file(url: SourceURL, kind: str) -> Path:
 
 
 class ImageSource(FrameSource):
-    """One photo. Size is checked from the header first: big JPEGs are decoded reduced, other
-    formats over the limit are refused, so memory stays bounded whatever the file claims."""
+    """One photo (`load_image`): read bounded, its format sniffed and its size checked from
+    the header before OpenCV sees it."""
 
     still = True
 
@@ -218,73 +219,119 @@ class ImageSource(FrameSource):
         super().__init__(url)
         self.path = _existing_file(url, "jpg")
         self.max_pixels = int(_float_param(url, "max_pixels", MAX_PIXELS))
-        self.image = self._load()
-
-    def _load(self) -> np.ndarray:
-        size = self.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SourceError(f"{self.path} is {size // (1024 * 1024)} MB; images over "
-                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB are not read")
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from None
-        try:
-            header = image_header(data)
-        except ValueError as exc:
-            raise SourceError(f"{self.path} is a damaged image ({exc})") from None
-        if header is None:
-            # Only formats whose header was read are decoded: OpenCV would read any format it
-            # knows by content, with no bound on what it allocates.
-            other = sniff(data)
-            if other is not None:
-                raise SourceError(f"{self.path} is in the {other} format; only {ALLOWED_NAMES} "
-                                  "images are read")
-            raise SourceError(f"{self.path} is not an image this reader knows "
-                              "(JPEG, PNG, WebP, BMP or TIFF expected)")
-        if header.width <= 0 or header.height <= 0:
-            raise SourceError(f"{self.path} is a damaged {header.fmt.upper()} image "
-                              f"(size {header.width}×{header.height})")
-        flags = self._flags(header)
-        buf = np.frombuffer(data, dtype=np.uint8)
-        try:
-            with _quiet_stderr():
-                image = cv2.imdecode(buf, flags)
-        except cv2.error:
-            image = None
-        if image is None or image.size == 0:
-            raise SourceError(f"{self.path} is a damaged or unsupported image "
-                              "(JPEG, PNG, WebP, BMP or TIFF expected)")
-        return image
-
-    def _flags(self, header: ImageHeader) -> int:
-        """How to decode within the pixel limit and the memory budget, judged from the header
-        (size, samples, bit depth); refused when no way fits."""
-        w, h = header.width, header.height
-        big = header.pixels > GRAY_ABOVE_PIXELS
-        if header.pixels <= self.max_pixels and header.fits(gray=big):
-            return cv2.IMREAD_GRAYSCALE if big else cv2.IMREAD_COLOR
-        if header.fmt == "jpeg":
-            # libjpeg can decode at 1/2, 1/4, 1/8 scale without ever holding the full image.
-            for factor, flag in ((2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
-                                 (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
-                                 (8, cv2.IMREAD_REDUCED_GRAYSCALE_8)):
-                if (w // factor) * (h // factor) <= self.max_pixels and header.fits(factor):
-                    return flag
-        mp = header.pixels / 1e6
-        if header.pixels > self.max_pixels:
-            raise SourceError(
-                f"{self.path} is {w}×{h} ({mp:.0f} megapixels), more than the "
-                f"{self.max_pixels / 1e6:.0f} accepted; take a smaller photo or crop it to the "
-                "card")
-        need = header.decode_bytes(gray=big) / 2**20
-        raise SourceError(
-            f"{self.path} is {w}×{h} at {header.bits} bits × {header.channels} "
-            f"({need:.0f} MB to decode), more than the {DECODE_BUDGET_BYTES // 2**20} MB an "
-            "image may take; take a smaller photo or crop it to the card")
+        self.image = load_image(self.path, self.max_pixels)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float]]:
         yield self.image, 0.0
+
+
+def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """The photo at `path`, decoded within the memory budget, or a `SourceError` in one
+    sentence naming the file. The one way a still is read (`image:` sources, `verify card
+    --image`, the MRZ reader's `read_mrz_file`):
+
+    - the file is read by `drivers.files.read_bounded`: a regular file only (a FIFO is not
+      waited on, a device or a symlink to one is not read), at most `MAX_FILE_BYTES`;
+    - only formats whose header is read here are decoded (`drivers.imageheader.ALLOWED`),
+      judged by content: OpenCV would read any format it knows, whatever the file is called,
+      with no bound on what it allocates (JPEG 2000, Radiance HDR, PBM, 16-bit PGM);
+    - big JPEGs are decoded reduced, other formats over the limit are refused, so memory stays
+      bounded whatever the file claims; the image libraries' own lines never reach stderr."""
+    path = Path(path)
+    try:
+        data = read_bounded(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise _refused(exc) from None
+    if not data:
+        raise SourceError(f"{path} is empty (0 bytes): not an image or video")
+    try:
+        header = image_header(data)
+    except ValueError as exc:
+        raise SourceError(f"{path} is a damaged image ({exc})") from None
+    if header is None:
+        # Only formats whose header was read are decoded: OpenCV would read any format it
+        # knows by content, with no bound on what it allocates.
+        other = sniff(data)
+        if other is not None:
+            raise SourceError(f"{path} is in the {other} format; only {ALLOWED_NAMES} "
+                              "images are read")
+        raise SourceError(f"{path} is not an image this reader knows "
+                          "(JPEG, PNG, WebP, BMP or TIFF expected)")
+    if header.width <= 0 or header.height <= 0:
+        raise SourceError(f"{path} is a damaged {header.fmt.upper()} image "
+                          f"(size {header.width}×{header.height})")
+    flags = _flags(path, header, max_pixels)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    try:
+        with _quiet_stderr():
+            image = cv2.imdecode(buf, flags)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
+        raise SourceError(f"{path} is a damaged or unsupported image "
+                          "(JPEG, PNG, WebP, BMP or TIFF expected)")
+    return image
+
+
+def _refused(exc: FileRefused) -> SourceError:
+    """A file `read_bounded` would not read, in the words the other source errors use."""
+    if exc.reason == "missing":
+        return SourceError(f"no such file: {exc.path}")
+    if exc.reason in ("folder", "not_regular"):
+        return SourceError(f"not a file: {exc.path}")
+    if exc.reason == "too_large":
+        return SourceError(f"{exc.path} is larger than {exc.limit // (1024 * 1024)} MB; "
+                           "larger images are not read")
+    return SourceError(f"cannot read {exc.path}: {exc.why}")
+
+
+def _flags(path: Path, header: ImageHeader, max_pixels: int) -> int:
+    """How to decode within the pixel limit and the memory budget, judged from the header
+    (size, samples, bit depth); refused when no way fits."""
+    w, h = header.width, header.height
+    big = header.pixels > GRAY_ABOVE_PIXELS
+    if header.pixels <= max_pixels and header.fits(gray=big):
+        return cv2.IMREAD_GRAYSCALE if big else cv2.IMREAD_COLOR
+    if header.fmt == "jpeg":
+        # libjpeg can decode at 1/2, 1/4, 1/8 scale without ever holding the full image.
+        for factor, flag in ((2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+                             (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                             (8, cv2.IMREAD_REDUCED_GRAYSCALE_8)):
+            if (w // factor) * (h // factor) <= max_pixels and header.fits(factor):
+                return flag
+    mp = header.pixels / 1e6
+    if header.pixels > max_pixels:
+        raise SourceError(
+            f"{path} is {w}×{h} ({mp:.0f} megapixels), more than the "
+            f"{max_pixels / 1e6:.0f} accepted; take a smaller photo or crop it to the "
+            "card")
+    need = header.decode_bytes(gray=big) / 2**20
+    raise SourceError(
+        f"{path} is {w}×{h} at {header.bits} bits × {header.channels} "
+        f"({need:.0f} MB to decode), more than the {DECODE_BUDGET_BYTES // 2**20} MB an "
+        "image may take; take a smaller photo or crop it to the card")
+
+
+def _not_a_still(path: Path) -> None:
+    """Refuse an image given as a video. FFmpeg opens image files as one-frame videos (a JPEG
+    2000, a PBM, whatever the file is called) with its own decoders, outside the allow-list
+    and the memory budget `load_image` keeps; a photo is read with --image (`image:`)."""
+    try:
+        fd = open_regular(path)
+    except FileRefused as exc:
+        raise _refused(exc) from None
+    try:
+        head = os.read(fd, 65536)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        image = image_header(head) is not None or sniff(head) is not None
+    except ValueError:  # a header of an allowed format, cut short here: an image all the same
+        image = True
+    if image:
+        raise SourceError(f"{path} is an image, not a video; give a photo with --image")
 
 
 class VideoSource(FrameSource):
@@ -293,6 +340,7 @@ class VideoSource(FrameSource):
     def __init__(self, url: SourceURL) -> None:
         super().__init__(url)
         self.path = _existing_file(url, "mp4")
+        _not_a_still(self.path)
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()

@@ -19,6 +19,7 @@ values, so idle timeouts come out the same at any replay speed.
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from drivers.files import FileRefused, open_regular
 from drivers.framing import Frame, FramingConfig
 from drivers.layout import _ROWS, KeyDecoder, get_layout, repair_auto
 from drivers.scan import SourceError
@@ -147,16 +149,19 @@ class Records:
 
 def read_recording(path: Path) -> tuple[Header, Records]:
     """Header now (bad files fail at open), records lazily (recordings can be long)."""
+    # A regular file only, opened without blocking: a FIFO is not waited on, a device (or a
+    # symlink to one) is not read. Its length is not bounded (recordings can be long); every
+    # line is (MAX_LINE).
     try:
-        handle = path.open("r", encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise SourceError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise SourceError(f"not a file: {path}") from None
-    except PermissionError:
-        raise SourceError(f"cannot read {path}: permission denied") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read recording {path}: {exc.strerror or exc}") from None
+        handle = os.fdopen(open_regular(path), "r", encoding="utf-8", errors="strict")
+    except FileRefused as exc:
+        if exc.reason == "missing":
+            raise SourceError(f"no such file: {path}") from None
+        if exc.reason in ("folder", "not_regular"):
+            raise SourceError(f"not a file: {path}") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise SourceError(f"cannot read {path}: permission denied") from None
+        raise SourceError(f"cannot read recording {path}: {exc.why}") from None
     try:
         header = parse_header(handle.readline(MAX_LINE))
     except SourceError as exc:

@@ -9,6 +9,8 @@ thread so a chip that stops answering cannot hang the caller).
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.files import FileRefused, read_bounded
 from drivers.scan import Scan, SourceError
 from verify.cards.emrtd.access import mrz_information
 from verify.cards.emrtd.passive import Verdict, passive_authentication
@@ -51,17 +54,49 @@ FAILED = {
 
 def load_trust_folder(path: str | Path | None, when: datetime | None = None) -> TrustStore:
     """The trust store in a folder (certificates, master lists, CRLs); none configured gives
-    an empty store, which makes every intact chip `untrusted` saying what to install."""
+    an empty store, which makes every intact chip `untrusted` saying what to install.
+
+    Each file is read through `drivers.files.read_bounded`: a regular file of at most
+    `MAX_ITEM` bytes. Anything else in the folder (a subfolder, a FIFO, a device or a symlink
+    to one, a file too large) is never waited on or read, and is named among the store's
+    problems. A folder that cannot be listed, a file that cannot be read, or more than
+    `MAX_TRUST_FILES` entries is an error naming it: a revocation list left unread would be a
+    certificate wrongly trusted."""
     if path is None or str(path) == "":
         return TrustStore()
     folder = Path(path)
-    if not folder.is_dir():
-        raise ConfigError(N_("trust store {path} is not a folder"), path=str(folder))
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in itertools.islice(entries, MAX_TRUST_FILES + 1))
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConfigError(N_("trust store {path} is not a folder"), path=str(folder)) from None
+    except OSError as exc:
+        raise ConfigError(N_("cannot read the trust store {path}: {why}"), path=str(folder),
+                          why=exc.strerror or type(exc).__name__) from None
+    if len(names) > MAX_TRUST_FILES:
+        raise ConfigError(N_("trust store {path} holds more than {n} files"),
+                          path=str(folder), n=MAX_TRUST_FILES)
     items: list[tuple[str, bytes]] = []
-    for file in sorted(folder.iterdir())[:MAX_TRUST_FILES]:
-        if file.is_file() and file.stat().st_size <= MAX_ITEM:
-            items.append((file.name, file.read_bytes()))
-    return load_trust_store(items, when or datetime.now(UTC))
+    skipped: list[tuple[str, str]] = []
+    for name in names:
+        try:
+            items.append((name, read_bounded(folder / name, MAX_ITEM)))
+        except FileRefused as exc:
+            if exc.reason == "unreadable":  # a CRL left unread would trust a revoked CSCA
+                raise ConfigError(N_("cannot read the trust store {path}: {why}"),
+                                  path=exc.path, why=exc.why) from None
+            skipped.append((name, UNREAD[exc.reason]))
+    store = load_trust_store(items, when or datetime.now(UTC))
+    return replace(store, problems=(*store.problems, *skipped)) if skipped else store
+
+
+# Why a file of the trust-store folder was not read (English, as the store's other problems).
+UNREAD = {
+    "folder": "a folder: not read",
+    "not_regular": "not a regular file (a device, pipe or socket): not read",
+    "too_large": "larger than a trust-store file can be",
+    "missing": "gone while the folder was read",
+}
 
 
 def pcsc_opener(url: str, wait: float, on_reader: Callable[[], None]) -> Any:

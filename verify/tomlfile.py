@@ -10,12 +10,11 @@ UTF-8, and no deeper than `MAX_DEPTH` tables and arrays. Anything else is one cl
 
 from __future__ import annotations
 
-import os
-import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from drivers.files import FileRefused, read_bounded
 from verify.errors import ConfigError
 from verify.locale import N_
 
@@ -33,40 +32,32 @@ def read_toml(path: str | Path, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
 def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
     """A small regular UTF-8 file's text. Never blocks on a FIFO, never follows a device."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise ConfigError(N_("settings file {path} does not exist"), path=str(path)) from None
-    except OSError as exc:
-        raise ConfigError(N_("cannot read settings file {path}: {why}"), path=str(path),
-                          why=exc.strerror or str(exc)) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(N_("{path} is not a regular file (a device, pipe or folder); "
-                                 "settings are read only from files"), path=str(path))
-        if info.st_size > max_bytes:
-            raise ConfigError(N_("settings file {path} is larger than {limit} KB"),
-                              path=str(path), limit=max_bytes // 1024)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= max_bytes:  # the file may grow while it is read
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > max_bytes:
-            raise ConfigError(N_("settings file {path} is larger than {limit} KB"),
-                              path=str(path), limit=max_bytes // 1024)
-    except OSError as exc:
-        raise ConfigError(N_("cannot read settings file {path}: {why}"), path=str(path),
-                          why=exc.strerror or str(exc)) from None
-    finally:
-        os.close(fd)
-    try:
-        return b"".join(chunks).decode("utf-8")
+        return read_bytes(path, max_bytes).decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(N_("settings file {path} is not UTF-8 text"), path=str(path)) from None
+
+
+def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """A small regular file's bytes (`drivers.files.read_bounded`), or a `ConfigError` naming
+    the file: the settings' wording of every way a file is refused."""
+    try:
+        return read_bounded(path, max_bytes)
+    except FileRefused as exc:
+        raise refusal(exc) from None
+
+
+def refusal(exc: FileRefused) -> ConfigError:
+    """`exc` as the one sentence a settings file's refusal is."""
+    if exc.reason == "missing":
+        return ConfigError(N_("settings file {path} does not exist"), path=exc.path)
+    if exc.reason in ("folder", "not_regular"):
+        return ConfigError(N_("{path} is not a regular file (a device, pipe or folder); "
+                              "settings are read only from files"), path=exc.path)
+    if exc.reason == "too_large":
+        return ConfigError(N_("settings file {path} is larger than {limit} KB"),
+                           path=exc.path, limit=exc.limit // 1024)
+    return ConfigError(N_("cannot read settings file {path}: {why}"), path=exc.path,
+                       why=exc.why)
 
 
 def parse_toml(text: str, path: str | Path) -> dict[str, Any]:

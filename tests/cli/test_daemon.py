@@ -17,7 +17,7 @@ from tests.conftest import run_verify
     (["--source", "serial:/dev/null", "--audit-log", "audit.jsonl", "--http", "off"], {},
      "VERIFY_AUDIT_KEY"),
     (["--source", "serial:/dev/null", "--config", "/nonexistent/daemon.toml"], {},
-     "cannot read config"),
+     "inställningsfilen /nonexistent/daemon.toml finns inte"),
     (["--source", "serial:/dev/null", "--clear-after", "0"], {}, "clear_after"),
 ])
 def test_bad_settings_exit_2_with_a_reason(args, env, message, tmp_path):

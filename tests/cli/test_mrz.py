@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from drivers.scan import SourceError
 from tests.cli.test_scanner import run_with_scanner
 from tests.conftest import REPO, run_verify, verify_env
 from verify.cards.mrz import compose_td1, compose_td3, parse_mrz
@@ -200,10 +201,11 @@ def test_a_photo_without_a_zone_is_not_read():
     assert read_mrz_image(blank) is None
 
 
-def test_not_an_image_file_is_none(tmp_path: Path):
+def test_not_an_image_file_is_refused_with_a_reason(tmp_path: Path):
     p = tmp_path / "x.jpg"
     p.write_bytes(b"not an image")
-    assert read_mrz_file(p) is None
+    with pytest.raises(SourceError, match=f"{p} is not an image this reader knows"):
+        read_mrz_file(p)
 
 
 @settings(max_examples=15, deadline=None)

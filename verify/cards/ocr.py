@@ -800,11 +800,13 @@ def _checked(text: str) -> Mrz | None:
 
 
 def read_mrz_file(path: str | Path) -> str | None:
-    """`read_mrz_image` on a file; None when it is not an image."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        return None
-    return read_mrz_image(image)
+    """`read_mrz_image` on a photo read as every still is (`drivers.camera.load_image`: a
+    regular file of bounded size, its format sniffed against the allow-list before OpenCV
+    decodes it, within the memory budget). A file that is not such an image is a
+    `SourceError` saying why; None when the photo holds no zone."""
+    from drivers.camera import load_image  # OpenCV's image side; the zone reader needs no more
+
+    return read_mrz_image(load_image(path))
 
 
 class FrameHook:

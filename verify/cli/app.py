@@ -106,6 +106,8 @@ DRIVER_MESSAGES = (
     N_("{path} is a damaged image ({why})"),
     N_("{path} is in the {fmt} format; only {allowed} images are read"),
     N_("{path} is a damaged {fmt} image (size {size})"),
+    N_("{path} is larger than {limit} MB; larger images are not read"),
+    N_("{path} is an image, not a video; give a photo with --image"),
     N_("{path} is {size} ({mp} megapixels), more than the {limit} accepted; take a smaller "
        "photo or crop it to the card"),
     N_("{path}: damaged video ({why})"),

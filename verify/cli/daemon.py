@@ -254,6 +254,12 @@ def _page_source(sources: tuple[str, ...]) -> KeyboardPolicy | None:
 
 
 def _check_source_url(url: str) -> None:
-    """Refuse a malformed URL or unknown scheme at start-up (exit 2), not in a retry loop."""
+    """Refuse a malformed URL or unknown scheme at start-up (exit 2), not in a retry loop.
+    A still (`image:`) is read now as well: a photo refused once (not a file, a format not
+    on the allow-list, over the memory budget) is refused every time, so it is exit 2 with
+    its one sentence, not a warning retried for ever."""
 
-    handler_for(SourceURL.parse(url).scheme)
+    parsed = SourceURL.parse(url)
+    handler = handler_for(parsed.scheme)
+    if getattr(handler, "still", False):
+        handler(parsed).close()

@@ -18,6 +18,7 @@ from typing import Any
 from verify.desk.event_log import JsonLinesSink
 from verify.desk.events import Event
 from verify.errors import ConfigError
+from verify.tomlfile import read_text
 
 MIN_KEY_BYTES = 16
 
@@ -33,10 +34,9 @@ def audit_key(configured: str | None) -> bytes:
     raw = configured or os.environ.get("VERIFY_AUDIT_KEY") or ""
     key_file = os.environ.get("VERIFY_AUDIT_KEY_FILE")
     if not raw and key_file:
-        try:
-            raw = Path(key_file).read_text("utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the audit key file: {exc.strerror}") from None
+        # A regular file of at most 4 KiB (systemd puts credentials in one); anything else is
+        # one sentence naming it.
+        raw = read_text(key_file, 4096).strip()
     key = raw.encode()
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(

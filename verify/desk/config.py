@@ -7,7 +7,6 @@ start-up path and both are easy to test.
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from verify.locale import N_
 from verify.lookup.settings import check_keys
 from verify.rules import load_book
 from verify.rules.engine import resolve_region
+from verify.tomlfile import read_toml
 
 DEFAULT_HTTP = "127.0.0.1:8765"
 # Settings a SIGHUP can change; the others need a restart (sources, sockets, pool sizes).
@@ -81,19 +81,14 @@ def is_loopback(host: str) -> bool:
 
 
 def load_config(path: Path | None) -> dict[str, Any]:
-    """The settings in a TOML file (top level or a `[daemon]` table)."""
+    """The settings in a TOML file (top level or a `[daemon]` table), read as every settings
+    file is (`verify.tomlfile`: a regular file, never waited on, small, shallow)."""
     if path is None:
         return {}
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except IsADirectoryError:
+    if Path(path).is_dir():
         raise ConfigError(f"config {path} is a folder, not a file: give the file itself, e.g. "
-                          f"{Path(path) / 'daemon.toml'}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
+                          f"{Path(path) / 'daemon.toml'}")
+    data = read_toml(path)
     table = data.get("daemon", data)
     if not isinstance(table, Mapping):
         raise ConfigError(f"config {path}: [daemon] must be a table")

@@ -20,15 +20,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from drivers.files import FileRefused, read_bounded
 from verify.desk.desks import Book, Desk, SiteSettings
 from verify.errors import ConfigError
 from verify.locale import N_
+from verify.tomlfile import refusal
 
 log = logging.getLogger("verify.desk.desks")
 
 BOOK = "desks.json"
 KEY = "key"
 KEY_BYTES = 32
+# A desk is some 150 bytes in the file: room for tens of thousands.
+BOOK_MAX_BYTES = 8 * 1024 * 1024
+KEY_MAX_BYTES = 4096
 
 
 def book_to_json(book: Book) -> dict[str, Any]:
@@ -59,18 +64,21 @@ def book_from_json(data: Any) -> Book:
 
 
 def load_book(folder: Path) -> Book:
-    """The desks file; an empty book when there is none yet."""
+    """The desks file; an empty book when there is none yet. Read as a settings file is: a
+    regular file (a FIFO is never waited on, a device never read), at most `BOOK_MAX_BYTES`."""
     path = folder / BOOK
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Book()
-    except OSError as exc:
-        raise ConfigError(N_("cannot read the desks file {path}: {why}"), path=str(path),
-                          why=exc.strerror or type(exc).__name__) from None
+        raw = read_bounded(path, BOOK_MAX_BYTES)
+    except FileRefused as exc:
+        if exc.reason == "missing":
+            return Book()
+        if exc.reason == "unreadable":
+            raise ConfigError(N_("cannot read the desks file {path}: {why}"), path=str(path),
+                              why=exc.why) from None
+        raise refusal(exc) from None
     try:
-        return book_from_json(json.loads(text))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return book_from_json(json.loads(raw.decode("utf-8")))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise ConfigError(N_("the desks file {path} is damaged"), path=str(path)) from None
 
 
@@ -92,8 +100,14 @@ def load_key(folder: Path, *, create: bool = False) -> bytes:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(KEY_BYTES) + "\n")
     try:
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
+        text = read_bounded(path, KEY_MAX_BYTES).decode("ascii").strip()
+    except FileRefused as exc:
+        if exc.reason in ("not_regular", "folder", "too_large"):
+            raise refusal(exc) from None
+        raise ConfigError(N_("no desk key in {folder}: add a desk first "
+                             "(verify desk add) or copy the key there"),
+                          folder=str(folder)) from None
+    except UnicodeDecodeError:
         raise ConfigError(N_("no desk key in {folder}: add a desk first "
                              "(verify desk add) or copy the key there"),
                           folder=str(folder)) from None

@@ -290,7 +290,14 @@ def rule_files(extra_dir: str | None = None) -> list[Path]:
         extra = Path(extra_dir)
         if not extra.is_dir():
             raise ConfigError(f"VERIFY_RULES_DIR {extra_dir!r} is not a directory")
-        files += sorted(p for p in extra.glob("*.toml") if p.name != NATIONAL_FILE)
+        # Listed with its errors said (glob would give nothing for a folder it cannot list).
+        try:
+            with os.scandir(extra) as entries:
+                names = [e.name for e in entries]
+        except OSError as exc:
+            raise ConfigError(f"cannot read the rules folder {extra}: "
+                              f"{exc.strerror or type(exc).__name__}") from None
+        files += sorted(extra / n for n in names if n.endswith(".toml") and n != NATIONAL_FILE)
     return files
 
 
