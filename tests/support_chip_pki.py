@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from verify.cards.emrtd.lds import encode_com, encode_dg1
 from verify.cards.emrtd.passive import DataGroupHash, DataGroupHashes, LdsSecurityObject
+from verify.cards.emrtd.tlv import encode_length
 from verify.cards.emrtd.trust import CscaMasterList
 from verify.cards.mrz import compose_td1
 
@@ -130,7 +131,7 @@ def make_sod(groups: dict[int, bytes], signer: Authority) -> bytes:
             for n, data in sorted(groups.items())]),
     })
     body = _signed_data("2.23.136.1.1.1", lds.dump(), signer)
-    return b"\x77" + _len(len(body)) + body
+    return b"\x77" + encode_length(len(body)) + body
 
 
 def make_master_list(cscas: list[Authority], signer: Authority) -> bytes:
@@ -138,13 +139,6 @@ def make_master_list(cscas: list[Authority], signer: Authority) -> bytes:
                          "cert_list": [ax509.Certificate.load(c.der) for c in cscas]})
     return _signed_data("2.23.136.1.1.2", ml.dump(), signer)
 
-
-def _len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    if n < 0x100:
-        return b"\x81" + bytes([n])
-    return b"\x82" + n.to_bytes(2, "big")
 
 
 @dataclass(frozen=True)
@@ -190,7 +184,7 @@ def make_card(signer: Authority, *, zone: str | None = None, alter_dg1_after_sig
         aa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
         spki = aa_key.public_key().public_bytes(serialization.Encoding.DER,
                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
-        dg15 = b"\x6f" + _len(len(spki)) + spki
+        dg15 = b"\x6f" + encode_length(len(spki)) + spki
         groups[15] = dg15
     sod = make_sod(groups, signer)
     if alter_dg1_after_signing:

@@ -47,6 +47,9 @@ Desks = Annotated[Path, typer.Option(
 Url = Annotated[str | None, typer.Option(
     "--url", envvar="VERIFY_PUBLIC_URL",
     help="the service's public address, as desks open it, e.g. https://verify.region.se")]
+ValidFor = Annotated[float, typer.Option(
+    "--valid-for", help="minutes the enrolment link works (default 15)")]
+SiteOfName = Annotated[str | None, typer.Option("--site", help="its site, when names repeat")]
 
 
 def _default_desks() -> Path:
@@ -106,9 +109,7 @@ def add(
         "--screen-lang", help="this desk's screen language, sv or en (else its site's, else "
                               "the service's)")] = None,
     url: Url = None,
-    valid_for: Annotated[float, typer.Option(
-        "--valid-for", help="minutes the enrolment link works (default 15)")] =
-        ENROL_SECONDS / 60,
+    valid_for: ValidFor = ENROL_SECONDS / 60,
     desks: Desks = Path(),
     lang: Lang = None,
 ) -> None:
@@ -135,12 +136,9 @@ def add(
 @desk_app.command("link")
 def link(
     name: Annotated[str, typer.Argument(help="the desk's name or id")],
-    site: Annotated[str | None, typer.Option("--site", help="its site, when names repeat")] =
-        None,
+    site: SiteOfName = None,
     url: Url = None,
-    valid_for: Annotated[float, typer.Option(
-        "--valid-for", help="minutes the enrolment link works (default 15)")] =
-        ENROL_SECONDS / 60,
+    valid_for: ValidFor = ENROL_SECONDS / 60,
     desks: Desks = Path(),
     lang: Lang = None,
 ) -> None:
@@ -179,8 +177,7 @@ def list_desks(
 @desk_app.command("revoke")
 def revoke(
     name: Annotated[str, typer.Argument(help="the desk's name or id")],
-    site: Annotated[str | None, typer.Option("--site", help="its site, when names repeat")] =
-        None,
+    site: SiteOfName = None,
     desks: Desks = Path(),
     lang: Lang = None,
 ) -> None:

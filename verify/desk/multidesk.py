@@ -407,15 +407,10 @@ class MultiDeskHandler(DeskHandler):
 
     def _answer(self, desk: Desk) -> None:
         """The ticket's scan decided again with the page's answers; nothing kept anywhere."""
-        data = self._page_input()
-        if data is None:
+        given = self._answers_input()
+        if given is None:
             return
-        scan, answers = data.get("scan"), data.get("answers")
-        if not isinstance(scan, str) or not isinstance(answers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
-        ):
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "want scan and answers"})
-            return
+        scan, answers, data = given
         sealed = unseal(self.server.ticket_key, desk.id, data.get("ticket"), now=time.time())
         if sealed is None or not hmac.compare_digest(sealed.scan_id, scan):
             self._json(HTTPStatus.CONFLICT, {"error": "that scan is no longer on screen"})

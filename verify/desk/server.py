@@ -462,17 +462,25 @@ class DeskHandler(BoundedHandler):
             return None
         return data
 
-    def _post_answer(self) -> None:
-        """{"scan": id, "answers": {fact: value}} -> the scan's view decided with the answers."""
+    def _answers_input(self) -> tuple[str, dict[str, str], dict[str, Any]] | None:
+        """The page's {"scan": id, "answers": {fact: value}} (and the whole body), or a 400."""
         data = self._page_input()
         if data is None:
-            return
+            return None
         scan, answers = data.get("scan"), data.get("answers")
         if not isinstance(scan, str) or not isinstance(answers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
         ):
             self._json(HTTPStatus.BAD_REQUEST, {"error": "want scan and answers"})
+            return None
+        return scan, answers, data
+
+    def _post_answer(self) -> None:
+        """{"scan": id, "answers": {fact: value}} -> the scan's view decided with the answers."""
+        given = self._answers_input()
+        if given is None:
             return
+        scan, answers, _ = given
         try:
             desk = self.server.desk.answer(scan, answers)
         except StaleScan:

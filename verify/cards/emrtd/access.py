@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-from verify.cards.emrtd.tlv import TlvError, children
+from verify.cards.emrtd.tlv import TlvError, children, encode_length
 
 ZERO_IV = bytes(8)
 
@@ -171,7 +171,7 @@ class Session:
         do87 = b""
         if data:
             crypt = b"\x01" + encrypt(self.enc, pad(data))
-            do87 = b"\x87" + _length(len(crypt)) + crypt
+            do87 = b"\x87" + encode_length(len(crypt)) + crypt
         do97 = b"\x97\x01" + le if le else b""
         state = self._next()
         mac = retail_mac(state.mac, state._ssc_bytes() + pad(header) + do87 + do97)
@@ -218,11 +218,4 @@ class Session:
         plain = unpad(decrypt(state.enc, data)) if data else b""
         return state, plain, status  # the status word the MAC covers, not the bare one
 
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    if n < 0x100:
-        return b"\x81" + bytes([n])
-    return b"\x82" + n.to_bytes(2, "big")
 

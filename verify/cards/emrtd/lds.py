@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verify.cards.emrtd.tlv import TlvError, children, find, unwrap
+from verify.cards.emrtd.tlv import TlvError, children, encode_length, find, unwrap
 
 AID = bytes.fromhex("A0000002471001")
 
@@ -71,19 +71,12 @@ def zone_lines(text: str) -> tuple[str, ...]:
 def encode_dg1(zone: str) -> bytes:
     """DG1 for a zone (test cards and fixtures build their chips with it)."""
     mrz = zone.replace("\n", "").encode("ascii")
-    inner = b"\x5f\x1f" + _len(len(mrz)) + mrz
-    return b"\x61" + _len(len(inner)) + inner
+    inner = b"\x5f\x1f" + encode_length(len(mrz)) + mrz
+    return b"\x61" + encode_length(len(inner)) + inner
 
 
 def encode_com(groups: tuple[int, ...] = (1, 2)) -> bytes:
     tags = bytes(t for t, n in DG_TAGS.items() if n in groups)
-    inner = b"\x5f\x01\x040107" + b"\x5f\x36\x06040000" + b"\x5c" + _len(len(tags)) + tags
-    return b"\x60" + _len(len(inner)) + inner
+    inner = b"\x5f\x01\x040107" + b"\x5f\x36\x06040000" + b"\x5c" + encode_length(len(tags)) + tags
+    return b"\x60" + encode_length(len(inner)) + inner
 
-
-def _len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    if n < 0x100:
-        return b"\x81" + bytes([n])
-    return b"\x82" + n.to_bytes(2, "big")

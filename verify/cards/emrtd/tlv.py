@@ -28,6 +28,15 @@ class Tlv:
     constructed: bool
 
 
+def encode_length(n: int) -> bytes:
+    """A BER length field: short form below 128, else 0x81/0x82 and the bytes."""
+    if n < 0x80:
+        return bytes([n])
+    if n < 0x100:
+        return b"\x81" + bytes([n])
+    return b"\x82" + n.to_bytes(2, "big")
+
+
 def read_header(data: bytes, pos: int = 0) -> tuple[int, bool, int, int]:
     """(tag, constructed, length, value start) of the element at `pos`; the length may point
     past the end of `data` (callers reading a file by parts use it to know the total size)."""
