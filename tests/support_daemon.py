@@ -235,3 +235,17 @@ def chromium():  # type: ignore[no-untyped-def]
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def page_seen(browser, read: str, predicate, timeout: float) -> tuple[dict, float]:  # type: ignore[no-untyped-def]
+    """Poll a page with the script `read` until `predicate(screen)`: the screen and the
+    monotonic time it was seen; an AssertionError showing the last screen at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = browser.execute_script(read)
+        seen = time.monotonic()
+        if predicate(screen):
+            return screen, seen
+        if seen > deadline:
+            raise AssertionError(f"the desk page never got there; it shows {screen}")
+        time.sleep(0.01)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
 from pathlib import Path
 
 import jsonschema
 
 from tests.conftest import REPO, run_verify
-from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
+from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env, page_seen
 from verify.lookup.emulator import HOLDER, Emulator
 
 SCHEMA = json.loads((REPO / "docs" / "status-schema.json").read_text("utf-8"))
@@ -27,15 +26,8 @@ return {document: t('document'), headline: t('headline'), lines: t('lines'),
 """
 
 
-def screen_when(browser, predicate, timeout: float = 6.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(READ)
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the desk screen never got there; it shows {screen}")
-        time.sleep(0.02)
+def screen_when(browser, predicate, timeout: float = 6.0) -> dict:  # type: ignore[no-untyped-def]
+    return page_seen(browser, READ, predicate, timeout)[0]
 
 
 def test_the_desk_names_the_card_kind_and_keeps_the_unconfirmed_banner(tmp_path: Path) -> None:

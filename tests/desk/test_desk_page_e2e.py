@@ -15,7 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from drivers.layout import LAYOUTS, render, type_text
-from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
+from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env, page_seen
 from verify.lookup.emulator import Emulator
 
 LINKED = "Skärmen har kontakt med tjänsten"  # the page-link indicator, worded as what it is
@@ -32,16 +32,8 @@ PAGE_TOKEN = ("return JSON.parse(document.querySelector('meta[name=\"verify-page
               ".page_token;")
 
 
-def when(browser, predicate, timeout: float = 5.0) -> tuple[dict, float]:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(READ)
-        seen = time.monotonic()
-        if predicate(screen):
-            return screen, seen
-        if seen > deadline:
-            raise AssertionError(f"the desk page never got there; it shows {screen}")
-        time.sleep(0.01)
+def when(browser, predicate, timeout: float = 5.0) -> tuple[dict, float]:  # type: ignore[no-untyped-def]
+    return page_seen(browser, READ, predicate, timeout)
 
 
 def click(browser, label: str) -> float:

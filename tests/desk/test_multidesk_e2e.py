@@ -15,7 +15,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from drivers.layout import LAYOUTS, render, type_text
-from tests.support_daemon import CHROMIUM_FLAGS, chromium
+from tests.support_daemon import CHROMIUM_FLAGS, chromium, page_seen
 from tests.support_desks import ServeProcess, StreamTap, add_desk, call
 from verify.lookup.emulator import Emulator
 
@@ -35,15 +35,8 @@ return {link: t('manual-link'), headline: t('headline'), connection: t('connecti
 """
 
 
-def when(browser, predicate, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(SCREEN)
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the desk page never got there; it shows {screen}")
-        time.sleep(0.01)
+def when(browser, predicate, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
+    return page_seen(browser, SCREEN, predicate, timeout)[0]
 
 
 def keys(browser, text: str) -> None:

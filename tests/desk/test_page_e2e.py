@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 
-from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
+from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env, page_seen
 from verify.desk.audit import pseudonym
 from verify.lookup.emulator import Emulator
 
@@ -23,17 +22,8 @@ return {headline: t('headline'), lines: t('lines'), steps: t('steps'), detail: t
 """
 
 
-def screen_when(browser, predicate, timeout: float = 5.0) -> tuple[dict, float]:
-    """Poll the page until `predicate(screen)`; the screen and the monotonic time it was seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(READ_SCREEN)
-        seen = time.monotonic()
-        if predicate(screen):
-            return screen, seen
-        if seen > deadline:
-            raise AssertionError(f"the desk screen never got there; it shows {screen}")
-        time.sleep(0.01)
+def screen_when(browser, predicate, timeout: float = 5.0) -> tuple[dict, float]:  # type: ignore[no-untyped-def]
+    return page_seen(browser, READ_SCREEN, predicate, timeout)
 
 
 def test_a_scan_appears_on_the_desk_screen_within_a_second_in_the_right_colour_and_words(

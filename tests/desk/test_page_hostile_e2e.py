@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
+from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env, page_seen
 from verify.desk import server as desk_server
 from verify.lookup.emulator import Emulator
 
@@ -29,15 +29,8 @@ return {headline: t('headline'), connection: t('connection'), meta: t('meta'),
 """
 
 
-def when(browser, predicate, timeout: float = 5.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(READ)
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the desk page never got there; it shows {screen}")
-        time.sleep(0.02)
+def when(browser, predicate, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
+    return page_seen(browser, READ, predicate, timeout)[0]
 
 
 def hold_stream(netloc: str) -> socket.socket:

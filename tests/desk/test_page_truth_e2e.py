@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env
+from tests.support_daemon import DaemonProcess, PtyScanner, chromium, daemon_env, page_seen
 from verify.cards.mrz import compose_td1
 from verify.lookup.emulator import Emulator
 
@@ -25,14 +25,7 @@ NOT_CONNECTED = "Skannern är inte ansluten — sätt i kabeln"
 
 
 def screen_when(browser, predicate, timeout: float = 6.0) -> dict:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = browser.execute_script(READ)
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the desk screen never got there; it shows {screen}")
-        time.sleep(0.02)
+    return page_seen(browser, READ, predicate, timeout)[0]
 
 
 def test_the_page_says_the_scanner_state_checking_and_a_standing_banner(tmp_path: Path) -> None:
