@@ -363,3 +363,54 @@ def test_a_recording_that_is_not_a_file_is_refused_at_once(tmp_path: Path, kind:
         if kind == "fifo":
             _unblock(path)
     _one_sentence(done, f"not a file: {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and folders the user may not read: one sentence naming them. Tests run as root, who
+# reads anything; the command runs with every capability dropped, as an ordinary user would.
+
+UNREADABLE = {
+    "daemon config": ("daemon.toml", ["daemon", "--source", "serial:/dev/null", "--http", "off",
+                                      "--config", "{path}"], {}),
+    "desks file": ("desks/desks.json", ["desk", "list", "--desks", "{parent}"], {}),
+    "trust store": ("trust/", ["card", "--mrz", ZONE, "--chip", "--trust-store", "{path}"], {}),
+    "rules folder": ("rules/", ["decide", "--region", "skane"], {"VERIFY_RULES_DIR": "{path}"}),
+}
+
+
+@pytest.mark.parametrize("what", sorted(UNREADABLE))
+def test_what_cannot_be_read_is_one_sentence_naming_it(tmp_path: Path, what: str) -> None:
+    name, args, env = UNREADABLE[what]
+    path = tmp_path / name.rstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith("/"):
+        path.mkdir()
+    else:
+        path.write_text('region = "skane"\n' if path.suffix == ".toml" else "{}")
+    path.chmod(0)
+    fill = {"path": str(path), "parent": str(path.parent)}
+    command = [sys.executable, "-m", "verify", *(a.format(**fill) for a in args), "--lang", "en"]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", *command]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PROMPT, cwd=REPO,
+                              env={**verify_env(), **{k: v.format(**fill)
+                                                      for k, v in env.items()}})
+    finally:
+        path.chmod(0o700)
+    _one_sentence(done, str(path))
+    assert "readable" in done.stderr or "cannot read" in done.stderr
+
+
+def test_what_the_trust_store_does_not_use_is_said_not_dropped(tmp_path: Path) -> None:
+    """A file in the trust store that is not a certificate, master list or CRL (or a subfolder)
+    is named on stderr when `card --chip` starts, so a region sees why a CSCA seems missing."""
+    trust = tmp_path / "trust"
+    (trust / "sub").mkdir(parents=True)
+    (trust / "notes.txt").write_text("not a certificate\n")
+    done = run_verify("card", "--mrz", ZONE, "--chip", "--trust-store", str(trust), "--lang",
+                      "en", timeout=PROMPT)
+    notes = [line for line in done.stderr.splitlines() if "trust store's" in line]
+    assert len(notes) == 2, done.stderr
+    assert "notes.txt is not used: not a certificate" in notes[0]
+    assert "sub is not used: a folder" in notes[1]

@@ -29,6 +29,7 @@ from verify.cli.app import (
     emit,
     fail,
     read_text_arg,
+    say,
 )
 from verify.lookup.settings import Settings
 from verify.model import Status
@@ -108,6 +109,8 @@ def card(
     lang = check_lang(lang)
     card_kind = check_card(card_kind)
     trust = load_trust_folder(trust_store) if chip else None
+    for name, why in trust.problems if trust else ():  # what is in the folder but not used
+        say("the trust store's {name} is not used: {why}", name=name, why=why)
     texts = {"--url": url, "--token": token, "--lma": lma, "--mrz": mrz}
     captures = {
         "--camera": None if camera is None else f"camera:{camera}",

@@ -183,11 +183,13 @@ def daemon(
     metrics = DeskMetrics(sources=lambda: holder["d"].source_states() if "d" in holder else {},
                           profile_confirmed=lookup.profile.confirmed)
     checker = default_checker(lookup, metrics)
-    if settings.chip_reader:  # the trust store is read once, now: a bad folder is exit 2
-        checker = chip_checker(checker, reader_url=settings.chip_reader,
-                               trust=load_trust_folder(settings.trust_store),
-                               wait=settings.chip_wait)
     setup_logging(verbose)
+    if settings.chip_reader:  # the trust store is read once, now: a bad folder is exit 2
+        trust = load_trust_folder(settings.trust_store)
+        for name, why in trust.problems:  # in the folder, not used: say so once, at start
+            log.warning("trust store: %s is not used: %s", name, why)
+        checker = chip_checker(checker, reader_url=settings.chip_reader, trust=trust,
+                               wait=settings.chip_wait)
 
     sinks, desk = build_sinks(settings, lambda: holder["d"].config)
     sinks.append(metrics)
