@@ -17,19 +17,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.files import FileRefused, read_bounded
 from drivers.scan import Scan, SourceError
-from verify.cards.emrtd.access import mrz_information
-from verify.cards.emrtd.passive import Verdict, passive_authentication
-from verify.cards.emrtd.session import ChipError, read_chip
-from verify.cards.emrtd.trust import MAX_ITEM, TrustStore, load_trust_store
 from verify.cards.mrz import Mrz, parse_mrz
 from verify.clock import now as local_now
 from verify.errors import ConfigError, ParseError
 from verify.locale import N_
 from verify.model import Authenticity, Status
+
+if TYPE_CHECKING:
+    from verify.cards.emrtd.trust import TrustStore
+
+# The chip's code (verify.cards.emrtd) is imported where a chip is read or a trust store
+# loaded: it brings cryptography and asn1crypto, a fifth of every command's start-up, and
+# only a desk with a card reader uses it.
 
 Opener = Callable[[str, float, Callable[[], None]], Any]
 
@@ -62,6 +65,8 @@ def load_trust_folder(path: str | Path | None, when: datetime | None = None) -> 
     problems. A folder that cannot be listed, a file that cannot be read, or more than
     `MAX_TRUST_FILES` entries is an error naming it: a revocation list left unread would be a
     certificate wrongly trusted."""
+    from verify.cards.emrtd.trust import MAX_ITEM, TrustStore, load_trust_store
+
     if path is None or str(path) == "":
         return TrustStore()
     folder = Path(path)
@@ -124,6 +129,10 @@ def check_chip(
 ) -> Authenticity:
     """Read the chip of the card whose zone is `mrz` and judge it, within `deadline` seconds
     from now (waiting for the reader and the card included)."""
+    from verify.cards.emrtd.access import mrz_information
+    from verify.cards.emrtd.passive import Verdict, passive_authentication
+    from verify.cards.emrtd.session import ChipError, read_chip
+
     if not mrz.ok or mrz.birth_date is None or mrz.expiry_date is None:
         return authenticity("not_read", "zone_unreadable",
                             "the zone did not read correctly, so the chip's key is unknown")
