@@ -9,20 +9,18 @@ nesting), silently dropped a file, or handed a JPEG 2000 / PBM named photo.jpg t
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from drivers.files import FileRefused, read_bounded
 from drivers.scan import SourceError
 from tests.conftest import REPO, run_verify, verify_env
+from tests.drivers.test_image_budget import jpeg2000_named_jpg
 from verify.errors import ConfigError
 
 PROMPT = 30  # seconds: a hang shows as a timeout; a refusal takes well under a second of work
@@ -255,16 +253,6 @@ def test_a_trust_store_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------------------------
 # Images: every path that reads a still
 
-
-def jpeg2000_named_jpg(path: Path) -> Path:
-    """A small JPEG 2000 file declaring 7900 × 7900 (790 MB when decoded), called .jpg."""
-    ok, buf = cv2.imencode(".jp2", np.full((64, 64, 3), 90, np.uint8))
-    assert ok
-    data = bytearray(buf.tobytes())
-    siz = data.find(b"\xff\x51")
-    data[siz + 6:siz + 14] = struct.pack(">II", 7900, 7900)
-    path.write_bytes(bytes(data))
-    return path
 
 
 def pbm_named_jpg(path: Path) -> Path:

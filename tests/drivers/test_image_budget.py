@@ -95,7 +95,7 @@ def test_the_reported_images_stay_within_the_budget(tmp_path, baseline, make, na
     assert peak <= UNIT_MEMORY_MAX
 
 
-def jpeg2000_named_jpg(path: Path) -> None:
+def jpeg2000_named_jpg(path: Path) -> Path:
     """A small JPEG 2000 file called photo.jpg declaring 7900 × 7900: OpenCV reads content,
     not names."""
     ok, buf = cv2.imencode(".jp2", np.full((64, 64, 3), 90, np.uint8))
@@ -104,6 +104,7 @@ def jpeg2000_named_jpg(path: Path) -> None:
     siz = data.find(b"\xff\x51")
     data[siz + 6:siz + 14] = struct.pack(">II", 7900, 7900)
     path.write_bytes(bytes(data))
+    return path
 
 
 # The red team's files: a few bytes each, declaring hundreds of MB of pixels.
