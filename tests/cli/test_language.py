@@ -261,8 +261,8 @@ def test_usage_errors_are_one_line_in_the_chosen_language_with_the_closest_optio
                             "--region? (hjälp: verify decide -h)")
     code, text = run(("card", "--age", "abc", "--token", "X", "--lang", "en"), {}, monkeypatch,
                      capsys)
-    assert text.strip() == ("verify: invalid value for --age: Input should be a valid integer, "
-                            "unable to parse string as an integer (help: verify card -h)")
+    assert text.strip() == ("verify: invalid value for --age: 'abc' is not a valid int range. "
+                            "(help: verify card -h)")
 
 
 # -- Click's own words (help screen frame, Typer's path checks) -----------------------------
@@ -308,17 +308,19 @@ def test_a_path_that_is_of_the_wrong_kind_is_said_in_swedish(monkeypatch, capsys
     code, text = run(("desk", "list", "--desks", "/etc/passwd", "--lang", "en"), {},
                      monkeypatch, capsys)
     assert code == 2
-    assert text.strip() == ("verify: invalid value for --desks: dir '/etc/passwd' is a file. "
+    assert text.strip() == ("verify: invalid value for --desks: Directory '/etc/passwd' is a file. "
                             "(help: verify desk list -h)")
 
 
 @pytest.mark.parametrize("english, swedish", [
-    ("dir '/srv/d' does not exist.", "mappen '/srv/d' finns inte."),
-    ("file '/srv/f' does not exist.", "filen '/srv/f' finns inte."),
-    ("file '/srv' is a directory.", "'/srv' är en mapp, inte en fil."),
-    ("dir '/srv/d' is not writable.", "mappen '/srv/d' går inte att skriva till."),
-    ("path '/srv/p' is not readable.", "'/srv/p' går inte att läsa."),
-    ("Value 'x' is not a valid uuid.", "värdet 'x' är inte giltigt som uuid."),
+    ("Directory '/srv/d' does not exist.", "mappen '/srv/d' finns inte."),
+    ("File '/srv/f' does not exist.", "filen '/srv/f' finns inte."),
+    ("File '/srv' is a directory.", "'/srv' är en mapp, inte en fil."),
+    ("Directory '/srv/d' is not writable.", "mappen '/srv/d' går inte att skriva till."),
+    ("Path '/srv/p' is not readable.", "'/srv/p' går inte att läsa."),
+    ("'x' is not a valid uuid.", "'x' är inte giltigt som uuid."),
+    ("'abc' is not a valid int range.", "'abc' är inte ett heltal."),
+    ("200 is not in the range 0<=x<=130.", "200 ligger utanför 0<=x<=130."),
 ])
 def test_typer_s_path_and_value_sentences_are_said_in_swedish(english, swedish) -> None:
     set_language("sv")

@@ -1,8 +1,8 @@
 """Typer's own usage errors (bad option, missing value, unknown command) in our words.
 
-Typer carries its own copy of Click whose messages are fixed English f-strings, and its option
-values are checked with pydantic's English sentences. Each error is re-said here from what it
-carries (the option, the value, Click's or pydantic's sentence matched against the templates
+Typer carries its own copy of Click whose messages (option values checked included) are fixed
+English f-strings. Each error is re-said here from what it
+carries (the option, the value, Click's sentence matched against the templates
 below), in the chosen language, as one line ending with where to find help. A sentence that
 matches no template is shown as Typer wrote it (English), never dropped.
 """
@@ -17,17 +17,16 @@ import typer.core
 
 from verify.locale import N_, _, localise
 
-# Inner sentences (Click's, pydantic's, Typer's) as English templates; the whole text must match.
+# Inner sentences (Click's, Typer's) as English templates; the whole text must match.
 INNER = (
-    N_("Input should be a valid integer, unable to parse string as an integer"),
-    N_("Input should be a valid number, unable to parse string as a number"),
-    N_("Input should be a valid integer, got a number with a fractional part"),
-    N_("Input should be a finite number"),
-    N_("Input should be less than or equal to {limit}"),
-    N_("Input should be greater than or equal to {limit}"),
-    N_("Input should be less than {limit}"),
-    N_("Input should be greater than {limit}"),
-    N_("Input should be a valid boolean, unable to interpret input"),
+    # Click's number checks: the type's name ("int range") comes from Click.
+    N_("{value} is not a valid int."),
+    N_("{value} is not a valid int range."),
+    N_("{value} is not a valid float."),
+    N_("{value} is not a valid float range."),
+    N_("{value} is not in the range {range}."),
+    N_("{value} is not a valid boolean. Recognized values: {states}"),
+    N_("{n} values are required, but {given} given."),
     N_("{value} is not one of {choices}."),
     N_("Got unexpected extra argument(s) ({args})"),
     N_("Option {option} requires an argument."),
@@ -36,19 +35,19 @@ INNER = (
     N_("Missing command."),
     N_("Option {option} requires {n} arguments."),
     N_("Argument {name} takes {n} values."),
-    N_("Value {value} is not a valid {label}."),
-    # Typer's path checks, one per kind of path it names ("file", "dir", "path").
-    N_("file {path} does not exist."),
-    N_("dir {path} does not exist."),
-    N_("path {path} does not exist."),
-    N_("dir {path} is a file."),
-    N_("file {path} is a directory."),
-    N_("file {path} is not readable."),
-    N_("dir {path} is not readable."),
-    N_("path {path} is not readable."),
-    N_("file {path} is not writable."),
-    N_("dir {path} is not writable."),
-    N_("path {path} is not writable."),
+    N_("{value} is not a valid {label}."),
+    # Typer's path checks, one per kind of path it names ("File", "Directory", "Path").
+    N_("File {path} does not exist."),
+    N_("Directory {path} does not exist."),
+    N_("Path {path} does not exist."),
+    N_("Directory {path} is a file."),
+    N_("File {path} is a directory."),
+    N_("File {path} is not readable."),
+    N_("Directory {path} is not readable."),
+    N_("Path {path} is not readable."),
+    N_("File {path} is not writable."),
+    N_("Directory {path} is not writable."),
+    N_("Path {path} is not writable."),
 )
 
 
