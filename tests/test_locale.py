@@ -13,9 +13,9 @@ import typer
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from verify.cli import app
+from verify.cli import assemble
 from verify.errors import ConfigError, ParseError
-from verify.locale import _, catalogue, check_language, localise, set_language
+from verify.locale import _, catalogue, check_language, localise, read_mo, set_language
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
@@ -37,6 +37,21 @@ def test_every_swedish_message_is_translated() -> None:
     assert translated * 100 // len(messages) == 100
     # Babel's own checks (placeholders, format flags) pass: the catalogue compiles cleanly.
     assert not [(m.id, errors) for m, errors in po.check()]
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_compiled_catalogue_says_what_the_po_file_says(lang: str) -> None:
+    """What a command reads (`verify.mo`) is the `.po` as it stands, fuzzy entries left out."""
+    po = _po(lang)
+    written = {str(m.id): str(m.string) for m in po
+               if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    assert catalogue(lang) == written, (
+        "verify.mo is older than verify.po: run `pybabel compile -d verify/locale -D verify`")
+
+
+def test_a_file_that_is_not_a_compiled_catalogue_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a gettext"):
+        read_mo(b"\x00" * 20)
 
 
 def test_translations_keep_their_placeholders() -> None:
@@ -85,7 +100,7 @@ def _help_texts() -> set[str]:
         for sub in getattr(command, "commands", {}).values():
             walk(sub)
 
-    walk(typer.main.get_command(app))
+    walk(typer.main.get_command(assemble()))
     return out
 
 

@@ -23,7 +23,7 @@ import typer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.cli import app, main
+from verify.cli import assemble, main
 from verify.locale import set_language
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def commands() -> set[str]:
         for name, sub in subs.items():
             walk(sub, f"{prefix} {name}".strip())
 
-    walk(typer.main.get_command(app), "")
+    walk(typer.main.get_command(assemble()), "")
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from verify.cli import app
+from verify.cli import assemble
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -21,7 +21,7 @@ def _rows() -> list[str]:
 
 
 def test_every_command_and_option_in_the_readme_table_exists() -> None:
-    group: Any = typer.main.get_command(app)
+    group: Any = typer.main.get_command(assemble())
     rows = _rows()
     assert len(rows) >= 10
     named: set[str] = set()

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tests.support_faults import ScriptServer, Step, framed, parse_bomb_page, script_server
 from verify.cards.reference import from_token
-from verify.cli import app
+from verify.cli import assemble
 from verify.lookup.client import LookupClient
 from verify.lookup.profile import load_profile
 from verify.lookup.settings import Settings
@@ -137,7 +137,7 @@ def test_lookup_command_exits_3_within_the_deadline(name: str) -> None:
     with ExitStack() as stack:
         base, env = _case(stack, name)
         started = time.monotonic()
-        result = CliRunner().invoke(app, ["lookup", TOKEN, "--json"], env=env)
+        result = CliRunner().invoke(assemble(), ["lookup", TOKEN, "--json"], env=env)
         elapsed = time.monotonic() - started
     assert result.exit_code == 3, result.output
     status = json.loads(result.stdout)

@@ -1,36 +1,63 @@
 """The `verify` command: one Typer app, one module per command group.
 
-`app` knows no group; each group module registers its commands on it, and this module imports
-them all, so the CLI is built in one direction and nothing outside `verify.cli` imports it.
+`app` knows no group; each group module registers its commands on it, and this module loads
+them, so the CLI is built in one direction and nothing outside `verify.cli` imports it.
+A command line loads only the group its command is in (`GROUPS`), as Click's documentation
+suggests for large CLIs ("lazily loading subcommands"): `verify card` does not pay at start for
+the desk service, the Prometheus client or the scanner drivers. Help, a misspelt command and
+`assemble()` load them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any, NoReturn
 
 import typer
 
 from drivers.scan import SourceError
-from verify.cli import (  # noqa: F401  (they register commands)
-    card,
-    daemon,
-    demo,
-    desk,
-    desks,
-    profile,
-    rules,
-    scanner,
-)
 from verify.cli.app import DRIVER_MESSAGES, app
 from verify.cli.usage import SpeakingContext, said, speak_help_frame, usage_sentence
 from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
 from verify.model import EXIT_INTERRUPTED, EXIT_USAGE
+
+
+# Each top-level command and the modules (in `verify.cli`) that register it and its subcommands.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "card": ("card",), "parse": ("card",), "lookup": ("card",),
+    "daemon": ("daemon",),
+    "demo": ("demo",), "agency-emulator": ("demo",),
+    "desk": ("desk", "desks"),
+    "profile": ("profile",),
+    "decide": ("rules",), "regions": ("rules",),
+    "scan": ("scanner",), "replay": ("scanner",), "record": ("scanner",),
+}
+VERSION_OPTIONS = frozenset({"--version", "-V"})
+
+
+def modules_for(args: Sequence[str]) -> tuple[str, ...]:
+    """The group modules a command line needs: its command's, none for the version alone, and
+    every one when there is no known command (help lists them, a misspelt one is matched)."""
+    word = next((a for a in args if not a.startswith("-")), None)
+    if word in GROUPS:
+        return GROUPS[word]
+    if word is None and VERSION_OPTIONS & set(args):
+        return ()
+    return tuple(dict.fromkeys(m for group in GROUPS.values() for m in group))
+
+
+def assemble(args: Sequence[str] = ()) -> typer.Typer:
+    """`app` with the groups `args` need registered (all of them when `args` names none)."""
+    for module in modules_for(args):
+        importlib.import_module(f"verify.cli.{module}")
+    return app
 
 
 def _optional_camera_index(argv: list[str]) -> list[str]:
@@ -102,7 +129,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 def run(args: list[str]) -> int:
     """One command's exit code; what went wrong said on stderr in one line."""
     try:
-        result = speak_help(typer.main.get_command(app)).main(
+        result = speak_help(typer.main.get_command(assemble(args))).main(
             args=args, prog_name="verify", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except typer.Exit as exc:

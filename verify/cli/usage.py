@@ -31,6 +31,7 @@ INNER = (
     N_("Got unexpected extra argument(s) ({args})"),
     N_("Option {option} requires an argument."),
     N_("Option {option} does not take a value."),
+    N_("No such command {name}. Did you mean {close}?"),
     N_("No such command {name}."),
     N_("Missing command."),
     N_("Option {option} requires {n} arguments."),
