@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
+from verify.cards.glyphs import OCRB_PATHS, templates
 from verify.cards.mrz import compose_td1, compose_td3, parse_mrz
 from verify.cards.ocr import (
-    OCRB_PATHS,
     _best_correlation,
-    _templates,
+    _percentile,
     find_bands,
     read_cells,
     read_mrz_image,
@@ -86,6 +86,12 @@ def test_cells_are_matched_exactly_as_opencv_matches_them(seed, contrast, size):
     flat, faint and full-contrast cells alike: the zone reader's choices do not change."""
     rng = np.random.default_rng(seed)
     patch = (128 + contrast * (rng.random(size) - 0.5)).astype(np.float32)
-    tmpl = np.stack(_templates() or ())
+    tmpl = np.stack(templates() or ())
     expected = np.array([cv2.matchTemplate(patch, t, cv2.TM_CCOEFF_NORMED).max() for t in tmpl])
     assert np.abs(_best_correlation(patch, tmpl) - expected).max() < 1e-3
+
+
+@given(values=st.lists(st.integers(0, 10_000), min_size=1, max_size=60),
+       q=st.sampled_from([0.0, 10.0, 50.0, 90.0, 100.0]))
+def test_the_short_list_percentile_is_numpy_s(values, q):
+    assert abs(_percentile(values, q) - float(np.percentile(values, q))) < 1e-9

@@ -25,15 +25,23 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from verify.cards.glyphs import (
+    ALPHABET,
+    BLURS,
+    CELL_H,
+    CELL_W,
+    cap_per_pitch,
+    templates,
+)
 from verify.cards.mrz import (
     AMBIGUOUS,
     LAYOUTS,
@@ -48,14 +56,10 @@ from verify.cards.mrz import (
 )
 from verify.errors import ParseError
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 WORK_WIDTH = 1200
 # A zone line (its blob) lower than this many pixels is cut from the full photo or upsampled:
 # cells then have enough pixels for the glyph templates (22 × 30).
 BAND_LINE_PX = 26
-OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
-              "/usr/share/fonts/truetype/ocr-b/OCRB.ttf")
-CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
 SURE = 0.55  # lowest glyph correlation, and…
 MARGIN = 0.08  # …lowest lead over the runner-up, for a character to count as sure
 # A glyph matched this well (a sharp photo) is sure with a smaller lead: O against Q, whose
@@ -232,65 +236,14 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
 # ---------------------------------------------------------------------------------------------
 # Reader 1: OCR-B cells
 
-def _ocrb_font_path() -> str | None:
-    for p in OCRB_PATHS:
-        if Path(p).exists():
-            return p
-    return None
-
-
-BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
-
-
-def _templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
-    """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
-    plus a fifth above and below, zero-mean unit-norm. Made once per blur (the cache is keyed
-    on the blur as a float, so `_templates()` and `_templates(0.0)` are one set, not two)."""
-    return _templates_at(float(blur))
-
-
-@lru_cache(maxsize=8)
-def _templates_at(blur: float) -> tuple[np.ndarray, ...] | None:
-    path = _ocrb_font_path()
-    if path is None:
-        return None
-    from PIL import Image, ImageDraw, ImageFont
-
-    size = 96
-    font = ImageFont.truetype(path, size)
-    advance = font.getlength("H")
-    top, bottom = font.getbbox("H")[1], font.getbbox("H")[3]
-    cap = bottom - top
-    out = []
-    for ch in ALPHABET:
-        canvas = Image.new("L", (int(advance * 3), int(size * 2)), 255)
-        ImageDraw.Draw(canvas).text((advance, size * 0.5), ch, font=font, fill=0)
-        arr: np.ndarray = np.array(canvas, np.float32)
-        if blur:
-            arr = np.asarray(cv2.GaussianBlur(arr, (0, 0), blur), np.float32)
-        y0, y1 = int(size * 0.5 + top - cap * 0.2), int(size * 0.5 + bottom + cap * 0.2)
-        x0, x1 = int(advance), int(advance * 2)
-        cell = cv2.resize(arr[y0:y1, x0:x1], (CELL_W, CELL_H), interpolation=cv2.INTER_AREA)
-        out.append(_norm(cell))
-    return tuple(out)
-
-
-@lru_cache(maxsize=1)
-def _cap_per_pitch() -> float:
-    """Letter height over character pitch in OCR-B (about 1.0)."""
-    path = _ocrb_font_path()
-    if path is None:
-        return 1.0
-    from PIL import ImageFont
-
-    font = ImageFont.truetype(path, 96)
-    box = font.getbbox("H")
-    return float(box[3] - box[1]) / float(font.getlength("H"))
-
-
-def _norm(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.float32) - float(a.mean())
-    return a / (float(np.linalg.norm(a)) + 1e-6)
+def _percentile(values: list[int], q: float) -> float:
+    """`np.percentile(values, q)` (linear interpolation) of a short list: numpy's loads
+    `numpy.ma` on first use, 15-30 ms of a photo's start."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
 def _ink(img: np.ndarray) -> np.ndarray:
@@ -316,8 +269,8 @@ def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
     if len(comps) >= 5:
         # Glyphs share one size; a blob much taller or wider than the typical glyph is the
         # document's edge, a shadow or a photo's border next to the line, not a character.
-        mh = float(np.median([c[3] for c in comps]))
-        mw = float(np.median([c[2] for c in comps]))
+        mh = float(statistics.median(c[3] for c in comps))
+        mw = float(statistics.median(c[2] for c in comps))
         comps = [c for c in comps if c[3] <= 1.5 * mh and c[2] <= 2.5 * mw]
     return comps
 
@@ -341,7 +294,8 @@ def _fit_line(comps: list[tuple[int, int, int, int]], width: int,
         if keep.sum() < 3:
             return None
         if idx[keep].max() - idx[keep].min() < width * 0.8:
-            left = float(np.median(centres[keep] - pitch * idx[keep]))  # short: offset only
+            # short: offset only
+            left = float(statistics.median((centres[keep] - pitch * idx[keep]).tolist()))
             continue
         a = np.vstack([np.ones(int(keep.sum())), idx[keep]]).T
         sol, *_ = np.linalg.lstsq(a, centres[keep], rcond=None)
@@ -444,7 +398,7 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
         fits.append((left, pitch))
     # The lines of a zone share their pitch: a line whose own fit strays (a stray blob at
     # its end) is fitted again at the zone's.
-    zone_pitch = float(np.median([ft[1] for ft in fits]))
+    zone_pitch = float(statistics.median(ft[1] for ft in fits))
     for k, comps in enumerate(all_comps):
         if abs(fits[k][1] - zone_pitch) > 0.02 * zone_pitch:
             refit = _fit_line(comps, width, zone_pitch)
@@ -454,19 +408,19 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
     # Letter height: digits are the tallest glyphs (about 10 % over a capital), and every
     # zone has a line with digits; the zone's glyphs share one size. Where that agrees with
     # the pitch, the pitch (steadier: blur inflates the measured ink) sets it.
-    tallest = max(float(np.percentile([c[3] for c in cs], 90)) for cs in all_comps if cs)
+    tallest = max(_percentile([c[3] for c in cs], 90) for cs in all_comps if cs)
     measured = tallest * CAP_PER_DIGIT
     out = []
     for comps, (left, pitch) in zip(all_comps, fits, strict=True):
-        from_pitch = pitch * _cap_per_pitch()
+        from_pitch = pitch * cap_per_pitch()
         cap = min(from_pitch, max(measured, 0.4 * from_pitch))
         if cap < 4:
             return None
         # Baseline from the glyphs that stand on it.
-        top_h = float(np.percentile([cc[3] for cc in comps], 90))
+        top_h = _percentile([cc[3] for cc in comps], 90)
         tall = [c for c in comps if c[3] >= 0.8 * top_h]
-        bottom = float(np.median([c[1] + c[3] for c in tall]))
-        advance = min(pitch, cap / _cap_per_pitch())
+        bottom = float(statistics.median(c[1] + c[3] for c in tall))
+        advance = min(pitch, cap / cap_per_pitch())
         out.append(_LineGeometry(left, pitch, bottom - cap, cap, advance))
     return out, float(np.mean(residuals))
 
@@ -498,7 +452,7 @@ def _fitness(band: Band, width: int) -> float:
     """How well the first cells of the first line match OCR-B (orientation test)."""
     img = _stretch(band.image)
     got = _geometry(_ink(img), band, width)
-    tmpl = _templates()
+    tmpl = templates()
     if got is None or tmpl is None:
         return -1.0
     return float(_row_scores(img, got[0][0], width, np.stack(tmpl), range(10)).max(axis=1)
@@ -509,7 +463,7 @@ def read_cells(band: Band) -> CellRead | None:
     """Cut each line into its character cells and match every cell against OCR-B (at the
     template blur that fits the photo best). Two-line zones are TD2 or TD3: the cell count
     whose grid the glyphs sit on best decides. The band is read the way up its glyphs match."""
-    if _templates() is None:
+    if templates() is None:
         return None
     rows = len(band.lines)
     shapes = [(fmt, width) for fmt, (r, width) in LINE_SHAPES.items() if r == rows]
@@ -529,7 +483,7 @@ def read_cells(band: Band) -> CellRead | None:
     if geometry[0].advance < 0.97 * geometry[0].pitch:
         # Wide-spaced print: the glyph size is measured, not implied by the pitch; blur
         # inflates the ink, so the size whose first cells match best is taken.
-        tmpl0 = np.stack(_templates() or ())
+        tmpl0 = np.stack(templates() or ())
         fit_by_scale = {}
         for scale in GLYPH_SCALES:
             g = _scaled_geometry(geometry[0], scale)
@@ -545,7 +499,7 @@ def read_cells(band: Band) -> CellRead | None:
     # The template blur that fits the first line best serves for the whole zone.
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     for blur in BLURS:
-        tmpl = np.stack(_templates(blur) or ())
+        tmpl = np.stack(templates(blur) or ())
         first = _row_scores(img, geometry[0], width, tmpl)
         fitness = float(first.max(axis=1).mean())
         if best is None or fitness > best[0]:

@@ -28,7 +28,6 @@ from verify.errors import ConfigError, VerifyError
 from verify.locale import _, localise, set_language
 from verify.model import EXIT_INTERRUPTED, EXIT_USAGE
 
-
 # Each top-level command and the modules (in `verify.cli`) that register it and its subcommands.
 GROUPS: dict[str, tuple[str, ...]] = {
     "card": ("card",), "parse": ("card",), "lookup": ("card",),

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 import struct
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
