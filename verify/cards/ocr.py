@@ -444,8 +444,13 @@ def _flipped(band: Band) -> Band:
 
 def _row_scores(img: np.ndarray, g: _LineGeometry, width: int, tmpl: np.ndarray,
                 cells: range | None = None) -> np.ndarray:
-    return np.stack([_match_cell(img, g.left + i * g.pitch, g.advance, g.top, g.cap, tmpl)
-                     for i in (cells if cells is not None else range(width))])
+    """Each cell's best correlation with each glyph: (cells, glyphs)."""
+    return _correlate(_row_windows(img, g, cells if cells is not None else range(width)), tmpl)
+
+
+def _row_windows(img: np.ndarray, g: _LineGeometry, cells: range) -> Windows:
+    return _windows([_cell_patch(img, g.left + i * g.pitch, g.advance, g.top, g.cap)
+                     for i in cells])
 
 
 def _fitness(band: Band, width: int) -> float:
@@ -498,9 +503,10 @@ def read_cells(band: Band) -> CellRead | None:
         geometry = [_scaled_geometry(g, scale) for g in geometry]
     # The template blur that fits the first line best serves for the whole zone.
     best: tuple[float, np.ndarray, np.ndarray] | None = None
+    first_windows = _row_windows(img, geometry[0], range(width))  # the same at every blur
     for blur in BLURS:
         tmpl = np.stack(templates(blur) or ())
-        first = _row_scores(img, geometry[0], width, tmpl)
+        first = _correlate(first_windows, tmpl)
         fitness = float(first.max(axis=1).mean())
         if best is None or fitness > best[0]:
             best = (fitness, tmpl, first)
@@ -511,10 +517,10 @@ def read_cells(band: Band) -> CellRead | None:
     return CellRead(read.fmt, read.options, read.illegible, upside_down)
 
 
-def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float,
-                tmpl: np.ndarray) -> np.ndarray:
-    """Correlation of one cell with every glyph, allowing a small shift. `pitch` here is the
-    glyph's advance: the cell cut around the centre is as wide as the template's."""
+def _cell_patch(img: np.ndarray, cx: float, pitch: float, top: float,
+                cap: float) -> np.ndarray:
+    """One cell scaled to the templates' size, with a margin for a small shift. `pitch` here
+    is the glyph's advance: the cell cut around the centre is as wide as the template's."""
     sx, sy = CELL_W / pitch, CELL_H / (cap * 1.4)
     shift = 0.18
     x0 = cx - pitch * (0.5 + shift)
@@ -522,33 +528,56 @@ def _match_cell(img: np.ndarray, cx: float, pitch: float, top: float, cap: float
     w = pitch * (1 + 2 * shift)
     h = cap * (1.4 + 2 * shift)
     m = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy]], np.float32)
-    out_w, out_h = int(round(w * sx)), int(round(h * sy))
-    patch = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
-                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    return _best_correlation(patch, tmpl)
+    out_w, out_h = max(CELL_W, int(round(w * sx))), max(CELL_H, int(round(h * sy)))
+    return np.asarray(cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
+                                     borderMode=cv2.BORDER_REPLICATE), np.float32)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Every placement of a template in some patches, zero-mean, one row each; `starts[k]` is
+    patch k's first row, `flat` the rows with no contrast."""
+
+    rows: np.ndarray
+    norms: np.ndarray
+    starts: np.ndarray
+    flat: np.ndarray
+
+
+def _windows(patches: list[np.ndarray]) -> Windows:
+    blocks = [np.lib.stride_tricks.sliding_window_view(p, (CELL_H, CELL_W))
+              .reshape(-1, CELL_H * CELL_W) for p in patches]
+    starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
+    rows = np.concatenate(blocks).astype(np.float32)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    flat = norms < 1e-3
+    return Windows(rows, np.where(flat, 1.0, norms).astype(np.float32), starts, flat)
 
 
 _NO_ADDEND = np.empty((0, 0), np.float32)  # gemm's third operand, unused (beta = 0)
 
 
-def _best_correlation(patch: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
-    """For each template (zero-mean, unit-norm, `CELL_H`×`CELL_W`), its highest normalised
-    correlation over every placement in `patch`: what `cv2.matchTemplate(TM_CCOEFF_NORMED)`
-    gives per template, computed for all templates in one matrix product (a zone has over a
-    hundred cells and each is matched against every glyph: one OpenCV call per pair cost most
-    of a read). A flat window (no ink, no contrast) correlates with nothing: 0, as in OpenCV."""
-    th, tw = tmpl.shape[1:]
-    windows = np.lib.stride_tricks.sliding_window_view(patch, (th, tw)).reshape(-1, th * tw)
-    windows = windows - windows.mean(axis=1, keepdims=True)
-    norms = np.sqrt(np.einsum("ij,ij->i", windows, windows))
+def _correlate(windows: Windows, tmpl: np.ndarray) -> np.ndarray:
+    """For each patch and each template (zero-mean, unit-norm, `CELL_H`×`CELL_W`), the highest
+    normalised correlation over the patch's placements: what
+    `cv2.matchTemplate(TM_CCOEFF_NORMED)` gives per pair, computed for every cell of a line and
+    every glyph in one matrix product (one OpenCV call per pair, or one product per cell,
+    cost most of a read). A flat window (no ink, no contrast) correlates with nothing: 0, as
+    in OpenCV."""
     # OpenCV's product, not numpy's: numpy's BLAS spreads a product this small over every
     # core and spins waiting for them (ten times slower on a busy desk PC).
-    corr = cv2.gemm(np.ascontiguousarray(windows, np.float32),
-                    np.ascontiguousarray(tmpl.reshape(len(tmpl), -1).T), 1.0, _NO_ADDEND, 0.0)
-    flat = norms < 1e-3
-    corr = corr / np.where(flat, 1.0, norms)[:, None]
-    corr[flat] = 0.0
-    return np.clip(corr.max(axis=0), -1.0, 1.0).astype(np.float32)
+    corr = np.asarray(cv2.gemm(windows.rows, np.ascontiguousarray(tmpl.reshape(len(tmpl), -1).T),
+                               1.0, _NO_ADDEND, 0.0), np.float32)
+    corr /= windows.norms[:, None]
+    corr[windows.flat] = 0.0
+    best = np.maximum.reduceat(corr, windows.starts, axis=0)
+    return np.clip(best, -1.0, 1.0).astype(np.float32)
+
+
+def _best_correlation(patch: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
+    """One patch against every template (see `_correlate`)."""
+    return _correlate(_windows([np.asarray(patch, np.float32)]), tmpl)[0]
 
 
 def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
