@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 from sets import make_cards, still_video  # noqa: E402
 
 from drivers.camera import DEFAULT_BUDGET_MS  # noqa: E402
-from drivers.decode import BASELINES, Cascade  # noqa: E402
+from drivers.decode import BASELINES, STACK_DEPTH, Cascade  # noqa: E402
 
 FPS = 30
 APPROACH_SEED = 2311
@@ -123,7 +123,7 @@ def live(frames: list[np.ndarray], first: int, payload: str,
 
 
 BUDGET_MS = [DEFAULT_BUDGET_MS]  # --budget tries another (the camera's default otherwise)
-STACK = [10]  # --stack: frames combined (Cascade's default otherwise)
+STACK = [STACK_DEPTH]  # --stack: frames combined (Cascade's default otherwise)
 
 DECODERS: dict[str, Callable[[], Cascade]] = {
     "verify": lambda: Cascade(budget_ms=BUDGET_MS[0], stack_frames=STACK[0],
@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-seed", type=int, default=HELD_SEED)
     ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET_MS,
                     help="the live loop's decode budget per frame, ms (default: the camera's)")
-    ap.add_argument("--stack", type=int, default=10, help="frames the live loop combines")
+    ap.add_argument("--stack", type=int, default=STACK_DEPTH,
+                    help="frames the live loop combines")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     BUDGET_MS[0] = args.budget

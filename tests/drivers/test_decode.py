@@ -287,6 +287,26 @@ def test_frames_that_add_up_decode_where_no_single_frame_does():
     assert any(d.text == payload for f in frames * 3 for d in live.decode_frame(f))
 
 
+def test_a_frame_stack_registers_each_frame_once(monkeypatch):
+    """A live loop combines every other frame: an attempt pays for the frames that arrived
+    since the last one, not for the whole stack again."""
+
+    frames, _ = _still_card_frames(6)
+    stack = FrameStack(depth=30, min_frames=4)
+    calls = []
+    real = cv2.phaseCorrelate
+    monkeypatch.setattr(cv2, "phaseCorrelate", lambda *a: calls.append(1) or real(*a))
+    for f in frames[:5]:
+        stack.push(to_gray(f))
+    first = stack.combined()
+    assert first is not None and len(calls) == 5
+    stack.push(to_gray(frames[5]))
+    again = stack.combined()
+    assert again is not None and len(calls) == 6
+    assert again.shape == first.shape
+    assert float(np.abs(again - first).mean()) < 3.0  # the same registered scene
+
+
 def test_frame_stack_starts_again_when_the_scene_changes():
 
     frames, _ = _still_card_frames(4)
