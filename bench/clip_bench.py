@@ -157,8 +157,9 @@ def run(kind: str, clips: list[tuple[list[np.ndarray], int, str]]) -> dict:
     print("| decoder | read | p50 | p95 | slowest read | CPU s |")
     print("|---|---|---|---|---|---|")
     for name, r in out.items():
+        p50 = f"{r['p50_s']} s" if r["p50_s"] is not None else "not read (∞)"
         p95 = f"{r['p95_s']} s" if r["p95_s"] is not None else "not read (∞)"
-        print(f"| {name} | {r['read']}/{r['clips']} | {r['p50_s']} s | {p95} | "
+        print(f"| {name} | {r['read']}/{r['clips']} | {p50} | {p95} | "
               f"{r['max_read_s']} s | {r['cpu_s']} |")
     return out
 
