@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -156,7 +155,7 @@ def check_chip(
             with reader:
                 if on_step:
                     on_step("card_present")
-                files = read_chip(reader.transmit, info, secrets.token_bytes, on_step)
+                files = read_chip(reader.transmit, info, os.urandom, on_step)
             box["verdict"] = passive_authentication(files, printed, trust,
                                                     datetime.now(UTC))
             if on_step:

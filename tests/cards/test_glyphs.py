@@ -30,7 +30,7 @@ def fresh() -> glyphs.Glyphs:
 
 def test_the_kept_templates_are_the_rendered_ones(cache_home: Path) -> None:
     first = fresh()
-    kept = list(cache_home.glob("ocrb-glyphs-*.npz"))
+    kept = list(cache_home.glob("ocrb-glyphs-*.npy"))
     assert len(kept) == 1
     again = fresh()  # read back from the cache, not rendered
     path = font_path()
@@ -42,15 +42,19 @@ def test_the_kept_templates_are_the_rendered_ones(cache_home: Path) -> None:
     assert glyphs.templates(2.5)[ALPHABET.index("K")].shape == (CELL_H, CELL_W)
 
 
-@pytest.mark.parametrize("planted", ["garbage", "wrong shape", "fifo", "folder"])
+@pytest.mark.parametrize("planted", ["garbage", "wrong shape", "an npz", "fifo", "folder"])
 def test_a_damaged_or_planted_cache_is_ignored(cache_home: Path, planted: str) -> None:
     fresh()
-    (kept,) = cache_home.glob("ocrb-glyphs-*.npz")
+    (kept,) = cache_home.glob("ocrb-glyphs-*.npy")
     kept.unlink()
     if planted == "garbage":
-        kept.write_bytes(b"PK\x03\x04 not a zip at all")
+        kept.write_bytes(b"\x93NUMPY not an array at all")
     elif planted == "wrong shape":
-        np.savez(kept, sets=np.zeros((1, 2, 3), np.float32), cap_per_pitch=np.float64(1))
+        with kept.open("wb") as f:
+            np.save(f, np.zeros((1, 2, 3), np.float32))
+    elif planted == "an npz":
+        with kept.open("wb") as f:
+            np.savez(f, sets=np.zeros(3, np.float32))
     elif planted == "fifo":
         os.mkfifo(kept)  # would block a reader that waits for a writer
     else:

@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +32,7 @@ OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
 CELL_W, CELL_H = 22, 30  # template geometry (pixels) every cell is scaled to
 BLURS = (0.0, 2.5, 5.0)  # template blur (sigma in pixels at 96 px font size) for blurred photos
 FONT_PX = 96
+SHAPE = (len(BLURS), len(ALPHABET), CELL_H, CELL_W)
 # Changes whenever the rendering below changes, so an older cache is never read.
 RENDERING = f"v1 {ALPHABET} {CELL_W}x{CELL_H} {BLURS} {FONT_PX} cv2 {cv2.__version__}"
 CACHE_MAX_BYTES = 1 << 20
@@ -43,7 +43,7 @@ class Glyphs:
     """Zero-mean unit-norm templates, `sets[i]` at `BLURS[i]`, in `ALPHABET` order; and the
     letter height over the character pitch (about 1.0 in OCR-B)."""
 
-    sets: np.ndarray  # (len(BLURS), len(ALPHABET), CELL_H, CELL_W) float32
+    sets: np.ndarray  # SHAPE, float32
     cap_per_pitch: float
 
 
@@ -96,30 +96,33 @@ def cache_file(font: str) -> Path | None:
     except OSError:
         return None
     key = hashlib.sha256(f"{RENDERING} {font} {st.st_size} {st.st_mtime_ns}".encode())
-    return folder / f"ocrb-glyphs-{key.hexdigest()[:16]}.npz"
+    return folder / f"ocrb-glyphs-{key.hexdigest()[:16]}.npy"
 
 
 def load(cache: Path) -> Glyphs | None:
+    """The kept set: one flat float32 array, the letter-to-pitch ratio then the templates (a
+    plain `.npy`: an `.npz` would load zipfile support at every start)."""
     try:
         data = read_bounded(cache, CACHE_MAX_BYTES)
-        with np.load(io.BytesIO(data), allow_pickle=False) as kept:
-            sets = np.asarray(kept["sets"], np.float32)
-            cap = float(kept["cap_per_pitch"])
-    except (FileRefused, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        flat = np.load(io.BytesIO(data), allow_pickle=False)
+    except (FileRefused, OSError, ValueError, EOFError):
         return None
-    if sets.shape != (len(BLURS), len(ALPHABET), CELL_H, CELL_W) or not np.isfinite(sets).all():
+    size = 1 + int(np.prod(SHAPE))
+    if not isinstance(flat, np.ndarray) or flat.dtype != np.float32 or flat.shape != (size,) \
+            or not np.isfinite(flat).all():
         return None
-    return Glyphs(sets, cap)
+    return Glyphs(flat[1:].reshape(SHAPE), float(flat[0]))
 
 
 def store(cache: Path, made: Glyphs) -> None:
     """Written whole or not at all (a temporary file renamed), so a reader never sees half."""
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".glyphs-", suffix=".npz")
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".glyphs-", suffix=".npy")
+        flat = np.concatenate([[np.float32(made.cap_per_pitch)], made.sets.ravel()])
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, sets=made.sets, cap_per_pitch=np.float64(made.cap_per_pitch))
+                np.save(f, flat.astype(np.float32), allow_pickle=False)
             os.replace(tmp, cache)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

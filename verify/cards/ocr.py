@@ -25,9 +25,8 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,9 +235,13 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
 # ---------------------------------------------------------------------------------------------
 # Reader 1: OCR-B cells
 
-def _percentile(values: list[int], q: float) -> float:
-    """`np.percentile(values, q)` (linear interpolation) of a short list: numpy's loads
-    `numpy.ma` on first use, 15-30 ms of a photo's start."""
+def _median(values: Iterable[float]) -> float:
+    return _percentile(list(values), 50)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """`np.percentile(values, q)` (linear interpolation; q = 50 is the median) of a short
+    list: numpy's loads `numpy.ma` on first use, 15-30 ms of a photo's start."""
     ordered = sorted(values)
     pos = (len(ordered) - 1) * q / 100
     lo = int(pos)
@@ -269,8 +272,8 @@ def _glyph_boxes(ink: np.ndarray, box: Box) -> list[Box]:
     if len(comps) >= 5:
         # Glyphs share one size; a blob much taller or wider than the typical glyph is the
         # document's edge, a shadow or a photo's border next to the line, not a character.
-        mh = float(statistics.median(c[3] for c in comps))
-        mw = float(statistics.median(c[2] for c in comps))
+        mh = float(_median(c[3] for c in comps))
+        mw = float(_median(c[2] for c in comps))
         comps = [c for c in comps if c[3] <= 1.5 * mh and c[2] <= 2.5 * mw]
     return comps
 
@@ -295,7 +298,7 @@ def _fit_line(comps: list[tuple[int, int, int, int]], width: int,
             return None
         if idx[keep].max() - idx[keep].min() < width * 0.8:
             # short: offset only
-            left = float(statistics.median((centres[keep] - pitch * idx[keep]).tolist()))
+            left = float(_median((centres[keep] - pitch * idx[keep]).tolist()))
             continue
         a = np.vstack([np.ones(int(keep.sum())), idx[keep]]).T
         sol, *_ = np.linalg.lstsq(a, centres[keep], rcond=None)
@@ -398,7 +401,7 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
         fits.append((left, pitch))
     # The lines of a zone share their pitch: a line whose own fit strays (a stray blob at
     # its end) is fitted again at the zone's.
-    zone_pitch = float(statistics.median(ft[1] for ft in fits))
+    zone_pitch = float(_median(ft[1] for ft in fits))
     for k, comps in enumerate(all_comps):
         if abs(fits[k][1] - zone_pitch) > 0.02 * zone_pitch:
             refit = _fit_line(comps, width, zone_pitch)
@@ -419,7 +422,7 @@ def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeomet
         # Baseline from the glyphs that stand on it.
         top_h = _percentile([cc[3] for cc in comps], 90)
         tall = [c for c in comps if c[3] >= 0.8 * top_h]
-        bottom = float(statistics.median(c[1] + c[3] for c in tall))
+        bottom = float(_median(c[1] + c[3] for c in tall))
         advance = min(pitch, cap / cap_per_pitch())
         out.append(_LineGeometry(left, pitch, bottom - cap, cap, advance))
     return out, float(np.mean(residuals))

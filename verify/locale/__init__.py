@@ -20,7 +20,7 @@ import re
 import struct
 from collections.abc import Sequence
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from verify.errors import ConfigError, VerifyError
 
@@ -58,7 +58,9 @@ def language_from_env() -> str:
 def catalogue(lang: str) -> dict[str, str]:
     """msgid → msgstr for one language; empty translations (and fuzzy entries, which the
     compiler leaves out) are not in it."""
-    path = resources.files("verify.locale").joinpath(lang, "LC_MESSAGES", f"{DOMAIN}.mo")
+    # Beside this module, as the rule files are (`importlib.resources` would load zipfile
+    # support at every start for a package that is never imported from a zip).
+    path = Path(__file__).resolve().parent / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
     return {k: v for k, v in read_mo(path.read_bytes()).items() if k and v}
 
 

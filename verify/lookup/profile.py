@@ -12,7 +12,6 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +32,9 @@ MARKER_KINDS = (
 )
 CARD_KINDS = ("lma", "application")
 SHIPPED = "shipped"
+# The shipped profiles, beside this module as the rule files are (`importlib.resources` would
+# load zipfile support at every start for a package never imported from a zip).
+SHIPPED_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def shipped_profile(kind: str) -> LookupProfile:
     """The shipped profile of a card kind; it never changes while running, so it is read once."""
     if kind not in CARD_KINDS:
         raise ConfigError(f"no lookup profile for card kind {kind!r}")
-    text = resources.files("verify.lookup.profiles").joinpath(f"{kind}.toml").read_text("utf-8")
+    text = (SHIPPED_DIR / f"{kind}.toml").read_text("utf-8")
     profile = LookupProfile.from_mapping(parse_toml(text, f"{kind}.toml"), f"{kind}.toml")
     if profile.kind != kind:
         raise ConfigError(f"shipped profile {kind}.toml says kind = {profile.kind!r}")
