@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from importlib import resources
@@ -10,8 +11,12 @@ from typing import Any
 
 import pytest
 import typer
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from verify.cli import assemble
 from verify.errors import ConfigError, ParseError
@@ -47,6 +52,17 @@ def test_the_compiled_catalogue_says_what_the_po_file_says(lang: str) -> None:
                if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
     assert catalogue(lang) == written, (
         "verify.mo is older than verify.po: run `pybabel compile -d verify/locale -D verify`")
+
+
+@given(st.dictionaries(st.text(min_size=1).filter(lambda t: "\x00" not in t and "\x04" not in t),
+                       st.text(min_size=1).filter(lambda t: "\x00" not in t), max_size=30))
+def test_a_compiled_catalogue_reads_back_what_babel_wrote(messages: dict[str, str]) -> None:
+    written = Catalog(locale="sv")
+    for msgid, msgstr in messages.items():
+        written.add(msgid, msgstr)
+    out = io.BytesIO()
+    write_mo(out, written)
+    assert {k: v for k, v in read_mo(out.getvalue()).items() if k} == messages
 
 
 def test_a_file_that_is_not_a_compiled_catalogue_is_refused() -> None:
