@@ -23,6 +23,11 @@ def user_config_dir() -> Path:
     return platformdirs.user_config_path(APP, appauthor=False)
 
 
+def user_cache_dir() -> Path:
+    """The user's cache folder (the zone reader's glyph templates: nothing from a card)."""
+    return platformdirs.user_cache_path(APP, appauthor=False)
+
+
 def config_candidates() -> list[Path]:
     """The settings files to try, first match wins."""
     out = [

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import platformdirs
 
 from drivers.files import FileRefused, read_bounded
-from verify.locations import APP
+from verify.locations import user_cache_dir
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 OCRB_PATHS = ("/usr/share/fonts/opentype/ocr-b/OCRB.otf",
@@ -75,13 +74,14 @@ def glyphs() -> Glyphs | None:
     return made
 
 
-def templates(blur: float = 0.0) -> tuple[np.ndarray, ...] | None:
-    """Each zone character in OCR-B, cut the way cells are cut: one pitch wide, cap height
-    plus a fifth above and below, zero-mean unit-norm; at one of `BLURS`."""
+def templates(blur: float = 0.0) -> np.ndarray | None:
+    """Each zone character in OCR-B (one per row of the first axis, in `ALPHABET` order), cut
+    the way cells are cut: one pitch wide, cap height plus a fifth above and below, zero-mean
+    unit-norm; at one of `BLURS`."""
     found = glyphs()
     if found is None:
         return None
-    return tuple(found.sets[BLURS.index(float(blur))])
+    return found.sets[BLURS.index(float(blur))]
 
 
 def cap_per_pitch() -> float:
@@ -92,7 +92,7 @@ def cap_per_pitch() -> float:
 def cache_file(font: str) -> Path | None:
     try:
         st = os.stat(font)
-        folder = platformdirs.user_cache_path(APP, appauthor=False)
+        folder = user_cache_dir()
     except OSError:
         return None
     key = hashlib.sha256(f"{RENDERING} {font} {st.st_size} {st.st_mtime_ns}".encode())

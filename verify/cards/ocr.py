@@ -35,10 +35,10 @@ import numpy as np
 
 from verify.cards.glyphs import (
     ALPHABET,
-    BLURS,
     CELL_H,
     CELL_W,
     cap_per_pitch,
+    glyphs,
     templates,
 )
 from verify.cards.mrz import (
@@ -463,16 +463,17 @@ def _fitness(band: Band, width: int) -> float:
     tmpl = templates()
     if got is None or tmpl is None:
         return -1.0
-    return float(_row_scores(img, got[0][0], width, np.stack(tmpl), range(10)).max(axis=1)
-                 .mean())
+    return float(_row_scores(img, got[0][0], width, tmpl, range(10)).max(axis=1).mean())
 
 
 def read_cells(band: Band) -> CellRead | None:
     """Cut each line into its character cells and match every cell against OCR-B (at the
     template blur that fits the photo best). Two-line zones are TD2 or TD3: the cell count
     whose grid the glyphs sit on best decides. The band is read the way up its glyphs match."""
-    if templates() is None:
+    found = glyphs()
+    if found is None:
         return None
+    sharp = found.sets[0]  # BLURS[0]: no blur
     rows = len(band.lines)
     shapes = [(fmt, width) for fmt, (r, width) in LINE_SHAPES.items() if r == rows]
     if not shapes:
@@ -491,24 +492,22 @@ def read_cells(band: Band) -> CellRead | None:
     if geometry[0].advance < 0.97 * geometry[0].pitch:
         # Wide-spaced print: the glyph size is measured, not implied by the pitch; blur
         # inflates the ink, so the size whose first cells match best is taken.
-        tmpl0 = np.stack(templates() or ())
         fit_by_scale = {}
         for scale in GLYPH_SCALES:
             g = _scaled_geometry(geometry[0], scale)
-            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+            fit_by_scale[scale] = float(_row_scores(img, g, width, sharp, range(14))
                                         .max(axis=1).mean())
         coarse = max(fit_by_scale, key=lambda k: fit_by_scale[k])
         for scale in (coarse - 0.03, coarse + 0.03):
             g = _scaled_geometry(geometry[0], scale)
-            fit_by_scale[scale] = float(_row_scores(img, g, width, tmpl0, range(14))
+            fit_by_scale[scale] = float(_row_scores(img, g, width, sharp, range(14))
                                         .max(axis=1).mean())
         scale = max(fit_by_scale, key=lambda k: fit_by_scale[k])
         geometry = [_scaled_geometry(g, scale) for g in geometry]
     # The template blur that fits the first line best serves for the whole zone.
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     first_windows = _row_windows(img, geometry[0], range(width))  # the same at every blur
-    for blur in BLURS:
-        tmpl = np.stack(templates(blur) or ())
+    for tmpl in found.sets:  # one set per template blur (BLURS)
         first = _correlate(first_windows, tmpl)
         fitness = float(first.max(axis=1).mean())
         if best is None or fitness > best[0]:
@@ -576,11 +575,6 @@ def _correlate(windows: Windows, tmpl: np.ndarray) -> np.ndarray:
     corr[windows.flat] = 0.0
     best = np.maximum.reduceat(corr, windows.starts, axis=0)
     return np.clip(best, -1.0, 1.0).astype(np.float32)
-
-
-def _best_correlation(patch: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
-    """One patch against every template (see `_correlate`)."""
-    return _correlate(_windows([np.asarray(patch, np.float32)]), tmpl)[0]
 
 
 def _checked_cells(fmt: Format) -> frozenset[tuple[int, int]]:
