@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import zxingcpp
-from pyzbar import pyzbar
 
 Corners = tuple[tuple[int, int], ...]
 
@@ -99,6 +98,10 @@ def _zxing(gray: np.ndarray, binarizer: zxingcpp.Binarizer | None = None) -> lis
 
 
 def _zbar(gray: np.ndarray) -> list[Decoded]:
+    # zbar (ctypes bindings loading libzbar, about 12 ms) is the cascade's second decoder: a
+    # photo whose quick look or zone answers, and a stream zxing-cpp reads, never load it.
+    from pyzbar import pyzbar
+
     out = []
     for s in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE]):
         data = bytes(s.data)

@@ -79,3 +79,49 @@ def test_a_misspelt_command_is_said_with_the_closest_one() -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == ("verify: kommandot 'carf' finns inte; menade du 'card'? "
                                    "(hjälp: verify -h)")
+
+
+def callbacks(command: Any) -> list[Any]:
+    own = [command.callback] if getattr(command, "callback", None) else []
+    return own + [cb for sub in getattr(command, "commands", {}).values() for cb in callbacks(sub)]
+
+
+def test_typer_reads_every_command_s_options_without_compiling_them() -> None:
+    """Typer reads each command's annotations at every start: written as strings (postponed
+    annotations) each is compiled again, 15 ms of a card read's start for `verify card`."""
+    for callback in callbacks(typer.main.get_command(assemble())):
+        written = {k: v for k, v in callback.__annotations__.items() if isinstance(v, str)}
+        assert not written, f"{callback.__module__}.{callback.__name__}: {written}"
+
+
+def test_a_photo_read_answers_without_loading_zbar() -> None:
+    """zbar is the QR cascade's second decoder: a UT card's zone answers before it is needed."""
+    loaded = in_fresh_process(
+        "import contextlib, io, json, sys\n"
+        "from verify.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = run(['card', '--json', '--no-preview', '--image',"
+        " 'fixtures/mrz/cards/p00-clean.jpg'])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n")
+    code, modules = loaded
+    assert code == 0
+    assert "pyzbar" not in modules
+
+
+def test_the_program_freezes_what_it_loaded_and_a_caller_s_collector_is_left_alone() -> None:
+    """Run as the program, a command freezes what its start loaded (the interpreter's last
+    collection at exit would walk it all after the answer is out); called with its arguments
+    (a test, an embedding program) it leaves the collector as it was."""
+    code = (
+        "import atexit, gc, json, sys\n"
+        "from verify.cli import main\n"
+        "atexit.register(lambda: print(json.dumps(gc.get_freeze_count() > 0)))\n"
+        "how = sys.argv.pop(1)\n"
+        "sys.argv = ['verify', '--version']\n"
+        "main() if how == 'program' else main(['--version'])\n")
+    for how, frozen in (("program", True), ("caller", False)):
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        done = subprocess.run([sys.executable, "-c", code, how], capture_output=True,
+                              text=True, env=env, cwd=REPO, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1]) is frozen

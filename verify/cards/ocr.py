@@ -192,9 +192,11 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
     blobs = _long_blobs(_line_mask(grey))
     angles = sorted(_angle(r) for r, _ in blobs)
     angle = angles[len(angles) // 2] if angles else 0.0
-    upright = _upright(grey, angle) if abs(angle) > 0.2 else grey
+    turned = abs(angle) > 0.2
+    upright = _upright(grey, angle) if turned else grey
     upright_full: np.ndarray | None = None
-    boxes = _merge_rows([b for _, b in _long_blobs(_line_mask(upright))])
+    # A photo that needs no turning has its line blobs found already.
+    boxes = _merge_rows([b for _, b in (_long_blobs(_line_mask(upright)) if turned else blobs)])
     n = 0
     taken: list[tuple[int, int]] = []
     for run in _zone_runs(boxes):
@@ -218,7 +220,7 @@ def find_bands(image: np.ndarray, limit: int = 3) -> Iterator[Band]:
             # A zone small in a big photo (a whole document, a passport page): cut it from
             # the photo itself, not from the working copy that lost its detail.
             if upright_full is None:
-                upright_full = _upright(full, angle) if abs(angle) > 0.2 else full
+                upright_full = _upright(full, angle) if turned else full
             crop = upright_full[int(Y0 / f):int(Y1 / f), int(X0 / f):int(X1 / f)]
             lines = [tuple(int(v / f) for v in b) for b in lines]  # type: ignore[misc]
             lh = int(lh / f)
@@ -374,7 +376,10 @@ class _LineGeometry:
     advance: float
 
 
-def _geometry(ink: np.ndarray, band: Band, width: int) -> tuple[list[_LineGeometry], float] | None:
+Grid = tuple[list[_LineGeometry], float]  # each line's geometry, and how well glyphs sit on it
+
+
+def _geometry(ink: np.ndarray, band: Band, width: int) -> Grid | None:
     """Each line's geometry for `width` cells per line, and how well the glyphs sit on that
     grid (mean distance of glyph centres from their cell centre, in pitches: small is good).
 
@@ -456,14 +461,20 @@ def _row_windows(img: np.ndarray, g: _LineGeometry, cells: range) -> Windows:
                      for i in cells])
 
 
-def _fitness(band: Band, width: int) -> float:
-    """How well the first cells of the first line match OCR-B (orientation test)."""
+def _prepared(band: Band, width: int) -> tuple[np.ndarray, np.ndarray, Grid | None]:
+    """A band ready to read: contrast stretched, its ink, and its grid for `width` cells
+    (None when the glyphs sit on no such grid)."""
     img = _stretch(band.image)
-    got = _geometry(_ink(img), band, width)
+    ink = _ink(img)
+    return img, ink, _geometry(ink, band, width)
+
+
+def _fitness(img: np.ndarray, grid: Grid | None, width: int) -> float:
+    """How well the first cells of the first line match OCR-B (orientation test)."""
     tmpl = templates()
-    if got is None or tmpl is None:
+    if grid is None or tmpl is None:
         return -1.0
-    return float(_row_scores(img, got[0][0], width, tmpl, range(10)).max(axis=1).mean())
+    return float(_row_scores(img, grid[0][0], width, tmpl, range(10)).max(axis=1).mean())
 
 
 def read_cells(band: Band) -> CellRead | None:
@@ -478,13 +489,17 @@ def read_cells(band: Band) -> CellRead | None:
     shapes = [(fmt, width) for fmt, (r, width) in LINE_SHAPES.items() if r == rows]
     if not shapes:
         return None
+    # Both ways up are prepared once: the way the glyphs match is then read as it stands.
+    first_fmt, first_width = shapes[0]
     flipped = _flipped(band)
-    upside_down = _fitness(flipped, shapes[0][1]) > _fitness(band, shapes[0][1])
+    upright_way, flipped_way = _prepared(band, first_width), _prepared(flipped, first_width)
+    upside_down = _fitness(flipped_way[0], flipped_way[2], first_width) > \
+        _fitness(upright_way[0], upright_way[2], first_width)
     if upside_down:
         band = flipped
-    img = _stretch(band.image)
-    ink = _ink(img)
-    fits = [(fmt, width, _geometry(ink, band, width)) for fmt, width in shapes]
+    img, ink, first_grid = flipped_way if upside_down else upright_way
+    fits = [(first_fmt, first_width, first_grid)] + [
+        (fmt, width, _geometry(ink, band, width)) for fmt, width in shapes[1:]]
     usable = [(got[1], fmt, width, got[0]) for fmt, width, got in fits if got is not None]
     if not usable:
         return None
@@ -547,10 +562,14 @@ class Windows:
 
 
 def _windows(patches: list[np.ndarray]) -> Windows:
-    blocks = [np.lib.stride_tricks.sliding_window_view(p, (CELL_H, CELL_W))
-              .reshape(-1, CELL_H * CELL_W) for p in patches]
-    starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
-    rows = np.concatenate(blocks).astype(np.float32)
+    views = [np.lib.stride_tricks.sliding_window_view(p, (CELL_H, CELL_W)) for p in patches]
+    counts = [v.shape[0] * v.shape[1] for v in views]
+    starts = np.cumsum([0] + counts[:-1])
+    # Each patch's placements are copied once, straight into their rows (a reshape of the
+    # strided view, a concatenation and a cast would copy the whole matrix three times).
+    rows = np.empty((sum(counts), CELL_H * CELL_W), np.float32)
+    for view, start, count in zip(views, starts, counts, strict=True):
+        rows[start:start + count].reshape(view.shape)[...] = view
     rows -= rows.mean(axis=1, keepdims=True)
     norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
     flat = norms < 1e-3

@@ -5,11 +5,14 @@ them, so the CLI is built in one direction and nothing outside `verify.cli` impo
 A command line loads only the group its command is in (`GROUPS`), as Click's documentation
 suggests for large CLIs ("lazily loading subcommands"): `verify card` does not pay at start for
 the desk service, the Prometheus client or the scanner drivers. Help, a misspelt command and
-`assemble()` load them all.
+`assemble()` load them all. The app and the group modules write their annotations as objects,
+not postponed strings: Typer reads every command's annotations at each start, and compiling
+them from strings cost `verify card` 15 ms of its start.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
@@ -117,6 +120,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
     _early_language(args)
     speak_help_frame()
     _hear_ctrl_c()
+    if argv is None:
+        # This process is the command. What its start loaded (Typer, the command's modules and
+        # theirs) lives until the process ends: frozen, the collector no longer walks it, in the
+        # command nor in the interpreter's last collection at exit, which came after the answer
+        # (half of the 0.08 s from a photo's answer to the process's end). What the command
+        # makes stays collectable, so its finalizers (a card reader's release) still run. A
+        # caller passing `argv` (a test) keeps its collector as it was.
+        assemble(args)
+        gc.freeze()
     code = run(args)
     try:
         sys.stdout.flush()

@@ -4,8 +4,6 @@ Command groups register on `app` from their own modules; this module imports non
 (`verify.cli` assembles them), so the CLI is built in one direction.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Annotated

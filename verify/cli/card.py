@@ -1,7 +1,5 @@
 """`verify card`, `verify parse`, `verify lookup`: one card from any source to a printed status."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """`verify daemon`: the reception-desk service (docs/daemon.md)."""
 
-from __future__ import annotations
-
 import errno
 import logging
 import signal

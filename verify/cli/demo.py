@@ -5,8 +5,6 @@ states what it must give, and the demo fails (exit 1) if any case does not, so i
 smoke test of an installation.
 """
 
-from __future__ import annotations
-
 import socket
 from dataclasses import dataclass, replace
 from typing import Annotated

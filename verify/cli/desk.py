@@ -1,7 +1,5 @@
 """`verify desk …`: setting a reception-desk computer up (docs/reception-desk.md)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

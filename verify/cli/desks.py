@@ -1,8 +1,6 @@
 """`verify desk add|link|list|revoke|site|serve`: one service for many browser-only desks
 (docs/many-desks.md)."""
 
-from __future__ import annotations
-
 import dataclasses
 import json
 import logging

@@ -6,8 +6,6 @@ profile in minutes at a terminal and a deployment script can do the same with fl
 Page text is shown on the terminal only (`check --show-page`, `learn`), never written.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import json
 import time

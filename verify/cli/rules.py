@@ -7,8 +7,6 @@ Registered on `verify.cli.app.app` (imported at the bottom of verify/cli.py). Ex
 basis "no_card" (no card was checked).
 """
 
-from __future__ import annotations
-
 import json
 import textwrap
 from typing import Annotated

@@ -5,8 +5,6 @@ scanned code must not be able to drive the terminal); nothing is written to disk
 `verify record --out`, which the operator asks for explicitly (and can `--redact`).
 """
 
-from __future__ import annotations
-
 import json
 import threading
 import unicodedata
