@@ -1,7 +1,8 @@
 """Benchmark: a UT card photo answered end to end, process start included; and cold start.
 
     python bench/still_bench.py [--images 'fixtures/mrz/cards/*.jpg'] [--docs 6] [--rounds 1]
-                                [--src TREE [--python PY]] [--limit N] [--json out.json]
+                                [--src TREE [--python PY]] [--against TREE [--against-python PY]]
+                                [--limit N] [--json out.json]
 
 Runs the real command, `verify card --image PHOTO --json --no-preview`, once per photo per
 round (the committed UT-card renders, and with --docs N specimen-style document photos from
@@ -16,7 +17,8 @@ as in an installed wheel, and the package is imported from the tree itself, not 
 checkout's editable-install finder (a wheel has none). One photo is read untimed first, as a
 desk has read a card before: it writes the bytecode and the OCR-B glyph cache.
 `--python` runs `--src` with another interpreter (another tree's venv, e.g. older
-dependencies).
+dependencies). `--against TREE` runs a second tree photo by photo in turn with the first, so a
+before/after pair meets the same moments of a busy machine (its own row, "--against tree").
 """
 
 from __future__ import annotations
@@ -81,6 +83,14 @@ def row(label: str, samples: list[tuple[float, float, float, int]]) -> dict:
     return r
 
 
+def launcher(py: str, src: Path) -> list[str]:
+    """The command line that runs `verify` from the tree `src`. The package is installed
+    editable from this tree: its finder is bypassed, as a wheel has none."""
+    return [py, "-c", "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+            "if 'editable' not in repr(f)]; sys.path.insert(0, sys.argv.pop(1)); "
+            "from verify.cli import main; main()", str(src)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", default=str(REPO / "fixtures/mrz/cards/*.jpg"))
@@ -90,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="run the command from this source tree instead (e.g. an exported "
                          "older commit, for a before/after in one run)")
     ap.add_argument("--python", type=Path, help="the interpreter for --src (its own venv)")
+    ap.add_argument("--against", type=Path,
+                    help="also run this source tree (e.g. an exported older commit), photo by "
+                         "photo in turn with the measured one, so both meet the same machine")
+    ap.add_argument("--against-python", type=Path, help="the interpreter for --against")
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
@@ -104,10 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             doc_photos = []
         py = str(args.python if args.src and args.python else VENV / "python")
-        # The package is installed editable from this tree: bypass its finder, as a wheel would.
-        verify = [py, "-c", "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
-                  "if 'editable' not in repr(f)]; sys.path.insert(0, sys.argv.pop(1)); "
-                  "from verify.cli import main; main()", str(args.src or REPO)]
+        verify = launcher(py, args.src or REPO)
+        other = launcher(str(args.against_python or VENV / "python"), args.against) \
+            if args.against else None
         print("| what | runs | answer median s | wall median s | wall p90 s | CPU median s | "
               "CPU max s | exit |")
         print("|---|---|---|---|---|---|---|---|")
@@ -121,13 +134,26 @@ def main(argv: list[str] | None = None) -> int:
         report["mrz"] = row("verify card --mrz Z",
                             [timed([*verify, "card", "--json", "--mrz", MRZ])
                              for _ in range(5)])
-        card = [*verify, "card", "--no-preview", "--json", "--image"]
-        timed([*card, (photos or doc_photos)[0]])  # untimed: bytecode and glyph cache written
-        report["ut_fixtures"] = row(f"verify card --image (UT renders, {len(photos)})",
-                                    [timed([*card, p]) for _ in rounds for p in photos])
-        if doc_photos:
-            report["docs"] = row(f"verify card --image (document photos, {len(doc_photos)})",
-                                 [timed([*card, p]) for _ in rounds for p in doc_photos])
+        read = [*verify, "card", "--no-preview", "--json", "--image"]
+        read_other = [*other, "card", "--no-preview", "--json", "--image"] if other else None
+        for cmd in (read, read_other):
+            if cmd:
+                timed([*cmd, (photos or doc_photos)[0]])  # untimed: bytecode, glyph cache
+        for key, label, files in (("ut_fixtures", "UT renders", photos),
+                                  ("docs", "document photos", doc_photos)):
+            if not files:
+                continue
+            mine: list[tuple[float, float, float, int]] = []
+            theirs: list[tuple[float, float, float, int]] = []
+            for _ in rounds:
+                for p in files:
+                    mine.append(timed([*read, p]))
+                    if read_other:
+                        theirs.append(timed([*read_other, p]))
+            report[key] = row(f"verify card --image ({label}, {len(files)})", mine)
+            if read_other:
+                report[f"{key}_against"] = row(
+                    f"verify card --image ({label}, {len(files)}), --against tree", theirs)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
