@@ -461,7 +461,10 @@ def _row_windows(img: np.ndarray, g: _LineGeometry, cells: range) -> Windows:
                      for i in cells])
 
 
-def _prepared(band: Band, width: int) -> tuple[np.ndarray, np.ndarray, Grid | None]:
+Prepared = tuple[np.ndarray, np.ndarray, Grid | None]  # stretched image, ink, grid
+
+
+def _prepared(band: Band, width: int) -> Prepared:
     """A band ready to read: contrast stretched, its ink, and its grid for `width` cells
     (None when the glyphs sit on no such grid)."""
     img = _stretch(band.image)
@@ -469,8 +472,9 @@ def _prepared(band: Band, width: int) -> tuple[np.ndarray, np.ndarray, Grid | No
     return img, ink, _geometry(ink, band, width)
 
 
-def _fitness(img: np.ndarray, grid: Grid | None, width: int) -> float:
+def _fitness(way: Prepared, width: int) -> float:
     """How well the first cells of the first line match OCR-B (orientation test)."""
+    img, _, grid = way
     tmpl = templates()
     if grid is None or tmpl is None:
         return -1.0
@@ -493,8 +497,7 @@ def read_cells(band: Band) -> CellRead | None:
     first_fmt, first_width = shapes[0]
     flipped = _flipped(band)
     upright_way, flipped_way = _prepared(band, first_width), _prepared(flipped, first_width)
-    upside_down = _fitness(flipped_way[0], flipped_way[2], first_width) > \
-        _fitness(upright_way[0], upright_way[2], first_width)
+    upside_down = _fitness(flipped_way, first_width) > _fitness(upright_way, first_width)
     if upside_down:
         band = flipped
     img, ink, first_grid = flipped_way if upside_down else upright_way

@@ -122,11 +122,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     _hear_ctrl_c()
     if argv is None:
         # This process is the command. What its start loaded (Typer, the command's modules and
-        # theirs) lives until the process ends: frozen, the collector no longer walks it, in the
-        # command nor in the interpreter's last collection at exit, which came after the answer
-        # (half of the 0.08 s from a photo's answer to the process's end). What the command
-        # makes stays collectable, so its finalizers (a card reader's release) still run. A
-        # caller passing `argv` (a test) keeps its collector as it was.
+        # theirs) lives until the process ends. Frozen, it is walked neither by the collector
+        # during the command nor by the interpreter's last collection at exit, which comes
+        # after the answer (half of the 0.08 s from a photo's answer to the process's end).
+        # What the command makes stays collectable, so its finalizers (a card reader's
+        # release) still run. A caller passing `argv` (a test) keeps its collector as it was.
         assemble(args)
         gc.freeze()
     code = run(args)
