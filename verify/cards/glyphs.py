@@ -122,7 +122,7 @@ def store(cache: Path, made: Glyphs) -> None:
         flat = np.concatenate([[np.float32(made.cap_per_pitch)], made.sets.ravel()])
         try:
             with os.fdopen(fd, "wb") as f:
-                np.save(f, flat.astype(np.float32), allow_pickle=False)
+                np.save(f, flat, allow_pickle=False)
             os.replace(tmp, cache)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

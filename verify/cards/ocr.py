@@ -39,7 +39,6 @@ from verify.cards.glyphs import (
     CELL_W,
     cap_per_pitch,
     glyphs,
-    templates,
 )
 from verify.cards.mrz import (
     AMBIGUOUS,
@@ -472,11 +471,10 @@ def _prepared(band: Band, width: int) -> Prepared:
     return img, ink, _geometry(ink, band, width)
 
 
-def _fitness(way: Prepared, width: int) -> float:
+def _fitness(way: Prepared, width: int, tmpl: np.ndarray) -> float:
     """How well the first cells of the first line match OCR-B (orientation test)."""
     img, _, grid = way
-    tmpl = templates()
-    if grid is None or tmpl is None:
+    if grid is None:
         return -1.0
     return float(_row_scores(img, grid[0][0], width, tmpl, range(10)).max(axis=1).mean())
 
@@ -497,7 +495,8 @@ def read_cells(band: Band) -> CellRead | None:
     first_fmt, first_width = shapes[0]
     flipped = _flipped(band)
     upright_way, flipped_way = _prepared(band, first_width), _prepared(flipped, first_width)
-    upside_down = _fitness(flipped_way, first_width) > _fitness(upright_way, first_width)
+    upside_down = _fitness(flipped_way, first_width, sharp) > \
+        _fitness(upright_way, first_width, sharp)
     if upside_down:
         band = flipped
     img, ink, first_grid = flipped_way if upside_down else upright_way
