@@ -187,6 +187,7 @@ class VirtualCard:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._pulled_mid_read = False
 
     def insert(self) -> VirtualCard:
         deadline = time.monotonic() + 5
@@ -235,6 +236,7 @@ class VirtualCard:
                     continue
                 self.apdus += 1
                 if b.remove_after is not None and self.apdus > b.remove_after:
+                    self._pulled_mid_read = True
                     self.remove()
                     return
                 if b.stall_after is not None and self.apdus > b.stall_after:
@@ -264,7 +266,10 @@ class VirtualCard:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
-        time.sleep(0.2)  # let pcscd see the card go before the next test inserts one
+        # Let pcscd see the card go before the next test inserts one. A card pulled in the
+        # middle of a read takes vpcd longer: one put back at once was never seen (not within
+        # 20 s), one put back after a second was read at once.
+        time.sleep(1.5 if self._pulled_mid_read else 0.2)
 
 
 def free_port_pair() -> int:
