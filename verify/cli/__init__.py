@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         # theirs) lives until the process ends. Frozen, it is walked neither by the collector
         # during the command nor by the interpreter's last collection at exit, which comes
         # after the answer (half of the 0.08 s from a photo's answer to the process's end).
-        # What the command makes stays collectable, so its finalizers (a card reader's
-        # release) still run. A caller passing `argv` (a test) keeps its collector as it was.
+        # What the command makes stays collectable, so its finalizers (files, sockets, a card
+        # reader) still run. A caller passing `argv` (a test) keeps its collector as it was.
         assemble(args)
         gc.freeze()
     code = run(args)
