@@ -129,9 +129,13 @@ def test_bad_input_is_exit_2_with_one_sentence_and_no_traceback(words, rest, lan
         assert not set(lines[0].split()) & {"och", "är", "inte", "finns", "saknas"}, lines[0]
 
 
-def test_the_desk_port_in_use_says_so_in_one_line_in_both_languages(busy_port) -> None:
+@pytest.mark.parametrize("command", ["daemon", "desk serve"])
+def test_the_desk_port_in_use_says_so_in_one_line_in_both_languages(
+    busy_port, desks_folder, command
+) -> None:
+    where = ("--source", "stdin:") if command == "daemon" else ("--desks", str(desks_folder))
     for lang, words in (("sv", "porten används redan"), ("en", "the port is already in use")):
-        got = verify("daemon", "--source", "stdin:", "--http", f"127.0.0.1:{busy_port}",
+        got = verify(*command.split(), *where, "--http", f"127.0.0.1:{busy_port}",
                      env={"VERIFY_LANG": lang})
         assert got.returncode == 2
         assert got.stderr.count("\n") == 1 and words in got.stderr, got.stderr

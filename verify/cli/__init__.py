@@ -148,7 +148,7 @@ def run(args: list[str]) -> int:
     except typer.Abort:
         # A prompt was given up: by Ctrl-C, by "no" to a confirmation, or because the input
         # ended (a pipe or a script) before an answer came.
-        if _INTERRUPTED.is_set():
+        if _CTRL_C.heard:
             _say(_("interrupted"))
             return EXIT_INTERRUPTED
         if not _interactive():
@@ -192,7 +192,14 @@ def os_sentence(exc: OSError) -> str:
     return _("cannot use {path}: {why}", path=where, why=exc.strerror or type(exc).__name__)
 
 
-_INTERRUPTED = threading.Event()
+class _CtrlC:
+    """Whether Ctrl-C was heard: a plain attribute, as a signal handler must take no lock (an
+    `Event.set()` there can wait for ever on a lock the interrupted main thread holds)."""
+
+    heard = False
+
+
+_CTRL_C = _CtrlC()
 
 
 def _hear_ctrl_c() -> None:
@@ -202,10 +209,10 @@ def _hear_ctrl_c() -> None:
         return
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
-        _INTERRUPTED.set()
+        _CTRL_C.heard = True
         raise KeyboardInterrupt
 
-    _INTERRUPTED.clear()
+    _CTRL_C.heard = False
     signal.signal(signal.SIGINT, on_sigint)
 
 

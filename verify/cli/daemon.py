@@ -203,7 +203,7 @@ def daemon(
                                                 **metrics.health()},
                                 metrics=metrics.render, keyboard=keyboard)
         except OSError as exc:
-            raise _listen_error(exc, settings.http) from None
+            raise listen_error(exc, settings.http) from None
     # Stopping waits for a lookup under way up to its own deadline (and a second to spare),
     # within the unit's stop timeout; a scan still unanswered then is shown as unknown.
     d = Daemon(settings, checker=checker, sinks=sinks, reload=load, on_scan=desk.checking,
@@ -228,7 +228,7 @@ def daemon(
     raise typer.Exit(EXIT_INTERRUPTED if d.stopped_by == signal.SIGINT else 0)
 
 
-def _listen_error(exc: OSError, address: str | None) -> ConfigError:
+def listen_error(exc: OSError, address: str | None) -> ConfigError:
     """Why the desk screen cannot listen, as one sentence saying what to do (exit 2)."""
     if exc.errno == errno.EADDRINUSE:
         return ConfigError(N_("cannot listen on {address}: the port is already in use (another "

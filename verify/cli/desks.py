@@ -5,7 +5,6 @@ import dataclasses
 import json
 import logging
 import signal
-import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +13,7 @@ import typer
 
 from drivers.page import KeyboardPolicy
 from verify.cli.app import Lang, check_lang, fail
-from verify.cli.daemon import default_checker, setup_logging
+from verify.cli.daemon import default_checker, listen_error, setup_logging
 from verify.cli.desk import desk_app
 from verify.desk.config import DaemonConfig, canonical_region, parse_host_port
 from verify.desk.deskbook import load_book, load_key, save_book
@@ -30,6 +29,7 @@ from verify.desk.desks import (
 from verify.desk.forwarding import networks
 from verify.desk.metrics import DeskMetrics
 from verify.desk.multidesk import MultiDeskServer, Service
+from verify.desk.signals import ServiceSignals
 from verify.errors import ConfigError
 from verify.locale import _
 from verify.locations import user_config_dir
@@ -273,22 +273,14 @@ def serve(
         server = MultiDeskServer(address, service, checker=checker, metrics=metrics,
                                  health=metrics.health)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {http}: {exc.strerror}") from None
-    stop = threading.Event()
-    stopped_by: list[int] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        stopped_by.append(signum)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    server.start()
-    log.info("desks served at %s", server.url)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
+        raise listen_error(exc, http) from None
+    with ServiceSignals(reload=()) as signals:
+        server.start()
+        log.info("desks served at %s", server.url)
+        try:
+            while not signals.stop_asked:
+                signals.wait(0.5)
+        finally:
+            server.stop()
     # SIGTERM (the service manager) is a normal stop; Ctrl-C is 130, after the same shutdown.
-    raise typer.Exit(EXIT_INTERRUPTED if stopped_by[:1] == [signal.SIGINT] else 0)
+    raise typer.Exit(EXIT_INTERRUPTED if signals.stopped_by == signal.SIGINT else 0)

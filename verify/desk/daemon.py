@@ -29,13 +29,11 @@ import hashlib
 import logging
 import os
 import queue
-import signal
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from types import FrameType
 from typing import Any, Protocol
 
 from drivers import open_source
@@ -45,10 +43,9 @@ from verify.check import with_decision
 from verify.clock import now
 from verify.desk.config import RELOADABLE, DaemonConfig
 from verify.desk.events import Event
+from verify.desk.signals import ServiceSignals
 from verify.model import Document, Status, Validity
 from verify.redact import scrub_text
-
-HAS_SIGHUP = hasattr(signal, "SIGHUP")
 
 log = logging.getLogger("verify.desk.daemon")
 
@@ -201,9 +198,6 @@ class Daemon:
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=config.queue_size)
         self._stopping = threading.Event()  # sources stop reading
         self._stopped = threading.Event()  # everything drained and closed
-        self._wake = threading.Event()
-        self._reload_requested = False
-        self._stop_requested = False
         # The signal that asked for the stop (SIGTERM, SIGINT), None when stopped otherwise:
         # the command line tells a Ctrl-C (exit 130) from a service manager's stop (exit 0).
         self.stopped_by: int | None = None
@@ -286,36 +280,18 @@ class Daemon:
 
     def run(self, on_tick: Callable[[], None] | None = None) -> None:
         """Start, then wait for SIGTERM/SIGINT (stop) or SIGHUP (reload). Main thread only."""
-        # SIGHUP does not exist on Windows: there the daemon reloads only by restarting.
-        signals = [signal.SIGTERM, signal.SIGINT, *([signal.SIGHUP] if HAS_SIGHUP else [])]
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in signals}
-        try:
-            self.start()
-            while not self._stop_requested:
-                self._wake.wait(0.2)
-                self._wake.clear()
-                if self._reload_requested:
-                    self._reload_requested = False
-                    self.reload()
-                if on_tick is not None:
-                    on_tick()
-        finally:
-            self.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if HAS_SIGHUP and signum == signal.SIGHUP:
-            self._reload_requested = True
-        else:
-            if self.stopped_by is None:
-                self.stopped_by = signum
-            self._stop_requested = True
-        self._wake.set()
-
-    def request_stop(self) -> None:
-        self._stop_requested = True
-        self._wake.set()
+        with ServiceSignals() as signals:
+            try:
+                self.start()
+                while not signals.stop_asked:
+                    signals.wait(0.2)
+                    if signals.take_reload() and not signals.stop_asked:
+                        self.reload()
+                    if on_tick is not None:
+                        on_tick()
+            finally:
+                self.stopped_by = signals.stopped_by
+                self.stop()
 
     def reload(self) -> None:
         """Re-read the configuration; apply what can change live, reopen files (log rotation)."""
