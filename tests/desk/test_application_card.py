@@ -43,8 +43,10 @@ def test_the_desk_names_the_card_kind_and_keeps_the_unconfirmed_banner(tmp_path:
         try:
             browser.get(daemon.desk_url())
             daemon.wait_device_open(scanner.link)
-            idle = screen_when(browser, lambda s: s["banner"] is not None)
-            assert idle["tone"] == "idle" and idle["bannerShown"]  # standing, before any scan
+            # The screen says "no scanner" until the daemon's next tick reports the one it
+            # has just opened; then it waits for a card, the banner standing.
+            idle = screen_when(browser, lambda s: s["banner"] is not None and s["tone"] == "idle")
+            assert idle["bannerShown"]  # standing, before any scan
             assert "Obekräftad uppslagsprofil" in idle["banner"]
             assert "migrationsverket-application-unconfirmed" in idle["banner"]
 
